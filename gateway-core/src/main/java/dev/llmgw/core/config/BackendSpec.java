@@ -1,0 +1,72 @@
+package dev.llmgw.core.config;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One model server the gateway forwards to (llama.cpp, Ollama, vLLM or a remote OpenAI-compatible
+ * provider).
+ *
+ * @param name           the backend's name, used in logs, headers and metric labels
+ * @param baseUrl        the OpenAI-compatible base URL including its path prefix, e.g.
+ *                       {@code http://127.0.0.1:8081/v1}; the endpoint path ({@code /chat/completions})
+ *                       is appended
+ * @param apiKeyEnv      name of the environment variable holding the provider key, or {@code null}
+ * @param apiKey         the provider key read from that variable, or {@code null}; never logged:
+ *                       {@link #toString()} redacts it
+ * @param enabled        whether requests may go to this backend
+ * @param disabledReason why it is disabled (for start-up lines and error messages), or {@code null}
+ * @param models         the backend model names it serves
+ * @param timeouts       its timeouts
+ * @param maxConnections most pooled connections per event loop
+ */
+public record BackendSpec(
+    String name,
+    URI baseUrl,
+    String apiKeyEnv,
+    String apiKey,
+    boolean enabled,
+    String disabledReason,
+    List<String> models,
+    Timeouts timeouts,
+    int maxConnections) {
+
+  public BackendSpec {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(baseUrl, "baseUrl");
+    Objects.requireNonNull(timeouts, "timeouts");
+    models = List.copyOf(models);
+  }
+
+  public boolean tls() {
+    return "https".equalsIgnoreCase(baseUrl.getScheme());
+  }
+
+  public String host() {
+    return baseUrl.getHost();
+  }
+
+  public int port() {
+    return baseUrl.getPort() != -1 ? baseUrl.getPort() : tls() ? 443 : 80;
+  }
+
+  /** The base path without a trailing slash, e.g. {@code /v1}; empty when the URL has none. */
+  public String basePath() {
+    String p = baseUrl.getRawPath() == null ? "" : baseUrl.getRawPath();
+    return p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+  }
+
+  public Optional<String> providerKey() {
+    return Optional.ofNullable(apiKey).filter(k -> !k.isEmpty());
+  }
+
+  /** Redacts the provider key: a config dump or a log line never carries it. */
+  @Override
+  public String toString() {
+    return "BackendSpec[name=" + name + ", baseUrl=" + baseUrl + ", apiKeyEnv=" + apiKeyEnv
+        + ", apiKey=" + (apiKey == null ? "none" : "<redacted>") + ", enabled=" + enabled
+        + ", models=" + models + ", timeouts=" + timeouts + ", maxConnections=" + maxConnections + "]";
+  }
+}

@@ -1,0 +1,49 @@
+package dev.llmgw.core.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The compiled, immutable gateway configuration: what {@link ConfigLoader} produces from
+ * {@code gateway.yaml} once every value has been validated. Nothing here is mutated after load; a
+ * reload builds a new instance and swaps it atomically.
+ *
+ * @param source   the file it was loaded from (for messages), or {@code null} when built in code
+ * @param listener where the gateway listens
+ * @param limits   request and connection limits
+ * @param backends every configured backend by name, in file order (disabled ones included, see
+ *                 {@link BackendSpec#enabled()})
+ * @param models   the model names clients may ask for, by alias, in file order
+ */
+public record GatewayConfig(
+    Path source,
+    ListenerSpec listener,
+    Limits limits,
+    Map<String, BackendSpec> backends,
+    Map<String, ModelAlias> models) {
+
+  public GatewayConfig {
+    Objects.requireNonNull(listener, "listener");
+    Objects.requireNonNull(limits, "limits");
+    backends = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(backends));
+    models = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(models));
+  }
+
+  /** The alias a client asked for, if it is configured (enabled or not). */
+  public Optional<ModelAlias> model(String alias) {
+    return Optional.ofNullable(models.get(alias));
+  }
+
+  /** The backend an alias points at; validation guarantees it exists. */
+  public BackendSpec backendOf(ModelAlias alias) {
+    return backends.get(alias.backend());
+  }
+
+  /** Aliases whose backend is enabled: what {@code GET /v1/models} lists. */
+  public List<ModelAlias> servableModels() {
+    return models.values().stream().filter(m -> backendOf(m).enabled()).toList();
+  }
+}

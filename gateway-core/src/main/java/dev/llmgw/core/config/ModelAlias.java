@@ -1,0 +1,19 @@
+package dev.llmgw.core.config;
+
+import java.util.Objects;
+
+/**
+ * A model name clients may ask for, and where it goes.
+ *
+ * @param alias        what the client sends as {@code model}
+ * @param backend      the backend's name
+ * @param backendModel the model name sent to the backend (the request's {@code model} is rewritten)
+ * @param ownedBy      shown as {@code owned_by} in {@code GET /v1/models}
+ */
+public record ModelAlias(String alias, String backend, String backendModel, String ownedBy) {
+  public ModelAlias {
+    Objects.requireNonNull(alias, "alias");
+    Objects.requireNonNull(backend, "backend");
+    Objects.requireNonNull(backendModel, "backendModel");
+  }
+}

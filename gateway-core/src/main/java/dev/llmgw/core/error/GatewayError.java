@@ -1,0 +1,133 @@
+package dev.llmgw.core.error;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Objects;
+
+/**
+ * An error answered to a client, in the OpenAI error shape
+ * {@code {"error":{"message","type","param","code"}}}, with its HTTP status.
+ *
+ * <p>Every client-facing failure is built through the factories below so that statuses, types and
+ * codes stay consistent (one catalogue to review). Messages never carry secrets: callers pass only
+ * request-derived names (model, path) and backend names.
+ *
+ * @param status  HTTP status
+ * @param type    OpenAI error type, e.g. {@code invalid_request_error}, {@code server_error}
+ * @param code    machine-readable code, or {@code null}
+ * @param param   the request parameter at fault, or {@code null}
+ * @param message human-readable explanation
+ */
+public record GatewayError(int status, String type, String code, String param, String message) {
+
+  public static final String INVALID_REQUEST = "invalid_request_error";
+  public static final String SERVER_ERROR = "server_error";
+
+  private static final JsonFactory JSON = new JsonFactory();
+
+  public GatewayError {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(message, "message");
+  }
+
+  public static GatewayError malformedJson(String detail) {
+    return new GatewayError(400, INVALID_REQUEST, null, null,
+        "We could not parse the JSON body of your request. (" + detail + ")");
+  }
+
+  public static GatewayError missingParam(String param) {
+    return new GatewayError(400, INVALID_REQUEST, "missing_required_parameter", param,
+        "Missing required parameter: '" + param + "'.");
+  }
+
+  public static GatewayError invalidType(String param, String expected, String got) {
+    return new GatewayError(400, INVALID_REQUEST, "invalid_type", param,
+        "Invalid type for '" + param + "': expected " + expected + ", but got " + got + " instead.");
+  }
+
+  public static GatewayError invalidValue(String param, String message) {
+    return new GatewayError(400, INVALID_REQUEST, "invalid_value", param, message);
+  }
+
+  public static GatewayError badHttp(String message) {
+    return new GatewayError(400, INVALID_REQUEST, "bad_request", null, message);
+  }
+
+  public static GatewayError modelNotFound(String model, String why) {
+    return new GatewayError(404, INVALID_REQUEST, "model_not_found", "model",
+        "The model '" + model + "' does not exist or you do not have access to it." + (why == null ? "" : " " + why));
+  }
+
+  public static GatewayError unknownPath(String method, String path) {
+    return new GatewayError(404, INVALID_REQUEST, "unknown_url", null,
+        "Invalid URL (" + method + " " + path + ").");
+  }
+
+  public static GatewayError methodNotAllowed(String method, String path, String allowed) {
+    return new GatewayError(405, INVALID_REQUEST, "method_not_allowed", null,
+        "Method " + method + " is not allowed on " + path + " (allowed: " + allowed + ").");
+  }
+
+  public static GatewayError tooLarge(long limit) {
+    return new GatewayError(413, INVALID_REQUEST, "request_too_large", null,
+        "Request body is larger than the gateway's limit of " + limit + " bytes.");
+  }
+
+  public static GatewayError headersTooLarge() {
+    return new GatewayError(431, INVALID_REQUEST, "headers_too_large", null,
+        "Request header fields are too large.");
+  }
+
+  public static GatewayError uriTooLong() {
+    return new GatewayError(414, INVALID_REQUEST, "uri_too_long", null, "Request line is too long.");
+  }
+
+  public static GatewayError unsupportedMediaType(String got) {
+    return new GatewayError(415, INVALID_REQUEST, "unsupported_media_type", null,
+        "Content-Type must be application/json (got '" + got + "').");
+  }
+
+  public static GatewayError backendUnavailable(String backend, String why) {
+    return new GatewayError(502, SERVER_ERROR, "backend_unavailable", null,
+        "The backend '" + backend + "' could not be reached: " + why + ".");
+  }
+
+  public static GatewayError backendFailed(String backend, String why) {
+    return new GatewayError(502, SERVER_ERROR, "backend_error", null,
+        "The backend '" + backend + "' failed: " + why + ".");
+  }
+
+  public static GatewayError backendTimeout(String backend, String which) {
+    return new GatewayError(504, SERVER_ERROR, "backend_timeout", null,
+        "The backend '" + backend + "' did not answer in time (" + which + " timeout).");
+  }
+
+  public static GatewayError internal(String why) {
+    return new GatewayError(500, SERVER_ERROR, "internal_error", null, "Internal gateway error: " + why + ".");
+  }
+
+  public static GatewayError unavailable(String why) {
+    return new GatewayError(503, SERVER_ERROR, "unavailable", null, why);
+  }
+
+  /** The OpenAI error body as UTF-8 JSON. */
+  public byte[] toJsonBytes() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(96 + message.length());
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeObjectFieldStart("error");
+      g.writeStringField("message", message);
+      g.writeStringField("type", type);
+      g.writeStringField("param", param);
+      g.writeStringField("code", code);
+      g.writeEndObject();
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}

@@ -1,0 +1,75 @@
+package dev.llmgw.core.exchange;
+
+import dev.llmgw.core.error.GatewayError;
+import dev.llmgw.core.log.RequestLog;
+import dev.llmgw.core.upstream.UpstreamRequests;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+
+/** Writes complete (non-streamed) responses to a client: errors in the OpenAI shape, and JSON. */
+public final class ClientResponses {
+  public static final AsciiString X_GATEWAY_BACKEND = AsciiString.cached("x-gateway-backend");
+
+  private ClientResponses() {}
+
+  /**
+   * Writes an error response and flushes it; closes the connection after it when {@code keepAlive}
+   * is false.
+   */
+  public static ChannelFuture writeError(ChannelHandlerContext ctx, GatewayError error, String requestId,
+      boolean keepAlive, RequestLog log) {
+    if (log != null) {
+      log.errorCode = error.code() == null ? error.type() : error.code();
+      if (log.outcome.equals("ok")) {
+        log.outcome = "error";
+      }
+    }
+    return writeJson(ctx, HttpResponseStatus.valueOf(error.status()), error.toJsonBytes(), requestId,
+        keepAlive, log);
+  }
+
+  /** Writes a JSON response and flushes it. */
+  public static ChannelFuture writeJson(ChannelHandlerContext ctx, HttpResponseStatus status, byte[] json,
+      String requestId, boolean keepAlive, RequestLog log) {
+    return write(ctx, response(status, Unpooled.wrappedBuffer(json), requestId, keepAlive), keepAlive, log);
+  }
+
+  /** A JSON response with the standard headers; the caller may add more before {@link #write}. */
+  public static FullHttpResponse response(HttpResponseStatus status, ByteBuf json, String requestId,
+      boolean keepAlive) {
+    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, json);
+    r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.readableBytes());
+    if (requestId != null) {
+      r.headers().set(UpstreamRequests.X_REQUEST_ID, requestId);
+    }
+    if (!keepAlive) {
+      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    return r;
+  }
+
+  /** Takes ownership of {@code r}: writes and flushes it, closing afterwards unless keep-alive. */
+  public static ChannelFuture write(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive,
+      RequestLog log) {
+    if (log != null) {
+      log.status = r.status().code();
+      log.bytesOut += r.content().readableBytes();
+    }
+    ChannelFuture f = ctx.writeAndFlush(r);
+    if (!keepAlive) {
+      f.addListener(ChannelFutureListener.CLOSE);
+    }
+    return f;
+  }
+}

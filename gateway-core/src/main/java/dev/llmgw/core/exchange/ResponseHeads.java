@@ -1,0 +1,79 @@
+package dev.llmgw.core.exchange;
+
+import dev.llmgw.core.error.GatewayError;
+import dev.llmgw.core.upstream.UpstreamRequests;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The response head a client gets for a relayed backend response: built fresh, with only an
+ * allow-list of the backend's headers (content type and length, rate-limit and processing-time
+ * information). Hop-by-hop headers, cookies and anything else the backend sent stay behind.
+ */
+final class ResponseHeads {
+  private static final List<AsciiString> FORWARDED = List.of(
+      HttpHeaderNames.CONTENT_TYPE,
+      HttpHeaderNames.CACHE_CONTROL,
+      AsciiString.cached("openai-processing-ms"),
+      AsciiString.cached("openai-version"));
+  private static final String RATE_LIMIT_PREFIX = "x-ratelimit-";
+  private static final byte[] SSE_DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] SSE_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+
+  private ResponseHeads() {}
+
+  static boolean isEventStream(HttpResponse head) {
+    String ct = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
+    return ct != null && ct.regionMatches(true, 0, "text/event-stream", 0, 17);
+  }
+
+  static HttpResponse forClient(HttpResponse backend, String requestId, String backendName, boolean keepAlive) {
+    HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, backend.status());
+    HttpHeaders in = backend.headers();
+    HttpHeaders out = r.headers();
+    for (AsciiString name : FORWARDED) {
+      String v = in.get(name);
+      if (v != null) {
+        out.set(name, v);
+      }
+    }
+    for (Map.Entry<String, String> e : in) {
+      if (e.getKey().regionMatches(true, 0, RATE_LIMIT_PREFIX, 0, RATE_LIMIT_PREFIX.length())) {
+        out.add(e.getKey(), e.getValue());
+      }
+    }
+    String length = in.get(HttpHeaderNames.CONTENT_LENGTH);
+    if (length != null && !HttpUtil.isTransferEncodingChunked(backend)) {
+      out.set(HttpHeaderNames.CONTENT_LENGTH, length);
+    } else {
+      out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
+    out.set(UpstreamRequests.X_REQUEST_ID, requestId);
+    out.set(ClientResponses.X_GATEWAY_BACKEND, backendName);
+    if (!keepAlive) {
+      out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    return r;
+  }
+
+  /** One SSE event carrying an OpenAI error body, ending a stream that already started. */
+  static HttpContent sseError(GatewayError error, ByteBufAllocator alloc) {
+    byte[] json = error.toJsonBytes();
+    ByteBuf buf = alloc.buffer(SSE_DATA.length + json.length + SSE_END.length);
+    buf.writeBytes(SSE_DATA).writeBytes(json).writeBytes(SSE_END);
+    return new DefaultHttpContent(buf);
+  }
+}

@@ -1,0 +1,77 @@
+package dev.llmgw.core.upstream;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmgw.core.ingress.ParsedRequest;
+import dev.llmgw.core.ingress.RequestParser;
+import dev.llmgw.core.route.Route;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * Builds the request sent to a backend. It is built from scratch, never copied from the client's:
+ * only the body travels, with {@code model} rewritten to the backend's name, so the client's
+ * {@code Authorization}, hop-by-hop headers and anything else it sent stay behind. The provider key
+ * comes from config alone.
+ */
+public final class UpstreamRequests {
+  public static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+  private static final AsciiString USER_AGENT = AsciiString.cached("llm-gateway/0.1");
+  private static final AsciiString EVENT_STREAM = AsciiString.cached("text/event-stream");
+
+  private UpstreamRequests() {}
+
+  /**
+   * @param body the client's body, borrowed: forwarded as a retained duplicate when the model name
+   *             needs no rewrite, so each attempt can replay it
+   */
+  public static FullHttpRequest build(Route route, ParsedRequest request, ByteBuf body, String requestId,
+      ByteBufAllocator alloc) {
+    ByteBuf content = route.backendModel().equals(request.model())
+        ? body.retainedDuplicate()
+        : rewriteModel(request.json(), route.backendModel(), alloc);
+    String uri = route.backend().basePath() + request.endpoint().path();
+    FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, uri, content);
+    HttpHeaders h = out.headers();
+    h.set(HttpHeaderNames.HOST, hostHeader(route));
+    h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+    h.set(HttpHeaderNames.ACCEPT, request.stream() ? EVENT_STREAM : HttpHeaderValues.APPLICATION_JSON);
+    h.set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
+    h.set(HttpHeaderNames.USER_AGENT, USER_AGENT);
+    h.set(X_REQUEST_ID, requestId);
+    route.backend().providerKey().ifPresent(k -> h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + k));
+    return out;
+  }
+
+  private static String hostHeader(Route route) {
+    var b = route.backend();
+    boolean defaultPort = b.port() == (b.tls() ? 443 : 80);
+    String host = b.host().indexOf(':') >= 0 && !b.host().startsWith("[") ? "[" + b.host() + "]" : b.host();
+    return defaultPort ? host : host + ":" + b.port();
+  }
+
+  private static ByteBuf rewriteModel(ObjectNode json, String model, ByteBufAllocator alloc) {
+    ObjectNode copy = json.objectNode(); // shallow: shares the children, leaves the parsed body untouched
+    copy.setAll(json);
+    copy.put("model", model);
+    ByteBuf buf = alloc.buffer();
+    try (ByteBufOutputStream out = new ByteBufOutputStream(buf)) {
+      RequestParser.JSON.writeValue((java.io.OutputStream) out, copy);
+    } catch (IOException e) {
+      buf.release();
+      throw new UncheckedIOException(e);
+    }
+    return buf;
+  }
+}

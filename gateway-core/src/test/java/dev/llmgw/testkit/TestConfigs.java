@@ -1,0 +1,49 @@
+package dev.llmgw.testkit;
+
+import dev.llmgw.core.config.BackendSpec;
+import dev.llmgw.core.config.GatewayConfig;
+import dev.llmgw.core.config.Limits;
+import dev.llmgw.core.config.ListenerSpec;
+import dev.llmgw.core.config.ModelAlias;
+import dev.llmgw.core.config.Timeouts;
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Configs built in code for tests: one backend, a few aliases, short timeouts. */
+public final class TestConfigs {
+  public static final String PROVIDER_KEY = "sk-test-PROVIDER-SENTINEL-0123456789";
+
+  private TestConfigs() {}
+
+  public static Timeouts fastTimeouts() {
+    return new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(10));
+  }
+
+  /**
+   * A config with one backend "mock" at {@code baseUrl} serving {@code backend-model} and
+   * {@code text-embedding}, and aliases {@code gw-model} (rewritten to {@code backend-model}),
+   * {@code backend-model} (same name) and {@code embed}.
+   */
+  public static GatewayConfig oneBackend(String baseUrl, Timeouts timeouts, Limits limits) {
+    BackendSpec mock = new BackendSpec("mock", URI.create(baseUrl), "MOCK_KEY", PROVIDER_KEY, true, null,
+        List.of("backend-model", "text-embedding"), timeouts, 16);
+    BackendSpec off = new BackendSpec("off", URI.create("http://127.0.0.1:9/v1"), "OFF_KEY", null, false,
+        "OFF_KEY is not set", List.of("off-model"), timeouts, 16);
+    Map<String, BackendSpec> backends = new LinkedHashMap<>();
+    backends.put("mock", mock);
+    backends.put("off", off);
+    Map<String, ModelAlias> models = new LinkedHashMap<>();
+    models.put("gw-model", new ModelAlias("gw-model", "mock", "backend-model", "mock"));
+    models.put("backend-model", new ModelAlias("backend-model", "mock", "backend-model", "mock"));
+    models.put("embed", new ModelAlias("embed", "mock", "text-embedding", "mock"));
+    models.put("off-model", new ModelAlias("off-model", "off", "off-model", "off"));
+    return new GatewayConfig(null, new ListenerSpec("127.0.0.1", 0), limits, backends, models);
+  }
+
+  public static GatewayConfig oneBackend(String baseUrl) {
+    return oneBackend(baseUrl, fastTimeouts(), Limits.defaults());
+  }
+}

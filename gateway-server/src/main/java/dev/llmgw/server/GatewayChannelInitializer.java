@@ -1,0 +1,62 @@
+package dev.llmgw.server;
+
+import dev.llmgw.core.GatewaySnapshot;
+import dev.llmgw.core.config.Limits;
+import dev.llmgw.core.upstream.BackendPools;
+import dev.llmgw.server.http.ClientRequestAggregator;
+import dev.llmgw.server.http.ClientRequestHandler;
+import dev.llmgw.server.http.LocalEndpoints;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The only place that knows the client pipeline's order:
+ *
+ * <pre>
+ *   idle ─▶ http (HttpServerCodec, capped line/headers) ─▶ aggregate (capped body, 413) ─▶ gateway
+ * </pre>
+ *
+ * <p>Limits are read once per connection from the snapshot current when it is accepted.
+ */
+final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
+  private final Supplier<GatewaySnapshot> snapshots;
+  private final BackendPools pools;
+  private final LocalEndpoints local;
+
+  GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, BackendPools pools, LocalEndpoints local) {
+    this.snapshots = snapshots;
+    this.pools = pools;
+    this.local = local;
+  }
+
+  @Override
+  protected void initChannel(Channel ch) {
+    Limits limits = snapshots.get().config().limits();
+    ChannelPipeline p = ch.pipeline();
+    addIdleTimeout(p, limits);
+    addHttpCodec(p, limits);
+    addAggregator(p, limits);
+    p.addLast("gateway", new ClientRequestHandler(snapshots, pools, local));
+  }
+
+  private static void addIdleTimeout(ChannelPipeline p, Limits limits) {
+    p.addLast("idle", new IdleStateHandler(0, 0, limits.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  private static void addHttpCodec(ChannelPipeline p, Limits limits) {
+    p.addLast("http", new HttpServerCodec(new HttpDecoderConfig()
+        .setMaxInitialLineLength(limits.maxInitialLineBytes())
+        .setMaxHeaderSize(limits.maxHeaderBytes())
+        .setMaxChunkSize(64 * 1024)));
+  }
+
+  private static void addAggregator(ChannelPipeline p, Limits limits) {
+    p.addLast("aggregate", new ClientRequestAggregator(limits.maxRequestBytes()));
+  }
+}

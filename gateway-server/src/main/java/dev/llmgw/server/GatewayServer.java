@@ -1,0 +1,91 @@
+package dev.llmgw.server;
+
+import dev.llmgw.core.GatewaySnapshot;
+import dev.llmgw.core.config.GatewayConfig;
+import dev.llmgw.core.upstream.BackendPools;
+import dev.llmgw.core.upstream.Transport;
+import dev.llmgw.server.http.LocalEndpoints;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway process: event loops, the listening socket, backend pools, and a graceful stop
+ * (readiness goes to 503, the listener closes, in-flight requests get a grace period).
+ */
+public final class GatewayServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
+
+  private final AtomicReference<GatewaySnapshot> snapshot;
+  private final Transport transport;
+  private final EventLoopGroup group;
+  private final BackendPools pools;
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private Channel serverChannel;
+
+  public GatewayServer(GatewayConfig config) {
+    this(config, Transport.best(), 0);
+  }
+
+  /** @param threads event-loop threads, 0 for one per available core */
+  public GatewayServer(GatewayConfig config, Transport transport, int threads) {
+    this.snapshot = new AtomicReference<>(GatewaySnapshot.of(config));
+    this.transport = transport;
+    this.group = new MultiThreadIoEventLoopGroup(
+        threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), transport.ioHandlerFactory());
+    this.pools = new BackendPools(transport);
+  }
+
+  /** Binds the listener; returns once it accepts connections. */
+  public GatewayServer start() throws InterruptedException {
+    GatewayConfig config = snapshot.get().config();
+    LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get);
+    ServerBootstrap b = new ServerBootstrap()
+        .group(group)
+        .channel(transport.serverChannel())
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+        .childHandler(new GatewayChannelInitializer(snapshot::get, pools, local));
+    serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
+    LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
+        transport.name(), config.servableModels().size());
+    return this;
+  }
+
+  /** The bound port (useful when the config asked for port 0). */
+  public int port() {
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  public GatewaySnapshot snapshot() {
+    return snapshot.get();
+  }
+
+  /** Stops accepting, gives in-flight requests {@code grace} to finish, then stops the event loops. */
+  public void stop(Duration grace) {
+    draining.set(true);
+    if (serverChannel != null) {
+      serverChannel.close().awaitUninterruptibly();
+    }
+    group.shutdownGracefully(Math.min(grace.toMillis(), 2000), grace.toMillis(), TimeUnit.MILLISECONDS)
+        .awaitUninterruptibly(grace.toMillis() + 1000);
+    pools.close();
+  }
+
+  @Override
+  public void close() {
+    stop(Duration.ofSeconds(5));
+  }
+}

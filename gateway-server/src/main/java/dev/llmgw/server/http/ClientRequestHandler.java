@@ -1,0 +1,186 @@
+package dev.llmgw.server.http;
+
+import dev.llmgw.core.GatewaySnapshot;
+import dev.llmgw.core.api.Endpoint;
+import dev.llmgw.core.error.GatewayError;
+import dev.llmgw.core.error.GatewayException;
+import dev.llmgw.core.exchange.ClientResponses;
+import dev.llmgw.core.exchange.ProxyExchange;
+import dev.llmgw.core.ingress.ParsedRequest;
+import dev.llmgw.core.ingress.RequestParser;
+import dev.llmgw.core.log.RequestLog;
+import dev.llmgw.core.route.Route;
+import dev.llmgw.core.upstream.BackendPools;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client side of one connection: takes each aggregated request, answers local endpoints,
+ * validates and routes proxied ones and runs a {@link ProxyExchange} for them. One request is in
+ * flight at a time; pipelined requests wait in a small queue so that responses keep their order.
+ *
+ * <p>Every request gets exactly one response and one access-log line.
+ */
+public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger LOG = LoggerFactory.getLogger(ClientRequestHandler.class);
+  private static final int MAX_PIPELINED = 16;
+
+  private final Supplier<GatewaySnapshot> snapshots;
+  private final BackendPools pools;
+  private final LocalEndpoints local;
+  private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
+  private ChannelHandlerContext ctx;
+  private ProxyExchange inFlight;
+
+  public ClientRequestHandler(Supplier<GatewaySnapshot> snapshots, BackendPools pools, LocalEndpoints local) {
+    this.snapshots = snapshots;
+    this.pools = pools;
+    this.local = local;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof FullHttpRequest req)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (inFlight != null) {
+      if (queued.size() >= MAX_PIPELINED) {
+        req.release();
+        ctx.close();
+        return;
+      }
+      queued.add(req);
+      return;
+    }
+    handle(req);
+  }
+
+  /** Takes ownership of {@code req}. */
+  private void handle(FullHttpRequest req) {
+    String requestId = RequestIds.fromClient(req.headers());
+    RequestLog log = AccessLog.start(ctx, requestId, req);
+    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    try {
+      if (req.decoderResult().isFailure()) {
+        respond(decodeError(req.decoderResult().cause()), requestId, false, log);
+        return;
+      }
+      GatewaySnapshot snapshot = snapshots.get();
+      String path = log.path;
+      Endpoint endpoint = Endpoint.ofClientPath(path);
+      if (endpoint != null) {
+        if (!HttpMethod.POST.equals(req.method())) {
+          respond(GatewayError.methodNotAllowed(log.method, path, "POST"), requestId, keepAlive, log);
+          return;
+        }
+        ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
+        log.model = parsed.model();
+        log.stream = parsed.stream();
+        Route route = snapshot.router().route(parsed.model());
+        ProxyExchange exchange = new ProxyExchange(ctx, pools, route, parsed, req.content().retain(), requestId,
+            keepAlive, snapshot.config().limits(), log, this::onExchangeDone);
+        inFlight = exchange;
+        exchange.start();
+        return;
+      }
+      if (!local.handle(ctx, req, snapshot, requestId, keepAlive, log)) {
+        respond(GatewayError.unknownPath(log.method, path), requestId, keepAlive, log);
+        return;
+      }
+      AccessLog.write(log);
+    } catch (GatewayException e) {
+      respond(e.error(), requestId, keepAlive, log);
+    } catch (RuntimeException e) {
+      LOG.error("rid={} unexpected failure handling {} {}", requestId, log.method, log.path, e);
+      respond(GatewayError.internal("unexpected failure"), requestId, keepAlive, log);
+    } finally {
+      req.release();
+    }
+  }
+
+  private void respond(GatewayError error, String requestId, boolean keepAlive, RequestLog log) {
+    ClientResponses.writeError(ctx, error, requestId, keepAlive, log);
+    AccessLog.write(log);
+  }
+
+  private static GatewayError decodeError(Throwable cause) {
+    if (cause instanceof TooLongHttpHeaderException) {
+      return GatewayError.headersTooLarge();
+    }
+    if (cause instanceof TooLongHttpLineException) {
+      return GatewayError.uriTooLong();
+    }
+    if (cause instanceof TooLongFrameException) {
+      return GatewayError.headersTooLarge();
+    }
+    return GatewayError.badHttp("Malformed HTTP request: " + cause.getMessage());
+  }
+
+  private void onExchangeDone(ProxyExchange exchange) {
+    AccessLog.write(exchange.log());
+    if (inFlight == exchange) {
+      inFlight = null;
+    }
+    if (ctx.channel().isActive()) {
+      FullHttpRequest next;
+      while (inFlight == null && (next = queued.poll()) != null) {
+        handle(next);
+      }
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (inFlight != null && ctx.channel().isWritable()) {
+      inFlight.onClientWritable();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    ProxyExchange exchange = inFlight;
+    if (exchange != null) {
+      exchange.cancel();
+    }
+    FullHttpRequest r;
+    while ((r = queued.poll()) != null) {
+      r.release();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent && inFlight == null) {
+      ctx.close(); // idle keep-alive connection; an exchange in flight has its own timeouts
+      return;
+    }
+    ReferenceCountUtil.release(evt);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.debug("client connection {} failed", ctx.channel().remoteAddress(), cause);
+    ctx.close();
+  }
+}

@@ -1,0 +1,117 @@
+package dev.llmgw.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmgw.core.GatewaySnapshot;
+import dev.llmgw.core.config.BackendSpec;
+import dev.llmgw.core.config.ModelAlias;
+import dev.llmgw.core.error.GatewayError;
+import dev.llmgw.core.error.GatewayException;
+import dev.llmgw.core.exchange.ClientResponses;
+import dev.llmgw.core.ingress.RequestParser;
+import dev.llmgw.core.log.RequestLog;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.UncheckedIOException;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Endpoints the gateway answers itself: {@code GET /v1/models}, {@code GET /v1/models/{id}},
+ * {@code GET /healthz} (liveness) and {@code GET /readyz} (readiness: serving, with the backends'
+ * state; 503 while draining). Nothing here exposes a provider key or its environment value.
+ */
+public final class LocalEndpoints {
+  private static final String MODELS = "/v1/models";
+  private final long createdEpochSeconds;
+  private final BooleanSupplier draining;
+
+  public LocalEndpoints(long createdEpochSeconds, BooleanSupplier draining) {
+    this.createdEpochSeconds = createdEpochSeconds;
+    this.draining = draining;
+  }
+
+  /** Answers {@code req} if it is for a local endpoint; returns false when the path is unknown. */
+  public boolean handle(ChannelHandlerContext ctx, FullHttpRequest req, GatewaySnapshot snapshot,
+      String requestId, boolean keepAlive, RequestLog log) {
+    String path = log.path;
+    boolean get = HttpMethod.GET.equals(req.method()) || HttpMethod.HEAD.equals(req.method());
+    byte[] body;
+    HttpResponseStatus status = HttpResponseStatus.OK;
+    if (path.equals("/healthz")) {
+      requireGet(get, log);
+      body = "{\"status\":\"ok\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    } else if (path.equals("/readyz")) {
+      requireGet(get, log);
+      boolean ready = !draining.getAsBoolean();
+      status = ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
+      body = json(readiness(snapshot, ready));
+    } else if (path.equals(MODELS)) {
+      requireGet(get, log);
+      body = json(modelList(snapshot));
+    } else if (path.startsWith(MODELS + "/") && path.length() > MODELS.length() + 1) {
+      requireGet(get, log);
+      String id = java.net.URLDecoder.decode(path.substring(MODELS.length() + 1),
+          java.nio.charset.StandardCharsets.UTF_8);
+      ModelAlias alias = snapshot.config().models().get(id);
+      if (alias == null || !snapshot.config().backendOf(alias).enabled()) {
+        throw new GatewayException(GatewayError.modelNotFound(id, null));
+      }
+      body = json(model(alias));
+    } else {
+      return false;
+    }
+    ClientResponses.writeJson(ctx, status, body, requestId, keepAlive, log);
+    return true;
+  }
+
+  private static void requireGet(boolean get, RequestLog log) {
+    if (!get) {
+      throw new GatewayException(GatewayError.methodNotAllowed(log.method, log.path, "GET"));
+    }
+  }
+
+  private ObjectNode modelList(GatewaySnapshot snapshot) {
+    ObjectNode root = RequestParser.JSON.createObjectNode();
+    root.put("object", "list");
+    ArrayNode data = root.putArray("data");
+    for (ModelAlias m : snapshot.config().servableModels()) {
+      data.add(model(m));
+    }
+    return root;
+  }
+
+  private ObjectNode model(ModelAlias m) {
+    ObjectNode n = RequestParser.JSON.createObjectNode();
+    n.put("id", m.alias());
+    n.put("object", "model");
+    n.put("created", createdEpochSeconds);
+    n.put("owned_by", m.ownedBy() == null ? m.backend() : m.ownedBy());
+    return n;
+  }
+
+  private static ObjectNode readiness(GatewaySnapshot snapshot, boolean ready) {
+    ObjectNode root = RequestParser.JSON.createObjectNode();
+    root.put("status", ready ? "ready" : "draining");
+    ArrayNode backends = root.putArray("backends");
+    for (BackendSpec b : snapshot.config().backends().values()) {
+      ObjectNode n = backends.addObject();
+      n.put("name", b.name());
+      n.put("enabled", b.enabled());
+      if (!b.enabled() && b.disabledReason() != null) {
+        n.put("reason", b.disabledReason());
+      }
+    }
+    return root;
+  }
+
+  private static byte[] json(ObjectNode node) {
+    try {
+      return RequestParser.JSON.writeValueAsBytes(node);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
