@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -28,11 +29,14 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
   private final Supplier<GatewaySnapshot> snapshots;
   private final BackendPools pools;
   private final LocalEndpoints local;
+  private final AtomicInteger inFlight;
 
-  GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, BackendPools pools, LocalEndpoints local) {
+  GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, BackendPools pools, LocalEndpoints local,
+      AtomicInteger inFlight) {
     this.snapshots = snapshots;
     this.pools = pools;
     this.local = local;
+    this.inFlight = inFlight;
   }
 
   @Override
@@ -42,7 +46,7 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
     addIdleTimeout(p, limits);
     addHttpCodec(p, limits);
     addAggregator(p, limits);
-    p.addLast("gateway", new ClientRequestHandler(snapshots, pools, local));
+    p.addLast("gateway", new ClientRequestHandler(snapshots, pools, local, inFlight));
   }
 
   private static void addIdleTimeout(ChannelPipeline p, Limits limits) {

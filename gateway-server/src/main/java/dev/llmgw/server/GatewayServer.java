@@ -15,6 +15,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +33,7 @@ public final class GatewayServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final BackendPools pools;
   private final AtomicBoolean draining = new AtomicBoolean();
+  private final AtomicInteger inFlight = new AtomicInteger();
   private Channel serverChannel;
 
   public GatewayServer(GatewayConfig config) {
@@ -57,7 +60,7 @@ public final class GatewayServer implements AutoCloseable {
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-        .childHandler(new GatewayChannelInitializer(snapshot::get, pools, local));
+        .childHandler(new GatewayChannelInitializer(snapshot::get, pools, local, inFlight));
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());
@@ -79,9 +82,15 @@ public final class GatewayServer implements AutoCloseable {
     if (serverChannel != null) {
       serverChannel.close().awaitUninterruptibly();
     }
-    group.shutdownGracefully(Math.min(grace.toMillis(), 2000), grace.toMillis(), TimeUnit.MILLISECONDS)
-        .awaitUninterruptibly(grace.toMillis() + 1000);
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(10_000_000L); // the stopping thread, never an event loop
+    }
+    if (inFlight.get() > 0) {
+      LOG.warn("stopping with {} request(s) still in flight after the {} grace period", inFlight.get(), grace);
+    }
     pools.close();
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
   }
 
   @Override

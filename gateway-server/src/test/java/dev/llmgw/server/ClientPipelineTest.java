@@ -35,7 +35,7 @@ class ClientPipelineTest {
     GatewaySnapshot snapshot = GatewaySnapshot.of(
         TestConfigs.oneBackend("http://127.0.0.1:9/v1", TestConfigs.fastTimeouts(), limits));
     ch = new EmbeddedChannel(new GatewayChannelInitializer(() -> snapshot, POOLS,
-        new LocalEndpoints(1_700_000_000L, () -> false)));
+        new LocalEndpoints(1_700_000_000L, () -> false), new java.util.concurrent.atomic.AtomicInteger()));
   }
 
   @AfterEach

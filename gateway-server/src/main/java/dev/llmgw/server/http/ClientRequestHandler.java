@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,14 +42,18 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private final Supplier<GatewaySnapshot> snapshots;
   private final BackendPools pools;
   private final LocalEndpoints local;
+  private final AtomicInteger inFlightCount;
   private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private ProxyExchange inFlight;
 
-  public ClientRequestHandler(Supplier<GatewaySnapshot> snapshots, BackendPools pools, LocalEndpoints local) {
+  /** @param inFlightCount proxied requests in flight, process-wide (graceful stop waits for zero) */
+  public ClientRequestHandler(Supplier<GatewaySnapshot> snapshots, BackendPools pools, LocalEndpoints local,
+      AtomicInteger inFlightCount) {
     this.snapshots = snapshots;
     this.pools = pools;
     this.local = local;
+    this.inFlightCount = inFlightCount;
   }
 
   @Override
@@ -99,6 +104,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         ProxyExchange exchange = new ProxyExchange(ctx, pools, route, parsed, req.content().retain(), requestId,
             keepAlive, snapshot.config().limits(), log, this::onExchangeDone);
         inFlight = exchange;
+        inFlightCount.incrementAndGet();
         exchange.start();
         return;
       }
@@ -137,6 +143,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
   private void onExchangeDone(ProxyExchange exchange) {
     AccessLog.write(exchange.log());
+    inFlightCount.decrementAndGet();
     if (inFlight == exchange) {
       inFlight = null;
     }
