@@ -1,0 +1,142 @@
+package dev.llmgw.core.config;
+
+import dev.llmgw.core.config.raw.BackendYaml;
+import dev.llmgw.core.config.raw.GatewayYaml;
+import dev.llmgw.core.config.raw.LimitsYaml;
+import dev.llmgw.core.config.raw.ListenerYaml;
+import dev.llmgw.core.config.raw.ModelYaml;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The second phase of loading: validates the bound {@link GatewayYaml} and compiles it into a
+ * {@link GatewayConfig}. Every problem is recorded; nothing is built when there is any.
+ */
+final class ConfigCompiler {
+
+  /** Alias reserved for tier routing. */
+  static final String RESERVED_ALIAS = "auto";
+  static final String DEFAULT_HOST = "127.0.0.1";
+  static final int DEFAULT_PORT = 8080;
+
+  private final Problems problems;
+  private final Map<String, String> env;
+
+  ConfigCompiler(Problems problems, Map<String, String> env) {
+    this.problems = problems;
+    this.env = env;
+  }
+
+  /** The compiled configuration, or {@code null} when any problem was recorded. */
+  GatewayConfig compile(Path source, GatewayYaml raw) {
+    ListenerSpec listener = listener(raw.listener());
+    Limits limits = limits(raw.limits());
+    Map<String, BackendYaml> rawBackends = raw.backends() == null ? Map.of() : raw.backends();
+    Map<String, BackendSpec> backends = new BackendCompiler(problems, env).compileAll(raw.backends());
+    Map<String, ModelAlias> models = models(raw.models(), rawBackends);
+    if (problems.hasErrors()) {
+      return null;
+    }
+    return new GatewayConfig(source, listener, limits, backends, models);
+  }
+
+  private ListenerSpec listener(ListenerYaml l) {
+    if (l == null) {
+      return new ListenerSpec(DEFAULT_HOST, DEFAULT_PORT);
+    }
+    String host = problems.optional("listener.host", l.host(), DEFAULT_HOST,
+        "a host name or address to bind, e.g. 127.0.0.1 or 0.0.0.0",
+        s -> ConfigValues.nonBlank(s, "a host name or address to bind, e.g. 127.0.0.1 or 0.0.0.0"));
+    Integer port = problems.optional("listener.port", l.port(), DEFAULT_PORT,
+        "an integer 0..65535", ConfigValues::port);
+    return host == null || port == null ? null : new ListenerSpec(host, port);
+  }
+
+  private Limits limits(LimitsYaml l) {
+    Limits d = Limits.defaults();
+    if (l == null) {
+      return d;
+    }
+    Integer request = size("maxRequestBytes", l.maxRequestBytes(), d.maxRequestBytes());
+    Integer header = size("maxHeaderBytes", l.maxHeaderBytes(), d.maxHeaderBytes());
+    Integer line = size("maxInitialLineBytes", l.maxInitialLineBytes(), d.maxInitialLineBytes());
+    Duration idle = problems.optional("limits.clientIdleTimeout", l.clientIdleTimeout(),
+        d.clientIdleTimeout(), "a duration, " + ConfigValues.DURATION_EXPECTED,
+        ConfigValues::duration);
+    Integer errorBody = size("maxErrorBodyBytes", l.maxErrorBodyBytes(), d.maxErrorBodyBytes());
+    if (request == null || header == null || line == null || idle == null || errorBody == null) {
+      return null;
+    }
+    return new Limits(request, header, line, idle, errorBody);
+  }
+
+  private Integer size(String key, String raw, int def) {
+    return problems.optional("limits." + key, raw, def, ConfigValues.SIZE_EXPECTED,
+        ConfigValues::size);
+  }
+
+  private Map<String, ModelAlias> models(Map<String, ModelYaml> raw,
+      Map<String, BackendYaml> backends) {
+    Map<String, ModelAlias> out = new LinkedHashMap<>();
+    if (raw == null || raw.isEmpty()) {
+      problems.add("models", "no model aliases (expected at least one, e.g."
+          + " gpt-4o-mini: {backend: openai})");
+      return out;
+    }
+    raw.forEach((alias, m) -> {
+      ModelAlias compiled = alias(alias, m, backends);
+      if (compiled != null) {
+        out.put(alias, compiled);
+      }
+    });
+    return out;
+  }
+
+  private ModelAlias alias(String alias, ModelYaml m, Map<String, BackendYaml> backends) {
+    String path = YamlPath.child("models", alias);
+    String configured = backends.isEmpty() ? "none" : String.join(", ", backends.keySet());
+    if (alias.isBlank()) {
+      problems.add(path, "alias is blank (expected the model name clients send, e.g. gpt-4o-mini)");
+      return null;
+    }
+    if (alias.equals(RESERVED_ALIAS)) {
+      problems.add(path, "'auto' is reserved for tier routing (expected another alias)");
+      return null;
+    }
+    if (m == null) {
+      problems.add(path, "no settings (expected a mapping with backend: one of " + configured + ")");
+      return null;
+    }
+    String backendPath = YamlPath.child(path, "backend");
+    String backend = problems.required(backendPath, m.backend(), "one of the configured backends: "
+        + configured, s -> ConfigValues.nonBlank(s, "one of the configured backends: " + configured));
+    if (backend == null) {
+      return null;
+    }
+    BackendYaml target = backends.get(backend);
+    if (!backends.containsKey(backend)) {
+      problems.add(backendPath, "backend '" + backend + "' is not configured (expected "
+          + (backends.isEmpty() ? "a backend under backends" : "one of: " + configured) + ")");
+      return null;
+    }
+    String modelPath = m.model() == null ? path : YamlPath.child(path, "model");
+    String model = problems.optional(YamlPath.child(path, "model"), m.model(), alias,
+        "a model name served by backend '" + backend + "'",
+        s -> ConfigValues.nonBlank(s, "a model name served by backend '" + backend + "'"));
+    List<String> served = target == null || target.models() == null ? null
+        : target.models().stream().filter(Objects::nonNull).map(String::strip).toList();
+    if (model != null && served != null && !served.contains(model)) {
+      problems.add(modelPath, "model '" + model + "'" + (m.model() == null ? " (the alias)" : "")
+          + " is not served by backend '" + backend + "' (expected one of its models: "
+          + String.join(", ", served) + ")");
+      return null;
+    }
+    String ownedBy = problems.optional(YamlPath.child(path, "ownedBy"), m.ownedBy(), backend,
+        "an owner name, e.g. openai", s -> ConfigValues.nonBlank(s, "an owner name, e.g. openai"));
+    return model == null || ownedBy == null ? null : new ModelAlias(alias, backend, model, ownedBy);
+  }
+}

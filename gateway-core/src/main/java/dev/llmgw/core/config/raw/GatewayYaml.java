@@ -1,0 +1,17 @@
+package dev.llmgw.core.config.raw;
+
+import java.util.Map;
+
+/**
+ * The whole file.
+ *
+ * @param listener where to listen (optional)
+ * @param limits   request and connection limits (optional)
+ * @param backends backends by name, in file order
+ * @param models   model aliases by name, in file order
+ */
+public record GatewayYaml(
+    ListenerYaml listener,
+    LimitsYaml limits,
+    Map<String, BackendYaml> backends,
+    Map<String, ModelYaml> models) {}

@@ -1,0 +1,17 @@
+package dev.llmgw.core.config.raw;
+
+/**
+ * The {@code limits} section; sizes and durations as written ({@code 1MiB}, {@code 120s}).
+ *
+ * @param maxRequestBytes     largest request body
+ * @param maxHeaderBytes      largest request header block
+ * @param maxInitialLineBytes longest request line
+ * @param clientIdleTimeout   idle client connection timeout
+ * @param maxErrorBodyBytes   largest backend error body read
+ */
+public record LimitsYaml(
+    String maxRequestBytes,
+    String maxHeaderBytes,
+    String maxInitialLineBytes,
+    String clientIdleTimeout,
+    String maxErrorBodyBytes) {}
