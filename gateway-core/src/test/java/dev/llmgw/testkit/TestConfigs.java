@@ -1,6 +1,8 @@
 package dev.llmgw.testkit;
 
 import dev.llmgw.core.config.BackendSpec;
+import dev.llmgw.core.config.Failover;
+import dev.llmgw.core.config.Resilience;
 import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.config.Limits;
 import dev.llmgw.core.config.ListenerSpec;
@@ -29,18 +31,18 @@ public final class TestConfigs {
    */
   public static GatewayConfig oneBackend(String baseUrl, Timeouts timeouts, Limits limits) {
     BackendSpec mock = new BackendSpec("mock", URI.create(baseUrl), "MOCK_KEY", PROVIDER_KEY, true, null,
-        List.of("backend-model", "text-embedding"), timeouts, 16);
+        List.of("backend-model", "text-embedding"), timeouts, 16, Resilience.defaults());
     BackendSpec off = new BackendSpec("off", URI.create("http://127.0.0.1:9/v1"), "OFF_KEY", null, false,
-        "OFF_KEY is not set", List.of("off-model"), timeouts, 16);
+        "OFF_KEY is not set", List.of("off-model"), timeouts, 16, Resilience.defaults());
     Map<String, BackendSpec> backends = new LinkedHashMap<>();
     backends.put("mock", mock);
     backends.put("off", off);
     Map<String, ModelAlias> models = new LinkedHashMap<>();
-    models.put("gw-model", new ModelAlias("gw-model", "mock", "backend-model", "mock"));
-    models.put("backend-model", new ModelAlias("backend-model", "mock", "backend-model", "mock"));
-    models.put("embed", new ModelAlias("embed", "mock", "text-embedding", "mock"));
-    models.put("off-model", new ModelAlias("off-model", "off", "off-model", "off"));
-    return new GatewayConfig(null, new ListenerSpec("127.0.0.1", 0), limits, backends, models);
+    models.put("gw-model", new ModelAlias("gw-model", "mock", "backend-model", "mock", 0));
+    models.put("backend-model", new ModelAlias("backend-model", "mock", "backend-model", "mock", 0));
+    models.put("embed", new ModelAlias("embed", "mock", "text-embedding", "mock", 0));
+    models.put("off-model", new ModelAlias("off-model", "off", "off-model", "off", 0));
+    return new GatewayConfig(null, new ListenerSpec("127.0.0.1", 0), limits, backends, models, Failover.defaults());
   }
 
   public static GatewayConfig oneBackend(String baseUrl) {

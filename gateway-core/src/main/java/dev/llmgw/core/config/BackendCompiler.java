@@ -85,7 +85,7 @@ final class BackendCompiler {
           : keyEnv + (env.get(keyEnv) == null ? " is not set" : " is empty");
     };
     return new BackendSpec(name, url, keyEnv, key, reason == null, reason, models, timeouts,
-        maxConnections);
+        maxConnections, Resilience.defaults());
   }
 
   private static Enabled enabled(String s) {

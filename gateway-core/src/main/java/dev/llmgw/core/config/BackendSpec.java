@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param models         the backend model names it serves
  * @param timeouts       its timeouts
  * @param maxConnections most pooled connections per event loop
+ * @param resilience     breaker, bulkhead, rate limit, retry and health-check policy
  */
 public record BackendSpec(
     String name,
@@ -31,12 +32,14 @@ public record BackendSpec(
     String disabledReason,
     List<String> models,
     Timeouts timeouts,
-    int maxConnections) {
+    int maxConnections,
+    Resilience resilience) {
 
   public BackendSpec {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(baseUrl, "baseUrl");
     Objects.requireNonNull(timeouts, "timeouts");
+    Objects.requireNonNull(resilience, "resilience");
     models = List.copyOf(models);
   }
 
@@ -67,6 +70,7 @@ public record BackendSpec(
   public String toString() {
     return "BackendSpec[name=" + name + ", baseUrl=" + baseUrl + ", apiKeyEnv=" + apiKeyEnv
         + ", apiKey=" + (apiKey == null ? "none" : "<redacted>") + ", enabled=" + enabled
-        + ", models=" + models + ", timeouts=" + timeouts + ", maxConnections=" + maxConnections + "]";
+        + ", models=" + models + ", timeouts=" + timeouts + ", maxConnections=" + maxConnections
+        + ", resilience=" + resilience + "]";
   }
 }

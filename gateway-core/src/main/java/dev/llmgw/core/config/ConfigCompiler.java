@@ -41,7 +41,7 @@ final class ConfigCompiler {
     if (problems.hasErrors()) {
       return null;
     }
-    return new GatewayConfig(source, listener, limits, backends, models);
+    return new GatewayConfig(source, listener, limits, backends, models, Failover.defaults());
   }
 
   private ListenerSpec listener(ListenerYaml l) {
@@ -137,6 +137,6 @@ final class ConfigCompiler {
     }
     String ownedBy = problems.optional(YamlPath.child(path, "ownedBy"), m.ownedBy(), backend,
         "an owner name, e.g. openai", s -> ConfigValues.nonBlank(s, "an owner name, e.g. openai"));
-    return model == null || ownedBy == null ? null : new ModelAlias(alias, backend, model, ownedBy);
+    return model == null || ownedBy == null ? null : new ModelAlias(alias, backend, model, ownedBy, 0);
   }
 }

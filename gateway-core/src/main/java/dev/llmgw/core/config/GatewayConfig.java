@@ -17,17 +17,20 @@ import java.util.Optional;
  * @param backends every configured backend by name, in file order (disabled ones included, see
  *                 {@link BackendSpec#enabled()})
  * @param models   the model names clients may ask for, by alias, in file order
+ * @param failover bounds on one request's retries and fallbacks
  */
 public record GatewayConfig(
     Path source,
     ListenerSpec listener,
     Limits limits,
     Map<String, BackendSpec> backends,
-    Map<String, ModelAlias> models) {
+    Map<String, ModelAlias> models,
+    Failover failover) {
 
   public GatewayConfig {
     Objects.requireNonNull(listener, "listener");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(failover, "failover");
     backends = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(backends));
     models = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(models));
   }

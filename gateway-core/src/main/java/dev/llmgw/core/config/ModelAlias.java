@@ -9,8 +9,10 @@ import java.util.Objects;
  * @param backend      the backend's name
  * @param backendModel the model name sent to the backend (the request's {@code model} is rewritten)
  * @param ownedBy      shown as {@code owned_by} in {@code GET /v1/models}
+ * @param contextTokens the model's context window in tokens, 0 when not configured (a request that
+ *                     overflowed a smaller context falls back only to a model with a larger one)
  */
-public record ModelAlias(String alias, String backend, String backendModel, String ownedBy) {
+public record ModelAlias(String alias, String backend, String backendModel, String ownedBy, int contextTokens) {
   public ModelAlias {
     Objects.requireNonNull(alias, "alias");
     Objects.requireNonNull(backend, "backend");
