@@ -53,9 +53,9 @@ class ConfigLoaderTest {
     assertThat(c.models().keySet()).containsExactly("local", "gpt-4o-mini", "gpt-4o",
         "text-embedding-3-small");
     assertThat(c.models().get("local")).isEqualTo(new ModelAlias("local", "local", "local-model",
-        "local"));
+        "local", 0));
     assertThat(c.models().get("gpt-4o")).isEqualTo(new ModelAlias("gpt-4o", "openai", "gpt-4o",
-        "openai"));
+        "openai", 0));
     assertThat(c.servableModels()).hasSize(4);
   }
 
@@ -126,7 +126,7 @@ class ConfigLoaderTest {
     assertThat(local.apiKeyEnv()).isNull();
     assertThat(local.enabled()).isTrue();
     assertThat(c.models().get("local-model"))
-        .isEqualTo(new ModelAlias("local-model", "local", "local-model", "local"));
+        .isEqualTo(new ModelAlias("local-model", "local", "local-model", "local", 0));
   }
 
   @Test
@@ -163,7 +163,7 @@ class ConfigLoaderTest {
     assertThat(vllm.basePath()).isEmpty();
     assertThat(vllm.timeouts()).isEqualTo(new Timeouts(Duration.ofSeconds(1),
         Timeouts.defaults().firstByte(), Timeouts.defaults().idle(), Duration.ofHours(1)));
-    assertThat(c.models().get("fast")).isEqualTo(new ModelAlias("fast", "vllm", "llama", "me"));
+    assertThat(c.models().get("fast")).isEqualTo(new ModelAlias("fast", "vllm", "llama", "me", 0));
     assertThat(c.servableModels()).isEmpty();
   }
 
