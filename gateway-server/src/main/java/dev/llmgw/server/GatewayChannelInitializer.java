@@ -2,7 +2,7 @@ package dev.llmgw.server;
 
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.config.Limits;
-import dev.llmgw.core.upstream.BackendPools;
+import dev.llmgw.core.exchange.ExchangeServices;
 import dev.llmgw.server.http.ClientRequestAggregator;
 import dev.llmgw.server.http.ClientRequestHandler;
 import dev.llmgw.server.http.LocalEndpoints;
@@ -27,14 +27,14 @@ import java.util.function.Supplier;
  */
 final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
   private final Supplier<GatewaySnapshot> snapshots;
-  private final BackendPools pools;
+  private final ExchangeServices services;
   private final LocalEndpoints local;
   private final AtomicInteger inFlight;
 
-  GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, BackendPools pools, LocalEndpoints local,
+  GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ExchangeServices services, LocalEndpoints local,
       AtomicInteger inFlight) {
     this.snapshots = snapshots;
-    this.pools = pools;
+    this.services = services;
     this.local = local;
     this.inFlight = inFlight;
   }
@@ -46,7 +46,7 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
     addIdleTimeout(p, limits);
     addHttpCodec(p, limits);
     addAggregator(p, limits);
-    p.addLast("gateway", new ClientRequestHandler(snapshots, pools, local, inFlight));
+    p.addLast("gateway", new ClientRequestHandler(snapshots, services, local, inFlight));
   }
 
   private static void addIdleTimeout(ChannelPipeline p, Limits limits) {

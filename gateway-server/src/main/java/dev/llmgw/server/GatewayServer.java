@@ -2,6 +2,9 @@ package dev.llmgw.server;
 
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.config.GatewayConfig;
+import dev.llmgw.core.exchange.ExchangeEvents;
+import dev.llmgw.core.exchange.ExchangeServices;
+import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.upstream.BackendPools;
 import dev.llmgw.core.upstream.Transport;
 import dev.llmgw.server.http.LocalEndpoints;
@@ -32,6 +35,8 @@ public final class GatewayServer implements AutoCloseable {
   private final Transport transport;
   private final EventLoopGroup group;
   private final BackendPools pools;
+  private final BackendGuards guards = new BackendGuards();
+  private final ExchangeEvents events;
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger inFlight = new AtomicInteger();
   private Channel serverChannel;
@@ -42,6 +47,12 @@ public final class GatewayServer implements AutoCloseable {
 
   /** @param threads event-loop threads, 0 for one per available core */
   public GatewayServer(GatewayConfig config, Transport transport, int threads) {
+    this(config, transport, threads, ExchangeEvents.NOOP);
+  }
+
+  /** @param events what the request path reports (metrics) */
+  public GatewayServer(GatewayConfig config, Transport transport, int threads, ExchangeEvents events) {
+    this.events = events;
     this.snapshot = new AtomicReference<>(GatewaySnapshot.of(config));
     this.transport = transport;
     this.group = new MultiThreadIoEventLoopGroup(
@@ -60,7 +71,8 @@ public final class GatewayServer implements AutoCloseable {
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-        .childHandler(new GatewayChannelInitializer(snapshot::get, pools, local, inFlight));
+        .childHandler(new GatewayChannelInitializer(snapshot::get,
+            new ExchangeServices(pools, guards, events), local, inFlight));
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());
@@ -70,6 +82,10 @@ public final class GatewayServer implements AutoCloseable {
   /** The bound port (useful when the config asked for port 0). */
   public int port() {
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  public BackendGuards guards() {
+    return guards;
   }
 
   public GatewaySnapshot snapshot() {

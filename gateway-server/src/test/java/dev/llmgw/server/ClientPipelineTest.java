@@ -34,7 +34,9 @@ class ClientPipelineTest {
     Limits limits = new Limits(1024, 4096, 256, Duration.ofSeconds(60), 4096);
     GatewaySnapshot snapshot = GatewaySnapshot.of(
         TestConfigs.oneBackend("http://127.0.0.1:9/v1", TestConfigs.fastTimeouts(), limits));
-    ch = new EmbeddedChannel(new GatewayChannelInitializer(() -> snapshot, POOLS,
+    ch = new EmbeddedChannel(new GatewayChannelInitializer(() -> snapshot,
+        new dev.llmgw.core.exchange.ExchangeServices(POOLS, new dev.llmgw.core.resilience.BackendGuards(),
+            dev.llmgw.core.exchange.ExchangeEvents.NOOP),
         new LocalEndpoints(1_700_000_000L, () -> false), new java.util.concurrent.atomic.AtomicInteger()));
   }
 

@@ -73,7 +73,9 @@ final class BackendCompiler {
     Integer maxConnections = problems.optional(YamlPath.child(path, "maxConnections"),
         b.maxConnections(), DEFAULT_MAX_CONNECTIONS, "a positive integer, e.g. 64",
         ConfigValues::positiveInt);
-    if (problems.count() > before) {
+    Resilience resilience = new ResilienceCompiler(problems)
+        .resilience(YamlPath.child(path, "resilience"), b.resilience());
+    if (problems.count() > before || resilience == null) {
       return null;
     }
     String key = enabled == Enabled.FALSE || keyEnv == null ? null : env.get(keyEnv);
@@ -85,7 +87,7 @@ final class BackendCompiler {
           : keyEnv + (env.get(keyEnv) == null ? " is not set" : " is empty");
     };
     return new BackendSpec(name, url, keyEnv, key, reason == null, reason, models, timeouts,
-        maxConnections, Resilience.defaults());
+        maxConnections, resilience);
   }
 
   private static Enabled enabled(String s) {

@@ -22,6 +22,8 @@ final class ConfigCompiler {
   static final String RESERVED_ALIAS = "auto";
   static final String DEFAULT_HOST = "127.0.0.1";
   static final int DEFAULT_PORT = 8080;
+  static final String CONTEXT_TOKENS_EXPECTED = "the model's context window in tokens, an integer"
+      + " 0 or above, e.g. 128000 (0 = unknown)";
 
   private final Problems problems;
   private final Map<String, String> env;
@@ -35,13 +37,14 @@ final class ConfigCompiler {
   GatewayConfig compile(Path source, GatewayYaml raw) {
     ListenerSpec listener = listener(raw.listener());
     Limits limits = limits(raw.limits());
+    Failover failover = new ResilienceCompiler(problems).failover(raw.failover());
     Map<String, BackendYaml> rawBackends = raw.backends() == null ? Map.of() : raw.backends();
     Map<String, BackendSpec> backends = new BackendCompiler(problems, env).compileAll(raw.backends());
     Map<String, ModelAlias> models = models(raw.models(), rawBackends);
-    if (problems.hasErrors()) {
+    if (problems.hasErrors() || failover == null) {
       return null;
     }
-    return new GatewayConfig(source, listener, limits, backends, models, Failover.defaults());
+    return new GatewayConfig(source, listener, limits, backends, models, failover);
   }
 
   private ListenerSpec listener(ListenerYaml l) {
@@ -111,6 +114,9 @@ final class ConfigCompiler {
       problems.add(path, "no settings (expected a mapping with backend: one of " + configured + ")");
       return null;
     }
+    Integer contextTokens = problems.optional(YamlPath.child(path, "contextTokens"),
+        m.contextTokens(), 0, CONTEXT_TOKENS_EXPECTED,
+        s -> ConfigValues.intIn(s, 0, Integer.MAX_VALUE, CONTEXT_TOKENS_EXPECTED));
     String backendPath = YamlPath.child(path, "backend");
     String backend = problems.required(backendPath, m.backend(), "one of the configured backends: "
         + configured, s -> ConfigValues.nonBlank(s, "one of the configured backends: " + configured));
@@ -137,6 +143,7 @@ final class ConfigCompiler {
     }
     String ownedBy = problems.optional(YamlPath.child(path, "ownedBy"), m.ownedBy(), backend,
         "an owner name, e.g. openai", s -> ConfigValues.nonBlank(s, "an owner name, e.g. openai"));
-    return model == null || ownedBy == null ? null : new ModelAlias(alias, backend, model, ownedBy, 0);
+    return model == null || ownedBy == null || contextTokens == null ? null
+        : new ModelAlias(alias, backend, model, ownedBy, contextTokens);
   }
 }

@@ -18,6 +18,10 @@ final class ConfigValues {
   static final String SIZE_EXPECTED = "a size in bytes, e.g. 65536, 512KB, 16KiB or 1MiB";
   static final String DURATION_EXPECTED = "e.g. 500ms, 2s, 1m";
   static final Duration MAX_DURATION = Duration.ofHours(24);
+  static final String PERCENT_EXPECTED = "a percentage above 0% up to 100%, e.g. 50%";
+  static final String MULTIPLIER_EXPECTED = "a number of at least 1.0, e.g. 2.0";
+  static final String HEALTH_PATH_EXPECTED =
+      "a path starting with '/', appended to the backend's base URL, e.g. /models";
 
   private static final Pattern SIZE =
       Pattern.compile("(\\d+)\\s*((?:[kmg]i?)?b)?", Pattern.CASE_INSENSITIVE);
@@ -26,6 +30,10 @@ final class ConfigValues {
       "kib", 1L << 10, "mib", 1L << 20, "gib", 1L << 30);
   private static final Pattern DURATION =
       Pattern.compile("(\\d+)\\s*(ms|s|m|h)", Pattern.CASE_INSENSITIVE);
+  private static final Pattern INTEGER = Pattern.compile("[-+]?\\d+");
+  private static final Pattern PERCENT = Pattern.compile("(\\d{1,9}(?:\\.\\d{1,9})?)\\s*(%)?");
+  private static final Pattern DECIMAL = Pattern.compile("\\d{1,9}(?:\\.\\d{1,9})?");
+  private static final Pattern HEALTH_PATH = Pattern.compile("/[^\\s#]*");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   private ConfigValues() {}
@@ -95,6 +103,90 @@ final class ConfigValues {
       return Integer.parseInt(s);
     }
     throw new IllegalArgumentException("'" + s + "' is not a positive integer (expected e.g. 64)");
+  }
+
+  /**
+   * An integer in {@code min..max}.
+   *
+   * @param expected what the message says was expected, e.g. {@code an integer 1..10}
+   */
+  static int intIn(String s, int min, int max, String expected) {
+    if (!INTEGER.matcher(s).matches()) {
+      throw new IllegalArgumentException("'" + s + "' is not an integer (expected " + expected + ")");
+    }
+    long n;
+    try {
+      n = Long.parseLong(s.startsWith("+") ? s.substring(1) : s);
+    } catch (NumberFormatException e) {
+      n = s.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+    if (n < min || n > max) {
+      throw new IllegalArgumentException("'" + s + "' is out of range (expected " + expected + ")");
+    }
+    return (int) n;
+  }
+
+  /**
+   * A percentage above 0 and at most 100: {@code 50%}, {@code 12.5%}, or a plain number
+   * {@code 50}. A plain number below 1 with a fraction ({@code 0.5}) is refused as ambiguous: it
+   * reads like a ratio.
+   */
+  static float percent(String s) {
+    Matcher m = PERCENT.matcher(s);
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "'" + s + "' is not a percentage (expected " + PERCENT_EXPECTED + ")");
+    }
+    double v = Double.parseDouble(m.group(1));
+    if (v == 0) {
+      throw new IllegalArgumentException("'" + s + "' is zero (expected " + PERCENT_EXPECTED + ")");
+    }
+    if (v > 100) {
+      throw new IllegalArgumentException(
+          "'" + s + "' is more than 100% (expected " + PERCENT_EXPECTED + ")");
+    }
+    if (m.group(2) == null && v < 1 && m.group(1).contains(".")) {
+      throw new IllegalArgumentException("'" + s + "' is ambiguous (expected a percentage such as "
+          + Math.round(v * 100) + "%; write " + m.group(1) + "% if " + m.group(1) + " percent is"
+          + " meant)");
+    }
+    return (float) v;
+  }
+
+  /** A backoff multiplier: a number of at least 1.0. */
+  static double multiplier(String s) {
+    if (!DECIMAL.matcher(s).matches()) {
+      throw new IllegalArgumentException(
+          "'" + s + "' is not a number (expected " + MULTIPLIER_EXPECTED + ")");
+    }
+    double v = Double.parseDouble(s);
+    if (v < 1.0) {
+      throw new IllegalArgumentException(
+          "'" + s + "' is less than 1.0 (expected " + MULTIPLIER_EXPECTED + ")");
+    }
+    return v;
+  }
+
+  /**
+   * A health-check path, appended to the backend's base URL path: starts with {@code /}, no
+   * whitespace or fragment, e.g. {@code /models}.
+   */
+  static String healthPath(String s) {
+    if (!s.startsWith("/")) {
+      throw new IllegalArgumentException(
+          "'" + s + "' does not start with '/' (expected " + HEALTH_PATH_EXPECTED + ")");
+    }
+    if (!HEALTH_PATH.matcher(s).matches()) {
+      throw new IllegalArgumentException("'" + s + "' holds whitespace or a '#' fragment (expected "
+          + HEALTH_PATH_EXPECTED + ")");
+    }
+    try {
+      new URI("http://host" + s);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("'" + s + "' is not a URL path: " + e.getReason()
+          + " (expected " + HEALTH_PATH_EXPECTED + ")");
+    }
+    return s;
   }
 
   /** Any text that is not blank. */

@@ -1,317 +1,368 @@
 package dev.llmgw.core.exchange;
 
+import dev.llmgw.core.config.Failover;
 import dev.llmgw.core.config.Limits;
-import dev.llmgw.core.config.Timeouts;
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.log.RequestLog;
+import dev.llmgw.core.resilience.BackendGuard;
+import dev.llmgw.core.resilience.FailureClass;
+import dev.llmgw.core.resilience.FailureClassifier;
+import dev.llmgw.core.resilience.FailureClassifier.Failure;
 import dev.llmgw.core.route.Route;
-import dev.llmgw.core.upstream.BackendPools;
-import dev.llmgw.core.upstream.BackendRelayHandler;
-import dev.llmgw.core.upstream.UpstreamRequests;
+import dev.llmgw.core.route.RoutePlan;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
-import io.netty.channel.pool.ChannelPool;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client request forwarded to one backend: acquire a pooled connection, send, relay the
- * response back chunk by chunk, end once.
+ * One client request: tries its {@link RoutePlan}'s candidates in order — retrying a backend for
+ * retryable failures, falling back to the next one otherwise — until one answers, and relays that
+ * answer chunk by chunk.
  *
  * <pre>
- *  client ──request──▶ ProxyExchange ──FullHttpRequest──▶ backend (pooled, AUTO_READ off)
- *  client ◀──head+chunks── ProxyExchange ◀──HttpObjects── BackendRelayHandler
- *                 reads paced: backend.read() only while the client channel is writable
+ *  client ─▶ ProxyExchange ─▶ BackendAttempt(candidate 0) ─✗─▶ retry / BackendAttempt(candidate 1) ─▶ ...
+ *  client ◀── head + chunks ◀── the attempt that answered (reads paced by the client's writability)
  * </pre>
  *
- * <p><b>Threading.</b> Everything runs on the client channel's event loop: the backend channel is
- * pooled per event loop ({@link BackendPools}), so no field needs synchronisation.
+ * <p><b>Fallback boundary = the first byte sent to the client.</b> A 2xx head is held until the first
+ * body chunk arrives; until then any failure may retry or fall back (the body is replayed from the
+ * exchange's copy). After it, a failure ends the stream: an SSE error event in the OpenAI shape and a
+ * close for event streams, a bare close (truncated body) otherwise — never a clean end with half an
+ * answer.
  *
- * <p><b>Ownership.</b> The exchange owns the request body until {@link #finish}; each attempt sends a
- * retained duplicate. It takes ownership of every backend message: a chunk is either written to the
- * client (which then owns it) or released here.
+ * <p><b>Bounds.</b> At most {@link Failover#maxAttempts()} attempts; no attempt starts after the
+ * failover deadline; a backend's {@code Retry-After} is waited out only if it fits both the deadline
+ * and {@link Failover#maxRetryAfter()}.
  *
- * <p><b>Commit boundary.</b> Nothing reaches the client before a 2xx response head arrives. Before
- * that, a failure answers one error response (and a stale pooled connection is retried once on a
- * fresh one); after it, a failure ends the stream: an SSE error event and a close for event streams,
- * a bare close (truncated body) otherwise. Never a clean end with half an answer.
+ * <p><b>Threading and ownership.</b> Confined to the client's event loop. The exchange owns the
+ * request body until {@link #finish}; chunks handed over by an attempt are written to the client or
+ * released.
  */
-public final class ProxyExchange implements BackendRelayHandler.BackendListener {
+public final class ProxyExchange implements BackendAttempt.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
-
-  private enum State { CONNECTING, AWAITING_HEAD, RELAYING, READING_ERROR, DONE }
 
   private final ChannelHandlerContext client;
   private final EventLoop loop;
-  private final BackendPools pools;
-  private final Route route;
+  private final ExchangeServices services;
+  private final RoutePlan plan;
   private final ParsedRequest request;
   private final ByteBuf body;
   private final String requestId;
   private final boolean keepAlive;
   private final Limits limits;
-  private final Timeouts timeouts;
+  private final Failover failover;
   private final RequestLog log;
   private final Consumer<ProxyExchange> onDone;
+  private final long deadlineNanos;
 
-  private State state = State.CONNECTING;
-  private ChannelPool pool;
-  private Channel backend;
-  private boolean freshConnectionTried;
-  private boolean readPending;
+  private int candidate;
+  private int attempts;
+  private int retriesHere;
+  private BackendAttempt current;
+  private BackendGuard currentGuard;
+  private HttpResponse heldHead;
+  private boolean committed;
   private boolean eventStream;
-  private boolean backendKeepAlive = true;
-  private long lastBackendReadNanos;
-  private ScheduledFuture<?> totalTimer;
-  private ScheduledFuture<?> responseTimer;
-  private BackendErrorReader errorReader;
+  private boolean readPending;
+  private boolean done;
+  private Failure lastFailure;
+  private Duration lastRetryAfter;
+  private int contextExceededAt = -1;
+  private final StringBuilder fallbackTrail = new StringBuilder();
+  private final StringBuilder unavailable = new StringBuilder();
 
   /**
    * @param body   the request body; ownership passes to the exchange
    * @param onDone called once, on the event loop, when the response has ended (or the client left)
    */
-  public ProxyExchange(ChannelHandlerContext client, BackendPools pools, Route route, ParsedRequest request,
-      ByteBuf body, String requestId, boolean keepAlive, Limits limits, RequestLog log,
-      Consumer<ProxyExchange> onDone) {
+  public ProxyExchange(ChannelHandlerContext client, ExchangeServices services, RoutePlan plan,
+      ParsedRequest request, ByteBuf body, String requestId, boolean keepAlive, Limits limits, Failover failover,
+      RequestLog log, Consumer<ProxyExchange> onDone) {
     this.client = client;
     this.loop = client.channel().eventLoop();
-    this.pools = pools;
-    this.route = route;
+    this.services = services;
+    this.plan = plan;
     this.request = request;
     this.body = body;
     this.requestId = requestId;
     this.keepAlive = keepAlive;
     this.limits = limits;
-    this.timeouts = route.backend().timeouts();
+    this.failover = failover;
     this.log = log;
     this.onDone = onDone;
+    this.deadlineNanos = log.startNanos + failover.deadline().toNanos();
+    log.tier = plan.tier();
+    log.rule = plan.rule();
   }
 
-  /** Starts the exchange; must be called on the client's event loop. */
-  public void start() {
-    log.backend = route.backend().name();
-    totalTimer = loop.schedule(() -> onTimeout("total"), timeouts.total().toNanos(), TimeUnit.NANOSECONDS);
-    pool = pools.pool(route.backend(), loop);
-    pool.acquire().addListener(this::onAcquired);
+  public RequestLog log() {
+    return log;
   }
 
   public boolean isDone() {
-    return state == State.DONE;
+    return done;
   }
 
-  private void onAcquired(Future<? super Channel> f) {
-    if (!f.isSuccess()) {
-      if (state != State.DONE) {
-        fail(ExchangeFailures.connectFailure(route.backend().name(), f.cause()));
-      }
-      return;
-    }
-    Channel ch = (Channel) f.getNow();
-    if (state != State.DONE && !ch.isActive()) {
-      pool.release(ch);
-      fail(GatewayError.backendUnavailable(route.backend().name(), "connection closed"));
-      return;
-    }
-    if (state == State.DONE) { // the client left while we were connecting
-      pool.release(ch);
-      return;
-    }
-    backend = ch;
-    int[] uses = ch.attr(BackendPools.USES).get();
-    boolean reused = uses[0]++ > 0;
-    freshConnectionTried |= !reused;
-    ch.pipeline().addLast(BackendRelayHandler.NAME, new BackendRelayHandler(this));
-    state = State.AWAITING_HEAD;
-    ch.writeAndFlush(UpstreamRequests.build(route, request, body, requestId, ch.alloc()))
-        .addListener((ChannelFutureListener) wf -> {
-          if (!wf.isSuccess() && wf.channel() == backend) {
-            onBackendError(wf.cause());
-          }
-        });
-    lastBackendReadNanos = System.nanoTime();
-    responseTimer = loop.schedule(() -> onTimeout("first-byte"), timeouts.firstByte().toNanos(),
-        TimeUnit.NANOSECONDS);
-    ch.read();
+  /** Starts the first attempt; call on the client's event loop. */
+  public void start() {
+    tryCandidate();
   }
 
-  @Override
-  public void onBackendMessage(Object msg) {
-    try {
-      if (state == State.DONE) {
+  /** Starts an attempt on the current candidate, or skips to the next one that can take it. */
+  private void tryCandidate() {
+    while (!done) {
+      if (candidate >= plan.candidates().size()) {
+        giveUp();
         return;
       }
-      lastBackendReadNanos = System.nanoTime();
-      if (msg instanceof HttpResponse head) {
-        onResponseHead(head);
+      if (attempts >= failover.maxAttempts() || System.nanoTime() >= deadlineNanos) {
+        LOG.debug("rid={} failover budget spent after {} attempts", requestId, attempts);
+        giveUp();
+        return;
       }
-      if (msg instanceof HttpContent content && state != State.DONE) {
-        onContent(content);
-        msg = null; // ownership passed on
+      Route route = plan.candidates().get(candidate);
+      String skip = contextTooSmall(route) ? "context window too small" : null;
+      BackendGuard guard = services.guards().guard(route.backend());
+      if (skip == null) {
+        skip = guard.tryAcquire();
       }
-    } finally {
-      ReferenceCountUtil.release(msg);
-    }
-  }
-
-  private void onResponseHead(HttpResponse head) {
-    if (head.decoderResult().isFailure()) {
-      fail(GatewayError.backendFailed(route.backend().name(), "malformed response"));
-      return;
-    }
-    cancel(responseTimer);
-    backendKeepAlive = HttpUtil.isKeepAlive(head);
-    int status = head.status().code();
-    if (status >= 200 && status < 300) {
-      eventStream = ResponseHeads.isEventStream(head);
-      log.firstByteNanos = System.nanoTime();
-      log.status = status;
-      state = State.RELAYING;
-      client.write(ResponseHeads.forClient(head, requestId, route.backend().name(), keepAlive));
-    } else {
-      state = State.READING_ERROR;
-      errorReader = new BackendErrorReader(route.backend().name(), head, limits.maxErrorBodyBytes());
-    }
-    responseTimer = loop.schedule(this::onIdleCheck, timeouts.idle().toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  /** Takes ownership of {@code content}. */
-  private void onContent(HttpContent content) {
-    boolean last = content instanceof LastHttpContent;
-    if (state == State.RELAYING) {
-      log.bytesOut += content.content().readableBytes();
-      client.write(content);
-      if (last) {
-        client.flush();
-        complete();
-      }
-      return;
-    }
-    try {
-      if (state == State.READING_ERROR) {
-        errorReader.append(content.content());
-        if (last) {
-          GatewayError e = errorReader.toClientError();
-          releaseBackend(true);
-          respondError(e);
+      if (skip != null) {
+        services.events().skipped(route, skip);
+        if (unavailable.length() > 0) {
+          unavailable.append("; ");
         }
+        unavailable.append(route.backend().name()).append(": ").append(skip);
+        if (lastFailure == null || lastFailure.failureClass() == FailureClass.UNAVAILABLE) {
+          lastFailure = FailureClassifier.unavailable(route.backend().name(), skip);
+        }
+        trail(route, "unavailable");
+        candidate++;
+        retriesHere = 0;
+        continue;
       }
-      // AWAITING_HEAD: a stray chunk before any head cannot happen with HttpClientCodec; drop it
-    } finally {
+      launch(route, guard);
+      return;
+    }
+  }
+
+  private void launch(Route route, BackendGuard guard) {
+    attempts++;
+    currentGuard = guard;
+    log.backend = route.backend().name();
+    services.events().attemptStarted(route);
+    current = new BackendAttempt(route, request, body, requestId, services.pools(), loop, route.backend().timeouts(),
+        limits.maxErrorBodyBytes(), this);
+    current.start();
+  }
+
+  @Override
+  public void onResponseHead(BackendAttempt attempt, HttpResponse head) {
+    if (attempt != current || done) {
+      return;
+    }
+    heldHead = head; // not sent yet: the first body chunk commits (see class doc)
+    eventStream = ResponseHeads.isEventStream(head);
+  }
+
+  @Override
+  public void onContent(BackendAttempt attempt, HttpContent content) {
+    if (attempt != current || done) {
       content.release();
+      return;
+    }
+    if (!committed) {
+      committed = true;
+      log.firstByteNanos = System.nanoTime();
+      log.status = heldHead.status().code();
+      HttpResponse head = ResponseHeads.forClient(heldHead, requestId, attempt.route().backend().name(), keepAlive);
+      decorate(head.headers());
+      client.write(head);
+      heldHead = null;
+    }
+    log.bytesOut += content.content().readableBytes();
+    client.write(content);
+    if (content instanceof LastHttpContent) {
+      client.flush();
+      currentGuard.onSuccess(attempt.startNanos);
+      if (!keepAlive) {
+        client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      }
+      finish();
     }
   }
 
   @Override
-  public void onBackendReadComplete() {
-    if (state == State.DONE || backend == null) {
+  public void onReadComplete(BackendAttempt attempt) {
+    if (attempt != current || done) {
       return;
     }
-    if (state == State.RELAYING) {
-      client.flush();
-      if (!client.channel().isWritable()) {
-        readPending = true; // resumed by onClientWritable
-        return;
-      }
+    client.flush();
+    if (client.channel().isWritable()) {
+      attempt.read();
+    } else {
+      readPending = true;
+      attempt.pausedByClient(true);
     }
-    backend.read();
   }
 
   /** The client's channel became writable again: resume reading the backend. */
   public void onClientWritable() {
-    if (readPending && state == State.RELAYING && backend != null && client.channel().isWritable()) {
+    if (readPending && current != null && !done && client.channel().isWritable()) {
       readPending = false;
-      backend.read();
+      current.pausedByClient(false);
+      current.read();
     }
   }
 
   @Override
-  public void onBackendClosed() {
-    if (state == State.DONE) {
+  public void onFailure(BackendAttempt attempt, Failure failure, Duration retryAfter) {
+    if (attempt != current || done) {
       return;
     }
-    if (state == State.AWAITING_HEAD && !freshConnectionTried) {
-      // A pooled keep-alive connection the backend had already closed: nothing was received, so
-      // sending again on a fresh connection is safe.
-      LOG.debug("rid={} backend={} stale pooled connection, retrying on a fresh one", requestId,
-          route.backend().name());
-      releaseBackend(false);
-      cancel(responseTimer);
-      state = State.CONNECTING;
-      pool.acquire().addListener(this::onAcquired);
-      return;
-    }
-    fail(GatewayError.backendFailed(route.backend().name(), "connection closed before the response ended"));
-  }
-
-  @Override
-  public void onBackendError(Throwable cause) {
-    if (state == State.DONE) {
-      return;
-    }
-    LOG.debug("rid={} backend={} error", requestId, route.backend().name(), cause);
-    fail(ExchangeFailures.ioFailure(route.backend().name(), cause));
-  }
-
-  private void onIdleCheck() {
-    if (state != State.RELAYING && state != State.READING_ERROR) {
-      return;
-    }
-    long idleNanos = timeouts.idle().toNanos();
-    long quiet = System.nanoTime() - lastBackendReadNanos;
-    if (quiet >= idleNanos && !readPending) {
-      onTimeout("idle");
+    FailureClass fc = failure.failureClass();
+    Route route = attempt.route();
+    currentGuard.onFailure(attempt.startNanos, fc);
+    services.events().attemptFailed(route, fc, System.nanoTime() - attempt.startNanos, committed);
+    if (fc.misconfiguration()) {
+      LOG.warn("rid={} backend={} needs an operator: {}", requestId, route.backend().name(),
+          failure.clientError().message());
     } else {
-      // still flowing (or paused by a slow client, which is not the backend's fault)
-      responseTimer = loop.schedule(this::onIdleCheck, Math.max(idleNanos - quiet, idleNanos / 4),
-          TimeUnit.NANOSECONDS);
+      LOG.debug("rid={} backend={} attempt failed: {}", requestId, route.backend().name(), fc.tag());
     }
-  }
-
-  private void onTimeout(String which) {
-    if (state == State.DONE) {
+    if (committed) {
+      terminateStream(failure.clientError());
       return;
     }
-    fail(GatewayError.backendTimeout(route.backend().name(), which));
-  }
-
-  /** The client closed its connection: end the backend call now and free everything. */
-  public void cancel() {
-    if (state == State.DONE) {
+    heldHead = null;
+    lastFailure = failure;
+    lastRetryAfter = retryAfter;
+    if (!fc.fallback()) {
+      respondError(failure.clientError(), null);
       return;
     }
-    log.outcome = "client_closed";
-    if (log.status == 0) {
-      log.status = 499;
+    if (fc == FailureClass.CONTEXT_LENGTH) {
+      contextExceededAt = route.alias().contextTokens();
     }
-    releaseBackend(false);
+    Duration wait = retryWait(fc, retryAfter, route);
+    if (wait != null) {
+      retriesHere++;
+      services.events().retried(route, fc);
+      BackendGuard guard = currentGuard;
+      loop.schedule(() -> {
+        if (!done) {
+          if (guard.tryAcquire() == null) {
+            launch(route, guard);
+          } else {
+            moveOn(route, fc);
+          }
+        }
+      }, wait.toNanos(), TimeUnit.NANOSECONDS);
+      return;
+    }
+    moveOn(route, fc);
+  }
+
+  private void moveOn(Route from, FailureClass reason) {
+    trail(from, reason.tag());
+    candidate++;
+    retriesHere = 0;
+    if (candidate < plan.candidates().size()) {
+      services.events().fellBack(from, plan.candidates().get(candidate), reason);
+    }
+    tryCandidate();
+  }
+
+  /** How long to wait before retrying the same backend, or null to move on. */
+  private Duration retryWait(FailureClass fc, Duration retryAfter, Route route) {
+    if (!fc.retryable() || retriesHere + 1 >= route.backend().resilience().retry().maxAttempts()
+        || attempts >= failover.maxAttempts()) {
+      return null;
+    }
+    Duration wait = retryAfter != null ? retryAfter : currentGuard.backoff(retriesHere + 1);
+    if (retryAfter != null && retryAfter.compareTo(failover.maxRetryAfter()) > 0) {
+      return null; // a long wait: the next backend answers sooner
+    }
+    if (System.nanoTime() + wait.toNanos() >= deadlineNanos) {
+      return null;
+    }
+    return wait;
+  }
+
+  private boolean contextTooSmall(Route route) {
+    if (contextExceededAt < 0) {
+      return false;
+    }
+    int window = route.alias().contextTokens();
+    return contextExceededAt == 0 || window <= contextExceededAt;
+  }
+
+  private void trail(Route route, String reason) {
+    if (fallbackTrail.length() > 0) {
+      fallbackTrail.append(", ");
+    }
+    fallbackTrail.append(route.backend().name()).append('=').append(reason);
+  }
+
+  /** Every candidate failed or was unavailable: answer the most telling error once. */
+  private void giveUp() {
+    GatewayError error;
+    if (lastFailure == null) {
+      error = GatewayError.unavailable("No backend could take the request.");
+    } else if (lastFailure.failureClass() == FailureClass.UNAVAILABLE) {
+      error = new GatewayError(503, GatewayError.SERVER_ERROR, "backend_unavailable", null,
+          "No backend could take the request (" + unavailable + ").");
+    } else {
+      error = lastFailure.clientError();
+    }
+    respondError(error, lastFailure != null && lastFailure.failureClass() == FailureClass.RATE_LIMITED
+        ? lastRetryAfter : null);
+  }
+
+  private void respondError(GatewayError error, Duration retryAfter) {
+    log.errorCode = error.code() == null ? error.type() : error.code();
+    log.outcome = "error";
+    FullHttpResponse r = ClientResponses.response(HttpResponseStatus.valueOf(error.status()),
+        Unpooled.wrappedBuffer(error.toJsonBytes()), requestId, keepAlive);
+    decorate(r.headers());
+    if (retryAfter != null) {
+      r.headers().set("retry-after", Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
+    }
+    ClientResponses.write(client, r, keepAlive, log);
     finish();
   }
 
-  /** A failure at any point: one error response before the commit, a terminated stream after it. */
-  private void fail(GatewayError error) {
-    boolean committed = state == State.RELAYING;
-    releaseBackend(false);
-    if (!committed) {
-      respondError(error);
-      return;
+  private void decorate(io.netty.handler.codec.http.HttpHeaders h) {
+    h.set(ResponseHeads.X_GATEWAY_ATTEMPTS, attempts);
+    if (fallbackTrail.length() > 0) {
+      h.set(ResponseHeads.X_GATEWAY_FALLBACK, fallbackTrail.toString());
     }
+    if (plan.tier() != null) {
+      h.set(ResponseHeads.X_GATEWAY_TIER, plan.tier());
+      h.set(ResponseHeads.X_GATEWAY_RULE, plan.rule());
+    }
+    if (log.backend != null && !h.contains(ClientResponses.X_GATEWAY_BACKEND)) {
+      h.set(ClientResponses.X_GATEWAY_BACKEND, log.backend);
+    }
+  }
+
+  /** A failure after the first byte: end the stream visibly broken. */
+  private void terminateStream(GatewayError error) {
     log.outcome = "stream_error";
     log.errorCode = error.code();
-    LOG.warn("rid={} backend={} failed after the response started: {}", requestId, route.backend().name(),
-        error.message());
+    LOG.warn("rid={} backend={} failed after the response started: {}", requestId, log.backend, error.message());
     if (eventStream) {
       client.write(ResponseHeads.sseError(error, client.alloc()));
       client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
@@ -322,60 +373,34 @@ public final class ProxyExchange implements BackendRelayHandler.BackendListener 
     finish();
   }
 
-  private void respondError(GatewayError error) {
-    ClientResponses.writeError(client, error, requestId, keepAlive, log);
-    finish();
-  }
-
-  private void complete() {
-    releaseBackend(true);
-    if (!keepAlive) {
-      client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-    }
-    finish();
-  }
-
-  /**
-   * Detaches from the backend channel and returns it to its pool (exactly once per acquire). It is
-   * reused only after a complete, keep-alive response; otherwise it is closed first.
-   */
-  private void releaseBackend(boolean reusable) {
-    Channel ch = backend;
-    if (ch == null) {
+  /** The client closed its connection: end the backend call now and free everything. */
+  public void cancel() {
+    if (done) {
       return;
     }
-    backend = null;
-    readPending = false;
-    if (ch.pipeline().get(BackendRelayHandler.NAME) != null) {
-      ch.pipeline().remove(BackendRelayHandler.NAME);
+    log.outcome = "client_closed";
+    if (log.status == 0) {
+      log.status = 499;
     }
-    if (!reusable || !backendKeepAlive) {
-      ch.close();
+    if (current != null && !current.isDone()) {
+      current.cancel();
+      currentGuard.release();
     }
-    pool.release(ch);
+    finish();
   }
 
   private void finish() {
-    if (state == State.DONE) {
+    if (done) {
       return;
     }
-    state = State.DONE;
-    cancel(totalTimer);
-    cancel(responseTimer);
-    if (errorReader != null) {
-      errorReader.release();
+    done = true;
+    log.attempts = attempts;
+    if (current != null && !current.isDone()) {
+      current.cancel();
+      currentGuard.release();
     }
     body.release();
+    services.events().completed(log);
     onDone.accept(this);
-  }
-
-  private static void cancel(ScheduledFuture<?> f) {
-    if (f != null) {
-      f.cancel(false);
-    }
-  }
-
-  public RequestLog log() {
-    return log;
   }
 }

@@ -29,6 +29,10 @@ final class ResponseHeads {
       HttpHeaderNames.CACHE_CONTROL,
       AsciiString.cached("openai-processing-ms"),
       AsciiString.cached("openai-version"));
+  static final AsciiString X_GATEWAY_ATTEMPTS = AsciiString.cached("x-gateway-attempts");
+  static final AsciiString X_GATEWAY_FALLBACK = AsciiString.cached("x-gateway-fallback");
+  static final AsciiString X_GATEWAY_TIER = AsciiString.cached("x-gateway-tier");
+  static final AsciiString X_GATEWAY_RULE = AsciiString.cached("x-gateway-rule");
   private static final String RATE_LIMIT_PREFIX = "x-ratelimit-";
   private static final byte[] SSE_DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] SSE_END = "\n\n".getBytes(StandardCharsets.US_ASCII);

@@ -14,6 +14,9 @@ public final class RequestLog {
   public int status;
   public String model;
   public String backend;
+  public String tier;
+  public String rule;
+  public int attempts;
   public boolean stream;
   public long firstByteNanos;
   public long bytesOut;
@@ -41,8 +44,14 @@ public final class RequestLog {
     if (model != null) {
       sb.append(" model=").append(safe(model));
     }
+    if (tier != null) {
+      sb.append(" tier=").append(tier).append(" rule=").append(rule);
+    }
     if (backend != null) {
       sb.append(" backend=").append(backend);
+    }
+    if (attempts > 1) {
+      sb.append(" attempts=").append(attempts);
     }
     if (stream) {
       sb.append(" stream=true");

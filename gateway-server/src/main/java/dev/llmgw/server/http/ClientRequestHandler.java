@@ -9,8 +9,8 @@ import dev.llmgw.core.exchange.ProxyExchange;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.log.RequestLog;
-import dev.llmgw.core.route.Route;
-import dev.llmgw.core.upstream.BackendPools;
+import dev.llmgw.core.route.RoutePlan;
+import dev.llmgw.core.exchange.ExchangeServices;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -40,7 +40,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private static final int MAX_PIPELINED = 16;
 
   private final Supplier<GatewaySnapshot> snapshots;
-  private final BackendPools pools;
+  private final ExchangeServices services;
   private final LocalEndpoints local;
   private final AtomicInteger inFlightCount;
   private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
@@ -48,10 +48,10 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private ProxyExchange inFlight;
 
   /** @param inFlightCount proxied requests in flight, process-wide (graceful stop waits for zero) */
-  public ClientRequestHandler(Supplier<GatewaySnapshot> snapshots, BackendPools pools, LocalEndpoints local,
+  public ClientRequestHandler(Supplier<GatewaySnapshot> snapshots, ExchangeServices services, LocalEndpoints local,
       AtomicInteger inFlightCount) {
     this.snapshots = snapshots;
-    this.pools = pools;
+    this.services = services;
     this.local = local;
     this.inFlightCount = inFlightCount;
   }
@@ -100,9 +100,9 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
         log.model = parsed.model();
         log.stream = parsed.stream();
-        Route route = snapshot.router().route(parsed.model());
-        ProxyExchange exchange = new ProxyExchange(ctx, pools, route, parsed, req.content().retain(), requestId,
-            keepAlive, snapshot.config().limits(), log, this::onExchangeDone);
+        RoutePlan plan = RoutePlan.single(snapshot.router().route(parsed.model()));
+        ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, req.content().retain(), requestId,
+            keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, this::onExchangeDone);
         inFlight = exchange;
         inFlightCount.incrementAndGet();
         exchange.start();

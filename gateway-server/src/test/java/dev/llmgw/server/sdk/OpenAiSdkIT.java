@@ -398,7 +398,8 @@ class OpenAiSdkIT {
     assertThat(e.statusCode()).isEqualTo(502);
     assertThat(e.type()).hasValue("server_error");
     assertThat(e.code()).hasValue("backend_error");
-    wm.verify(1, postRequestedFor(urlEqualTo("/v1/chat/completions"))); // maxRetries(0): no retry
+    // the SDK does not retry (maxRetries(0)); the gateway retries a 5xx once (default retry.maxAttempts 2)
+    wm.verify(2, postRequestedFor(urlEqualTo("/v1/chat/completions")));
 
     assertThat(only("POST", "/v1/chat/completions").status).isEqualTo(502);
     assertEveryExchangeConforms();

@@ -11,6 +11,7 @@ import java.util.List;
  * @param models         backend model names served
  * @param timeouts       per-backend timeouts
  * @param maxConnections most pooled connections per event loop, as written
+ * @param resilience     breaker, bulkhead, rate limit, retry and health check (optional)
  */
 public record BackendYaml(
     String baseUrl,
@@ -18,4 +19,5 @@ public record BackendYaml(
     String enabled,
     List<String> models,
     TimeoutsYaml timeouts,
-    String maxConnections) {}
+    String maxConnections,
+    ResilienceYaml resilience) {}

@@ -7,11 +7,13 @@ import java.util.Map;
  *
  * @param listener where to listen (optional)
  * @param limits   request and connection limits (optional)
+ * @param failover bounds on one request's retries and fallbacks (optional)
  * @param backends backends by name, in file order
  * @param models   model aliases by name, in file order
  */
 public record GatewayYaml(
     ListenerYaml listener,
     LimitsYaml limits,
+    FailoverYaml failover,
     Map<String, BackendYaml> backends,
     Map<String, ModelYaml> models) {}

@@ -1,0 +1,332 @@
+package dev.llmgw.core.exchange;
+
+import dev.llmgw.core.config.Timeouts;
+import dev.llmgw.core.ingress.ParsedRequest;
+import dev.llmgw.core.resilience.FailureClass;
+import dev.llmgw.core.resilience.FailureClassifier;
+import dev.llmgw.core.resilience.FailureClassifier.Failure;
+import dev.llmgw.core.route.Route;
+import dev.llmgw.core.upstream.BackendPools;
+import dev.llmgw.core.upstream.BackendRelayHandler;
+import dev.llmgw.core.upstream.UpstreamRequests;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.netty.channel.pool.ChannelPool;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One try of one backend: acquire a pooled connection, send the request, read the response and
+ * report to the {@link Listener}. Not thread-safe: confined to the client's event loop, like the
+ * pooled backend channel it uses. A fresh attempt is made for every retry and fallback, so retries
+ * start clean by construction.
+ *
+ * <p>Ownership: the request body is borrowed (each send uses a retained duplicate). Every backend
+ * message is either handed to the listener (which then owns it) or released here.
+ *
+ * <p>Timeouts: first byte (request sent → response head), idle (between reads), total (this
+ * attempt, start to end). A stale pooled connection (closed by the backend while idle, nothing
+ * received yet) is retried once on a fresh one; that is not a new attempt.
+ */
+final class BackendAttempt implements BackendRelayHandler.BackendListener {
+  private static final Logger LOG = LoggerFactory.getLogger(BackendAttempt.class);
+
+  /** The exchange side of an attempt. Every callback runs on the event loop. */
+  interface Listener {
+    /** A 2xx response head; nothing has been written to the client yet. */
+    void onResponseHead(BackendAttempt attempt, HttpResponse head);
+
+    /** Takes ownership of {@code content}; a {@link LastHttpContent} ends the attempt successfully. */
+    void onContent(BackendAttempt attempt, HttpContent content);
+
+    /** A read finished: flush, and call {@link #read()} when the client can take more. */
+    void onReadComplete(BackendAttempt attempt);
+
+    /** The attempt failed; it has already let go of its connection. */
+    void onFailure(BackendAttempt attempt, Failure failure, Duration retryAfter);
+  }
+
+  private enum State { CONNECTING, AWAITING_HEAD, RELAYING, READING_ERROR, DONE }
+
+  private final Route route;
+  private final ParsedRequest request;
+  private final ByteBuf body;
+  private final String requestId;
+  private final BackendPools pools;
+  private final EventLoop loop;
+  private final Timeouts timeouts;
+  private final int maxErrorBodyBytes;
+  private final Listener listener;
+  final long startNanos = System.nanoTime();
+
+  private State state = State.CONNECTING;
+  private ChannelPool pool;
+  private Channel channel;
+  private boolean freshConnectionTried;
+  private boolean backendKeepAlive = true;
+  private long lastReadNanos;
+  private ScheduledFuture<?> totalTimer;
+  private ScheduledFuture<?> readTimer;
+  private BackendErrorReader errorReader;
+
+  BackendAttempt(Route route, ParsedRequest request, ByteBuf body, String requestId, BackendPools pools,
+      EventLoop loop, Timeouts timeouts, int maxErrorBodyBytes, Listener listener) {
+    this.route = route;
+    this.request = request;
+    this.body = body;
+    this.requestId = requestId;
+    this.pools = pools;
+    this.loop = loop;
+    this.timeouts = timeouts;
+    this.maxErrorBodyBytes = maxErrorBodyBytes;
+    this.listener = listener;
+  }
+
+  Route route() {
+    return route;
+  }
+
+  void start() {
+    totalTimer = loop.schedule(() -> timeout(FailureClass.TOTAL_TIMEOUT), timeouts.total().toNanos(),
+        TimeUnit.NANOSECONDS);
+    pool = pools.pool(route.backend(), loop);
+    pool.acquire().addListener(this::onAcquired);
+  }
+
+  private void onAcquired(Future<? super Channel> f) {
+    if (!f.isSuccess()) {
+      if (state != State.DONE) {
+        fail(FailureClassifier.ofConnect(name(), f.cause()), null);
+      }
+      return;
+    }
+    Channel ch = (Channel) f.getNow();
+    if (state == State.DONE) { // cancelled while connecting
+      pool.release(ch);
+      return;
+    }
+    if (!ch.isActive()) {
+      pool.release(ch);
+      fail(FailureClassifier.ofClosed(name(), false), null);
+      return;
+    }
+    channel = ch;
+    int[] uses = ch.attr(BackendPools.USES).get();
+    freshConnectionTried |= uses[0]++ == 0;
+    ch.pipeline().addLast(BackendRelayHandler.NAME, new BackendRelayHandler(this));
+    state = State.AWAITING_HEAD;
+    ch.writeAndFlush(UpstreamRequests.build(route, request, body, requestId, ch.alloc()))
+        .addListener((ChannelFutureListener) wf -> {
+          if (!wf.isSuccess() && wf.channel() == channel) {
+            onBackendError(wf.cause());
+          }
+        });
+    lastReadNanos = System.nanoTime();
+    readTimer = loop.schedule(() -> timeout(FailureClass.TTFB_TIMEOUT), timeouts.firstByte().toNanos(),
+        TimeUnit.NANOSECONDS);
+    ch.read();
+  }
+
+  @Override
+  public void onBackendMessage(Object msg) {
+    try {
+      if (state == State.DONE) {
+        return;
+      }
+      lastReadNanos = System.nanoTime();
+      if (msg instanceof HttpResponse head) {
+        onHead(head);
+      }
+      if (msg instanceof HttpContent content && state != State.DONE) {
+        msg = null; // ownership passes on
+        onContent(content);
+      }
+    } finally {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onHead(HttpResponse head) {
+    if (head.decoderResult().isFailure()) {
+      fail(FailureClassifier.ofIo(name(), head.decoderResult().cause(), true), null);
+      return;
+    }
+    cancel(readTimer);
+    readTimer = loop.schedule(this::idleCheck, timeouts.idle().toNanos(), TimeUnit.NANOSECONDS);
+    backendKeepAlive = HttpUtil.isKeepAlive(head);
+    int status = head.status().code();
+    if (status >= 200 && status < 300) {
+      state = State.RELAYING;
+      listener.onResponseHead(this, head);
+    } else {
+      state = State.READING_ERROR;
+      errorReader = new BackendErrorReader(name(), head, maxErrorBodyBytes);
+    }
+  }
+
+  /** Takes ownership of {@code content}. */
+  private void onContent(HttpContent content) {
+    boolean last = content instanceof LastHttpContent;
+    if (state == State.RELAYING) {
+      if (last) {
+        finish(true);
+      }
+      listener.onContent(this, content);
+      return;
+    }
+    try {
+      if (state == State.READING_ERROR) {
+        errorReader.append(content.content());
+        if (last) {
+          Failure failure = errorReader.classify();
+          Duration retryAfter = errorReader.retryAfter();
+          finish(true);
+          listener.onFailure(this, failure, retryAfter);
+        }
+      }
+    } finally {
+      content.release();
+    }
+  }
+
+  @Override
+  public void onBackendReadComplete() {
+    if (state == State.DONE || channel == null) {
+      return;
+    }
+    if (state == State.RELAYING) {
+      listener.onReadComplete(this);
+    } else {
+      channel.read();
+    }
+  }
+
+  /** Reads the next chunk; the exchange calls it while the client can take more. */
+  void read() {
+    if (state == State.RELAYING && channel != null) {
+      channel.read();
+    }
+  }
+
+  @Override
+  public void onBackendClosed() {
+    if (state == State.DONE) {
+      return;
+    }
+    if (state == State.AWAITING_HEAD && !freshConnectionTried) {
+      // A pooled keep-alive connection the backend had closed while idle: nothing was received,
+      // so sending again on a fresh connection is safe and is not a new attempt.
+      LOG.debug("rid={} backend={} stale pooled connection, retrying on a fresh one", requestId, name());
+      releaseChannel(false);
+      cancel(readTimer);
+      state = State.CONNECTING;
+      pool.acquire().addListener(this::onAcquired);
+      return;
+    }
+    fail(FailureClassifier.ofClosed(name(), state != State.AWAITING_HEAD), null);
+  }
+
+  @Override
+  public void onBackendError(Throwable cause) {
+    if (state == State.DONE) {
+      return;
+    }
+    LOG.debug("rid={} backend={} I/O error", requestId, name(), cause);
+    fail(FailureClassifier.ofIo(name(), cause, state == State.RELAYING || state == State.READING_ERROR), null);
+  }
+
+  private void idleCheck() {
+    if (state != State.RELAYING && state != State.READING_ERROR) {
+      return;
+    }
+    long idle = timeouts.idle().toNanos();
+    long quiet = System.nanoTime() - lastReadNanos;
+    if (quiet >= idle && !pausedByClient) {
+      timeout(FailureClass.IDLE_TIMEOUT);
+    } else {
+      // still flowing, or paused because the client is slow (not the backend's fault)
+      readTimer = loop.schedule(this::idleCheck, Math.max(idle - quiet, idle / 4), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private boolean pausedByClient;
+
+  /** The exchange stopped reading because the client cannot take more (idle time does not count). */
+  void pausedByClient(boolean paused) {
+    this.pausedByClient = paused;
+    if (!paused) {
+      lastReadNanos = System.nanoTime();
+    }
+  }
+
+  private void timeout(FailureClass kind) {
+    if (state == State.DONE) {
+      return;
+    }
+    fail(FailureClassifier.ofTimeout(name(), kind), null);
+  }
+
+  private void fail(Failure failure, Duration retryAfter) {
+    finish(false);
+    listener.onFailure(this, failure, retryAfter);
+  }
+
+  /** Ends the attempt without a verdict (the client left, or the exchange gave up). */
+  void cancel() {
+    finish(false);
+  }
+
+  boolean isDone() {
+    return state == State.DONE;
+  }
+
+  private void finish(boolean responseComplete) {
+    if (state == State.DONE) {
+      return;
+    }
+    state = State.DONE;
+    cancel(totalTimer);
+    cancel(readTimer);
+    releaseChannel(responseComplete);
+  }
+
+  /**
+   * Detaches from the backend channel and returns it to its pool — exactly once per acquire, as
+   * {@code FixedChannelPool} counts. It is reused only after a complete keep-alive response.
+   */
+  private void releaseChannel(boolean reusable) {
+    Channel ch = channel;
+    if (ch == null) {
+      return;
+    }
+    channel = null;
+    if (ch.pipeline().get(BackendRelayHandler.NAME) != null) {
+      ch.pipeline().remove(BackendRelayHandler.NAME);
+    }
+    if (!reusable || !backendKeepAlive) {
+      ch.close();
+    }
+    pool.release(ch);
+  }
+
+  private String name() {
+    return route.backend().name();
+  }
+
+  private static void cancel(ScheduledFuture<?> f) {
+    if (f != null) {
+      f.cancel(false);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package dev.llmgw.core.resilience;
+
+import dev.llmgw.core.config.BackendSpec;
+import dev.llmgw.core.config.Resilience;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Resilience4j guards for one backend, used through their low-level API so that they work with
+ * streams (a call ends when its response ends, not when a method returns):
+ * {@link #tryAcquire()} before an attempt, exactly one of {@link #onSuccess}, {@link #onFailure} or
+ * {@link #release} after it. Nothing here blocks: a full bulkhead, an exhausted rate limit or an
+ * open breaker answers "no" at once and the request moves on to its next backend.
+ *
+ * <p>Thread-safe (the Resilience4j primitives are); shared by every event loop.
+ */
+public final class BackendGuard {
+  private final BackendSpec spec;
+  private final CircuitBreaker breaker;
+  private final Bulkhead bulkhead;
+  private final RateLimiter rateLimiter;
+  private final IntervalFunction backoff;
+  private volatile boolean healthy = true;
+
+  public BackendGuard(BackendSpec spec) {
+    this.spec = spec;
+    Resilience r = spec.resilience();
+    Resilience.Breaker b = r.breaker();
+    this.breaker = CircuitBreaker.of(spec.name(), CircuitBreakerConfig.custom()
+        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        .slidingWindowSize(b.window())
+        .minimumNumberOfCalls(b.minimumCalls())
+        .failureRateThreshold(b.failureRatePercent())
+        .slowCallDurationThreshold(b.slowCall())
+        .slowCallRateThreshold(b.slowCallRatePercent())
+        .waitDurationInOpenState(b.openFor())
+        .permittedNumberOfCallsInHalfOpenState(b.halfOpenCalls())
+        .recordExceptions(BackendFailure.class)
+        .build());
+    this.bulkhead = Bulkhead.of(spec.name(), BulkheadConfig.custom()
+        .maxConcurrentCalls(r.maxConcurrent())
+        .maxWaitDuration(Duration.ZERO)
+        .build());
+    this.rateLimiter = r.rateLimit() == null ? null : RateLimiter.of(spec.name(), RateLimiterConfig.custom()
+        .limitForPeriod(r.rateLimit().requests())
+        .limitRefreshPeriod(r.rateLimit().period())
+        .timeoutDuration(Duration.ZERO)
+        .build());
+    Resilience.Retry retry = r.retry();
+    this.backoff = IntervalFunction.ofExponentialRandomBackoff(retry.initialBackoff(), retry.multiplier(), 1.0,
+        retry.maxBackoff());
+  }
+
+  public BackendSpec spec() {
+    return spec;
+  }
+
+  public CircuitBreaker breaker() {
+    return breaker;
+  }
+
+  public Bulkhead bulkhead() {
+    return bulkhead;
+  }
+
+  /** Set by the active health check. */
+  public void healthy(boolean healthy) {
+    this.healthy = healthy;
+  }
+
+  public boolean isHealthy() {
+    return healthy;
+  }
+
+  /**
+   * Asks every guard for a permit.
+   *
+   * @return null when the attempt may start (the caller then owes one outcome call), otherwise why it
+   *     may not
+   */
+  public String tryAcquire() {
+    if (!healthy) {
+      return "health check failing";
+    }
+    if (!breaker.tryAcquirePermission()) {
+      return "circuit breaker " + breaker.getState().name().toLowerCase(java.util.Locale.ROOT);
+    }
+    if (!bulkhead.tryAcquirePermission()) {
+      breaker.releasePermission();
+      return "too many concurrent calls (" + spec.resilience().maxConcurrent() + ")";
+    }
+    if (rateLimiter != null && !rateLimiter.acquirePermission()) {
+      bulkhead.onComplete();
+      breaker.releasePermission();
+      return "gateway-side rate limit reached";
+    }
+    return null;
+  }
+
+  /** The attempt's response ended completely. */
+  public void onSuccess(long startNanos) {
+    breaker.onSuccess(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    bulkhead.onComplete();
+  }
+
+  /** The attempt failed; only classes that count against the backend reach the breaker as errors. */
+  public void onFailure(long startNanos, FailureClass failure) {
+    if (failure.countsAgainstBackend()) {
+      breaker.onError(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS, new BackendFailure(failure));
+    } else {
+      breaker.releasePermission();
+    }
+    bulkhead.onComplete();
+  }
+
+  /** The attempt ended without a verdict on the backend (the client went away). */
+  public void release() {
+    breaker.releasePermission();
+    bulkhead.onComplete();
+  }
+
+  /** The wait before retry number {@code retry} (1 = first retry): exponential, full jitter, capped. */
+  public Duration backoff(int retry) {
+    return Duration.ofMillis(backoff.apply(retry));
+  }
+
+  /** Marks breaker errors; carries no stack trace (it is never thrown). */
+  static final class BackendFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    BackendFailure(FailureClass failure) {
+      super(failure.tag(), null, false, false);
+    }
+  }
+
+}
