@@ -45,6 +45,33 @@ public final class TestConfigs {
     return new GatewayConfig(null, new ListenerSpec("127.0.0.1", 0), limits, backends, models, Failover.defaults());
   }
 
+  /**
+   * Two backends for failover tests: "remote" at {@code remoteUrl} (provider key set) and "local" at
+   * {@code localUrl}. Aliases: {@code smart} → remote {@code remote-model} (context 8000, falls back to
+   * {@code local}), {@code big} → remote {@code big-model} (context 128000), {@code local} → local
+   * {@code local-model} (context 2048), {@code huge} → local {@code huge-model} (context 200000), and
+   * {@code small-first} → local-model with fallbacks [big, smart] (for context-window fallback).
+   */
+  public static GatewayConfig failover(String remoteUrl, String localUrl, Resilience remote, Timeouts remoteTimeouts,
+      Failover failover) {
+    BackendSpec r = new BackendSpec("remote", URI.create(remoteUrl), "REMOTE_KEY", PROVIDER_KEY, true, null,
+        List.of("remote-model", "big-model"), remoteTimeouts, 16, remote);
+    BackendSpec l = new BackendSpec("local", URI.create(localUrl), null, null, true, null,
+        List.of("local-model", "huge-model"), new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(30),
+            Duration.ofSeconds(30), Duration.ofSeconds(60)), 16, Resilience.defaults());
+    Map<String, BackendSpec> backends = new LinkedHashMap<>();
+    backends.put("remote", r);
+    backends.put("local", l);
+    Map<String, ModelAlias> models = new LinkedHashMap<>();
+    models.put("smart", new ModelAlias("smart", "remote", "remote-model", "remote", 8000, List.of("local")));
+    models.put("big", new ModelAlias("big", "remote", "big-model", "remote", 128000, List.of()));
+    models.put("local", new ModelAlias("local", "local", "local-model", "local", 2048, List.of()));
+    models.put("huge", new ModelAlias("huge", "local", "huge-model", "local", 200000, List.of()));
+    models.put("small-first", new ModelAlias("small-first", "local", "local-model", "local", 2048,
+        List.of("smart", "big", "huge")));
+    return new GatewayConfig(null, new ListenerSpec("127.0.0.1", 0), Limits.defaults(), backends, models, failover);
+  }
+
   public static GatewayConfig oneBackend(String baseUrl) {
     return oneBackend(baseUrl, fastTimeouts(), Limits.defaults());
   }

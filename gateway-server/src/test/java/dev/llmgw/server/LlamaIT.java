@@ -1,7 +1,6 @@
 package dev.llmgw.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgw.core.config.Limits;
@@ -9,15 +8,12 @@ import dev.llmgw.core.config.Timeouts;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.upstream.Transport;
 import dev.llmgw.server.conformance.OpenAiSchemas;
+import dev.llmgw.testkit.LlamaServer;
 import dev.llmgw.testkit.TestConfigs;
-import java.io.File;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,42 +24,20 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A real local model behind the gateway: llama.cpp's llama-server with the tiny GGUF model from
- * {@code ../shared/llama}, started on a free loopback port and stopped by PID.
+ * {@code ../shared/llama} ({@link LlamaServer}), on a free loopback port, stopped by PID.
  */
 class LlamaIT {
-  static Process llama;
+  static LlamaServer llama;
   static GatewayServer gw;
   static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-  static Path shared() {
-    String p = System.getProperty("shared.dir");
-    return p != null ? Path.of(p) : Path.of(System.getProperty("user.dir")).resolve("../../shared").normalize();
-  }
-
   @BeforeAll
   static void startLlama() throws Exception {
-    Path start = shared().resolve("llama/start.sh");
-    Path model = shared().resolve("llama/models/llama-2-tiny-random.gguf");
-    assertThat(start).as("the shared llama.cpp server (../shared/llama)").exists();
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    File log = Files.createTempFile("llama-it", ".log").toFile();
-    llama = new ProcessBuilder(start.toString(), model.toString(), Integer.toString(port))
-        .redirectErrorStream(true).redirectOutput(log).start();
-    String base = "http://127.0.0.1:" + port;
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-        .until(() -> {
-          if (!llama.isAlive()) {
-            throw new AssertionError("llama-server exited: " + Files.readString(log.toPath()));
-          }
-          return HTTP.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
-              HttpResponse.BodyHandlers.ofString()).body().contains("\"ok\"");
-        });
+    llama = LlamaServer.start();
     Timeouts t = new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(30),
         Duration.ofSeconds(60));
-    gw = new GatewayServer(TestConfigs.oneBackend(base + "/v1", t, Limits.defaults()), Transport.best(), 2).start();
+    gw = new GatewayServer(TestConfigs.oneBackend(llama.baseUrl(), t, Limits.defaults()), Transport.best(), 2)
+        .start();
   }
 
   @AfterAll
@@ -72,10 +46,7 @@ class LlamaIT {
       gw.stop(Duration.ofSeconds(1));
     }
     if (llama != null) {
-      llama.destroy();
-      if (!llama.waitFor(5, TimeUnit.SECONDS)) {
-        llama.destroyForcibly();
-      }
+      llama.close();
     }
   }
 

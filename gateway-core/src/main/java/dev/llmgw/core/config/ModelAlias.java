@@ -1,5 +1,6 @@
 package dev.llmgw.core.config;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -11,9 +12,18 @@ import java.util.Objects;
  * @param ownedBy      shown as {@code owned_by} in {@code GET /v1/models}
  * @param contextTokens the model's context window in tokens, 0 when not configured (a request that
  *                     overflowed a smaller context falls back only to a model with a larger one)
+ * @param fallbacks    aliases tried in order when this one fails before answering, for requests that
+ *                     name this model directly (tier routing brings its own lists)
  */
-public record ModelAlias(String alias, String backend, String backendModel, String ownedBy, int contextTokens) {
+public record ModelAlias(String alias, String backend, String backendModel, String ownedBy, int contextTokens,
+    List<String> fallbacks) {
+
+  public ModelAlias(String alias, String backend, String backendModel, String ownedBy, int contextTokens) {
+    this(alias, backend, backendModel, ownedBy, contextTokens, List.of());
+  }
+
   public ModelAlias {
+    fallbacks = List.copyOf(fallbacks);
     Objects.requireNonNull(alias, "alias");
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(backendModel, "backendModel");

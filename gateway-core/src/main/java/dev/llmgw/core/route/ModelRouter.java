@@ -18,6 +18,26 @@ public final class ModelRouter {
    * @throws GatewayException 404 {@code model_not_found} when the alias is unknown or its backend is
    *     disabled (the message says why, without secrets)
    */
+  /**
+   * The plan for a request that names a model directly: that alias, then its configured fallbacks
+   * whose backends are enabled.
+   */
+  public RoutePlan plan(String model) {
+    Route primary = route(model);
+    if (primary.alias().fallbacks().isEmpty()) {
+      return RoutePlan.single(primary);
+    }
+    java.util.List<Route> candidates = new java.util.ArrayList<>();
+    candidates.add(primary);
+    for (String fb : primary.alias().fallbacks()) {
+      ModelAlias a = config.models().get(fb);
+      if (a != null && config.backendOf(a).enabled()) {
+        candidates.add(new Route(a, config.backendOf(a)));
+      }
+    }
+    return new RoutePlan(null, null, candidates);
+  }
+
   public Route route(String model) {
     ModelAlias alias = config.models().get(model);
     if (alias == null) {

@@ -61,6 +61,132 @@ class ConfigErrorsTest {
   }
 
   @Test
+  void everyResilienceAndFailoverProblemIsReportedAtOnce() throws Exception {
+    Path broken = ConfigLoaderTest.resource("broken-resilience.yaml");
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> ConfigLoader.load(broken, Map.of()));
+
+    String r = "backends.local.resilience.";
+    assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message)
+        .containsExactly(
+            tuple(4, "failover.deadline",
+                "'0s' is zero (expected a duration above 0, e.g. 500ms, 2s, 1m)"),
+            tuple(5, "failover.maxAttempts", "'25' is out of range (expected an integer 1..20:"
+                + " attempts across all backends, retries included)"),
+            tuple(6, "failover.maxRetryAfer", "unknown key 'maxRetryAfer' (expected one of:"
+                + " deadline, maxAttempts, maxRetryAfter; did you mean 'maxRetryAfter'?)"),
+            tuple(12, r + "maxConcurrent",
+                "'0' is out of range (expected an integer above 0, e.g. 256)"),
+            tuple(13, r + "rateLimit.per", "missing (expected a duration, e.g. 500ms, 2s, 1m)"),
+            tuple(16, r + "breaker.minimumCalls",
+                "'20' is more than window '10' (expected minimumCalls <= window)"),
+            tuple(17, r + "breaker.failureRate", "'150%' is more than 100% (expected a percentage"
+                + " above 0% up to 100%, e.g. 50%)"),
+            tuple(18, r + "breaker.slowCallRate", "'0.5' is ambiguous (expected a percentage such"
+                + " as 50%; write 0.5% if 0.5 percent is meant)"),
+            tuple(19, r + "breaker.openfor", "unknown key 'openfor' (expected one of: window,"
+                + " minimumCalls, failureRate, slowCall, slowCallRate, openFor, halfOpenCalls;"
+                + " did you mean 'openFor'?)"),
+            tuple(20, r + "breaker.halfOpenCalls",
+                "'0' is out of range (expected an integer above 0, e.g. 3)"),
+            tuple(22, r + "retry.maxAttempts", "'11' is out of range (expected an integer 1..10:"
+                + " attempts on this backend including the first; 1 = no retry)"),
+            tuple(23, r + "retry.initialBackoff",
+                "'5s' is longer than maxBackoff '2s' (expected initialBackoff <= maxBackoff)"),
+            tuple(24, r + "retry.multiplier",
+                "'0.5' is less than 1.0 (expected a number of at least 1.0, e.g. 2.0)"),
+            tuple(27, r + "health.path", "'models' does not start with '/' (expected a path"
+                + " starting with '/', appended to the backend's base URL, e.g. /models)"),
+            tuple(29, r + "health.timeout",
+                "'5s' is not shorter than interval '5s' (expected timeout < interval)"),
+            tuple(30, r + "health.unhealthyAfter",
+                "'-1' is out of range (expected an integer above 0, e.g. 3)"),
+            tuple(34, "models.local-model.contextTokens", "'-5' is out of range (expected the"
+                + " model's context window in tokens, an integer 0 or above, e.g. 128000"
+                + " (0 = unknown))"));
+    assertThat(e.errors()).allSatisfy(err -> assertThat(err.file()).isEqualTo(broken));
+    assertThat(e.getMessage()).contains(broken + ":23: backends.local.resilience.retry"
+        + ".initialBackoff: '5s' is longer than maxBackoff '2s' (expected initialBackoff <="
+        + " maxBackoff)");
+  }
+
+  @Test
+  void anOrderingThatClashesWithADefaultIsReportedAtTheKeyWritten() {
+    List<ConfigError> errors = errorsOf("""
+        backends:
+          local:
+            baseUrl: http://127.0.0.1:8081/v1
+            models: [local-model]
+            resilience:
+              breaker: {window: 5}
+              retry: {maxBackoff: 100ms}
+              health: {interval: 1s}
+        models:
+          local-model: {backend: local}
+        """);
+
+    String r = "backends.local.resilience.";
+    assertThat(errors).extracting(ConfigError::line, ConfigError::path, ConfigError::message)
+        .containsExactly(
+            tuple(6, r + "breaker.window", "'5' is less than minimumCalls '10' (the default)"
+                + " (expected minimumCalls <= window; set minimumCalls too)"),
+            tuple(7, r + "retry.maxBackoff", "'100ms' is shorter than initialBackoff '200ms'"
+                + " (the default) (expected initialBackoff <= maxBackoff; set initialBackoff too)"),
+            tuple(8, r + "health.interval", "'1s' is not longer than timeout '2s' (the default)"
+                + " (expected timeout < interval; set timeout too)"));
+  }
+
+  @Test
+  void resilienceSectionsOfTheWrongShapeOrWithoutValueAreErrors() {
+    List<ConfigError> errors = errorsOf("""
+        failover: 30s
+        backends:
+          local:
+            baseUrl: http://127.0.0.1:8081/v1
+            models: [local-model]
+            resilience:
+              rateLimit: 500/m
+              breaker: [a]
+              health:
+          other:
+            baseUrl: http://127.0.0.1:8082/v1
+            models: [m]
+            resilience:
+              maxConcurrent: lots
+              rateLimit:
+              retry: {multiplier: fast, initialBackoff: ''}
+        models:
+          local-model: {backend: local}
+        """);
+
+    String l = "backends.local.resilience.";
+    String o = "backends.other.resilience.";
+    assertThat(errors).extracting(ConfigError::line, ConfigError::path).containsExactly(
+        tuple(1, "failover"),
+        tuple(7, l + "rateLimit"),
+        tuple(8, l + "breaker"),
+        tuple(9, l + "health"),
+        tuple(14, o + "maxConcurrent"),
+        tuple(15, o + "rateLimit"),
+        tuple(16, o + "retry.initialBackoff"),
+        tuple(16, o + "retry.multiplier"));
+    assertThat(errors.get(0).message()).isEqualTo("'30s' is not valid here (expected a mapping"
+        + " with keys deadline, maxAttempts, maxRetryAfter)");
+    assertThat(errors.get(1).message()).isEqualTo("'500/m' is not valid here (expected a mapping"
+        + " with keys requests, per)");
+    assertThat(errors.get(3).message()).startsWith("no value (expected a mapping such as"
+        + " {path: /models, interval: 10s}, or {} for the defaults; leave the key out for no"
+        + " active health check");
+    assertThat(errors.get(4).message()).isEqualTo("'lots' is not an integer (expected an integer"
+        + " above 0, e.g. 256)");
+    assertThat(errors.get(5).message()).startsWith("no value (expected a mapping such as"
+        + " {requests: 500, per: 1m}");
+    assertThat(errors.get(6).message()).startsWith("'' is not a duration");
+    assertThat(errors.get(7).message()).isEqualTo("'fast' is not a number (expected a number of"
+        + " at least 1.0, e.g. 2.0)");
+  }
+
+  @Test
   void anUnsetVariableWithoutDefaultIsAnError() {
     List<ConfigError> errors = errorsOf("""
         listener:
@@ -275,7 +401,7 @@ class ConfigErrorsTest {
     assertThat(errors).singleElement().satisfies(e -> {
       assertThat(e.line()).isEqualTo(1);
       assertThat(e.message()).isEqualTo("unknown key 'listner' (expected one of: listener, limits,"
-          + " backends, models; did you mean 'listener'?)");
+          + " failover, backends, models; did you mean 'listener'?)");
     });
   }
 

@@ -36,6 +36,10 @@ class ConfigLoaderTest {
     assertThat(local.timeouts()).isEqualTo(new Timeouts(Duration.ofSeconds(2),
         Duration.ofSeconds(120), Duration.ofSeconds(60), Duration.ofMinutes(10)));
     assertThat(local.maxConnections()).isEqualTo(64);
+    assertThat(local.resilience()).isEqualTo(new Resilience(8, null,
+        new Resilience.Breaker(10, 5, 50f, Duration.ofMinutes(5), 100f, Duration.ofSeconds(10), 1),
+        new Resilience.Retry(2, Duration.ofMillis(500), 2.0, Duration.ofSeconds(2)),
+        new Resilience.HealthCheck("/models", Duration.ofSeconds(5), Duration.ofSeconds(2), 2, 1)));
 
     BackendSpec openai = c.backends().get("openai");
     assertThat(openai.enabled()).isTrue();
@@ -47,15 +51,23 @@ class ConfigLoaderTest {
     assertThat(openai.port()).isEqualTo(443);
     assertThat(openai.basePath()).isEqualTo("/v1");
     assertThat(openai.models()).containsExactly("gpt-4o-mini", "gpt-4o", "text-embedding-3-small");
+    assertThat(openai.resilience()).isEqualTo(new Resilience(256, null,
+        new Resilience.Breaker(20, 10, 50f, Duration.ofSeconds(60), 100f, Duration.ofSeconds(30), 3),
+        new Resilience.Retry(2, Duration.ofMillis(200), 2.0, Duration.ofSeconds(2)), null));
+
+    assertThat(c.failover()).isEqualTo(new Failover(Duration.ofSeconds(30), 4,
+        Duration.ofSeconds(5)));
 
     assertThat(c.models()).containsOnlyKeys("local", "gpt-4o-mini", "gpt-4o",
         "text-embedding-3-small");
     assertThat(c.models().keySet()).containsExactly("local", "gpt-4o-mini", "gpt-4o",
         "text-embedding-3-small");
     assertThat(c.models().get("local")).isEqualTo(new ModelAlias("local", "local", "local-model",
-        "local", 0));
+        "local", 2048));
     assertThat(c.models().get("gpt-4o")).isEqualTo(new ModelAlias("gpt-4o", "openai", "gpt-4o",
-        "openai", 0));
+        "openai", 128_000));
+    assertThat(c.models().get("gpt-4o-mini").contextTokens()).isEqualTo(128_000);
+    assertThat(c.models().get("text-embedding-3-small").contextTokens()).isZero();
     assertThat(c.servableModels()).hasSize(4);
   }
 
@@ -125,8 +137,112 @@ class ConfigLoaderTest {
     assertThat(local.maxConnections()).isEqualTo(64);
     assertThat(local.apiKeyEnv()).isNull();
     assertThat(local.enabled()).isTrue();
+    assertThat(local.resilience()).isEqualTo(Resilience.defaults());
+    assertThat(local.resilience().rateLimit()).isNull();
+    assertThat(local.resilience().health()).isNull();
+    assertThat(c.failover()).isEqualTo(Failover.defaults());
     assertThat(c.models().get("local-model"))
         .isEqualTo(new ModelAlias("local-model", "local", "local-model", "local", 0));
+  }
+
+  @Test
+  void omittedResilienceAndFailoverFieldsTakeTheirDefaults() throws Exception {
+    GatewayConfig c = ConfigLoader.parse(Path.of("t.yaml"), """
+        failover: {maxAttempts: 2}
+        backends:
+          a:
+            baseUrl: http://127.0.0.1:8081/v1
+            models: [m]
+            resilience:
+              breaker: {window: 50}
+              retry: {maxAttempts: 1}
+              health: {}
+          b:
+            baseUrl: http://127.0.0.1:8082/v1
+            models: [n]
+            resilience:
+              maxConcurrent: 4
+              rateLimit: {requests: 10, per: 1s}
+              health: {path: /health, interval: 30s}
+          c:
+            baseUrl: http://127.0.0.1:8083/v1
+            models: [o]
+            resilience:
+              breaker:
+              retry:
+        models:
+          m: {backend: a, contextTokens: 0}
+          n: {backend: b}
+          o: {backend: c}
+        """, Map.of());
+
+    Failover df = Failover.defaults();
+    assertThat(c.failover()).isEqualTo(new Failover(df.deadline(), 2, df.maxRetryAfter()));
+
+    Resilience d = Resilience.defaults();
+    Resilience.Breaker db = d.breaker();
+    Resilience a = c.backends().get("a").resilience();
+    assertThat(a.maxConcurrent()).isEqualTo(d.maxConcurrent());
+    assertThat(a.rateLimit()).isNull();
+    assertThat(a.breaker()).isEqualTo(new Resilience.Breaker(50, db.minimumCalls(),
+        db.failureRatePercent(), db.slowCall(), db.slowCallRatePercent(), db.openFor(),
+        db.halfOpenCalls()));
+    assertThat(a.retry()).isEqualTo(new Resilience.Retry(1, d.retry().initialBackoff(),
+        d.retry().multiplier(), d.retry().maxBackoff()));
+    assertThat(a.health()).isEqualTo(new Resilience.HealthCheck("/models", Duration.ofSeconds(10),
+        Duration.ofSeconds(2), 3, 2));
+
+    Resilience b = c.backends().get("b").resilience();
+    assertThat(b.maxConcurrent()).isEqualTo(4);
+    assertThat(b.rateLimit()).isEqualTo(new Resilience.RateLimit(10, Duration.ofSeconds(1)));
+    assertThat(b.breaker()).isEqualTo(db);
+    assertThat(b.retry()).isEqualTo(d.retry());
+    assertThat(b.health()).isEqualTo(new Resilience.HealthCheck("/health",
+        Duration.ofSeconds(30), Duration.ofSeconds(2), 3, 2));
+
+    assertThat(c.backends().get("c").resilience()).isEqualTo(d);
+    assertThat(c.models().get("m").contextTokens()).isZero();
+    assertThat(c.models().get("n").contextTokens()).isZero();
+  }
+
+  @Test
+  void resilienceValuesAreCompiled() throws Exception {
+    GatewayConfig c = ConfigLoader.parse(Path.of("t.yaml"), """
+        failover:
+          deadline: 2m
+          maxAttempts: 20
+          maxRetryAfter: 1500ms
+        backends:
+          vllm:
+            baseUrl: http://gpu-box:8000/v1
+            models: [llama]
+            resilience:
+              maxConcurrent: ${VLLM_CONCURRENCY:-32}
+              rateLimit: {requests: 3000, per: 1m}
+              breaker:
+                window: 10
+                minimumCalls: 10
+                failureRate: 12.5%
+                slowCall: 90s
+                slowCallRate: 80
+                openFor: 1m
+                halfOpenCalls: 1
+              retry: {maxAttempts: 10, initialBackoff: 1s, multiplier: 1, maxBackoff: 1s}
+              health: {path: '/health?deep=1', interval: 2s, timeout: 1999ms, unhealthyAfter: 1,
+                       healthyAfter: 5}
+        models:
+          llama: {backend: vllm, contextTokens: 32768}
+        """, Map.of("VLLM_CONCURRENCY", "48"));
+
+    assertThat(c.failover()).isEqualTo(new Failover(Duration.ofMinutes(2), 20,
+        Duration.ofMillis(1500)));
+    assertThat(c.backends().get("vllm").resilience()).isEqualTo(new Resilience(48,
+        new Resilience.RateLimit(3000, Duration.ofMinutes(1)),
+        new Resilience.Breaker(10, 10, 12.5f, Duration.ofSeconds(90), 80f, Duration.ofMinutes(1), 1),
+        new Resilience.Retry(10, Duration.ofSeconds(1), 1.0, Duration.ofSeconds(1)),
+        new Resilience.HealthCheck("/health?deep=1", Duration.ofSeconds(2),
+            Duration.ofMillis(1999), 1, 5)));
+    assertThat(c.models().get("llama").contextTokens()).isEqualTo(32768);
   }
 
   @Test

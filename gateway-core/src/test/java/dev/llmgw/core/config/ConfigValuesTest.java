@@ -67,6 +67,81 @@ class ConfigValuesTest {
     }
   }
 
+  @ParameterizedTest
+  @CsvSource({"50%, 50", "50, 50", "12.5%, 12.5", "12.5, 12.5", "100%, 100", "100, 100",
+      "0.5%, 0.5", "1, 1", "1.5, 1.5", "50 %, 50"})
+  void percentages(String text, float percent) {
+    assertThat(ConfigValues.percent(text)).isEqualTo(percent);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "abc", "0", "0%", "0.0%", "100.5%", "101", "150%", "-5%", "50%%",
+      "0.5", "half", "5e1"})
+  void badPercentages(String text) {
+    assertThatThrownBy(() -> ConfigValues.percent(text))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'" + text + "'").hasMessageContaining("expected");
+  }
+
+  @Test
+  void aFractionBelowOneIsAmbiguous() {
+    assertThatThrownBy(() -> ConfigValues.percent("0.25")).hasMessage("'0.25' is ambiguous"
+        + " (expected a percentage such as 25%; write 0.25% if 0.25 percent is meant)");
+  }
+
+  @Test
+  void integersInARange() {
+    assertThat(ConfigValues.intIn("1", 1, 10, "x")).isEqualTo(1);
+    assertThat(ConfigValues.intIn("10", 1, 10, "x")).isEqualTo(10);
+    assertThat(ConfigValues.intIn("+7", 1, 10, "x")).isEqualTo(7);
+    assertThat(ConfigValues.intIn("0", 0, Integer.MAX_VALUE, "x")).isZero();
+    assertThat(ConfigValues.intIn("2147483647", 0, Integer.MAX_VALUE, "x"))
+        .isEqualTo(Integer.MAX_VALUE);
+    assertThatThrownBy(() -> ConfigValues.intIn("11", 1, 10, "an integer 1..10"))
+        .hasMessage("'11' is out of range (expected an integer 1..10)");
+    assertThatThrownBy(() -> ConfigValues.intIn("0", 1, 10, "an integer 1..10"))
+        .hasMessage("'0' is out of range (expected an integer 1..10)");
+    assertThatThrownBy(() -> ConfigValues.intIn("-3", 1, 10, "an integer 1..10"))
+        .hasMessage("'-3' is out of range (expected an integer 1..10)");
+    assertThatThrownBy(() -> ConfigValues.intIn("99999999999999999999", 1, 10, "e"))
+        .hasMessage("'99999999999999999999' is out of range (expected e)");
+    assertThatThrownBy(() -> ConfigValues.intIn("2147483648", 0, Integer.MAX_VALUE, "e"))
+        .hasMessageContaining("out of range");
+    for (String bad : new String[] {"", "2.0", "ten", "1e3", "0x10"}) {
+      assertThatThrownBy(() -> ConfigValues.intIn(bad, 1, 10, "e"))
+          .hasMessage("'" + bad + "' is not an integer (expected e)");
+    }
+  }
+
+  @Test
+  void multipliers() {
+    assertThat(ConfigValues.multiplier("1")).isEqualTo(1.0);
+    assertThat(ConfigValues.multiplier("2.0")).isEqualTo(2.0);
+    assertThat(ConfigValues.multiplier("1.5")).isEqualTo(1.5);
+    assertThatThrownBy(() -> ConfigValues.multiplier("0.9"))
+        .hasMessage("'0.9' is less than 1.0 (expected a number of at least 1.0, e.g. 2.0)");
+    for (String bad : new String[] {"", "x2", "-2", "2,5", "1e1", ".5", "NaN", "Infinity"}) {
+      assertThatThrownBy(() -> ConfigValues.multiplier(bad))
+          .hasMessageContaining("'" + bad + "' is not a number");
+    }
+  }
+
+  @Test
+  void healthPaths() {
+    assertThat(ConfigValues.healthPath("/models")).isEqualTo("/models");
+    assertThat(ConfigValues.healthPath("/")).isEqualTo("/");
+    assertThat(ConfigValues.healthPath("/health?deep=1")).isEqualTo("/health?deep=1");
+    assertThatThrownBy(() -> ConfigValues.healthPath("models"))
+        .hasMessageStartingWith("'models' does not start with '/'");
+    assertThatThrownBy(() -> ConfigValues.healthPath("http://h/models"))
+        .hasMessageStartingWith("'http://h/models' does not start with '/'");
+    for (String bad : new String[] {"/a b", "/models#x", "/a|b", "/%zz"}) {
+      assertThatThrownBy(() -> ConfigValues.healthPath(bad))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("'" + bad + "'").hasMessageContaining("expected a path");
+    }
+  }
+
   @Test
   void envNames() {
     assertThat(ConfigValues.envName("OPENAI_API_KEY")).isEqualTo("OPENAI_API_KEY");

@@ -70,6 +70,55 @@ class GatewaySchemaTest {
   }
 
   @Test
+  void theBrokenResilienceFileDoesNot() throws Exception {
+    List<Error> errors = validate(ConfigLoaderTest.resource("broken-resilience.yaml"));
+
+    String r = "/backends/local/resilience";
+    assertThat(errors).extracting(e -> e.getInstanceLocation().toString())
+        .contains("/failover/deadline", "/failover/maxAttempts", "/failover",
+            r + "/maxConcurrent", r + "/rateLimit", r + "/breaker/failureRate",
+            r + "/breaker/slowCallRate", r + "/breaker", r + "/breaker/halfOpenCalls",
+            r + "/retry/maxAttempts", r + "/retry/multiplier", r + "/health/path",
+            r + "/health/unhealthyAfter", "/models/local-model/contextTokens");
+  }
+
+  @Test
+  void resilienceValuesAreChecked() throws Exception {
+    String ok = """
+        failover: {deadline: 30s, maxAttempts: 4, maxRetryAfter: 5s}
+        backends:
+          local:
+            baseUrl: 'http://h:1/v1'
+            models: [m]
+            resilience:
+              maxConcurrent: 8
+              rateLimit: {requests: 500, per: 1m}
+              breaker: {window: 20, failureRate: 50%, slowCallRate: 100}
+              retry: {maxAttempts: 2, multiplier: 2.0}
+              health: {path: /models, interval: 5s}
+        models:
+          m: {backend: local, contextTokens: 2048}
+        """;
+    assertThat(validate(ok)).isEmpty();
+    assertThat(validate(ok.replace("failureRate: 50%", "failureRate: 12.5%"))).isEmpty();
+    assertThat(validate(ok.replace("failureRate: 50%", "failureRate: 0%"))).isNotEmpty();
+    assertThat(validate(ok.replace("failureRate: 50%", "failureRate: 101%"))).isNotEmpty();
+    assertThat(validate(ok.replace("failureRate: 50%", "failureRate: 0.5"))).isNotEmpty();
+    assertThat(validate(ok.replace("failureRate: 50%", "failureRate: '${FR:-50%}'"))).isEmpty();
+    assertThat(validate(ok.replace("maxAttempts: 2", "maxAttempts: 11"))).isNotEmpty();
+    assertThat(validate(ok.replace("maxAttempts: 4", "maxAttempts: 21"))).isNotEmpty();
+    assertThat(validate(ok.replace("multiplier: 2.0", "multiplier: 0.5"))).isNotEmpty();
+    assertThat(validate(ok.replace("path: /models", "path: models"))).isNotEmpty();
+    assertThat(validate(ok.replace("{requests: 500, per: 1m}", "{requests: 500}"))).isNotEmpty();
+    assertThat(validate(ok.replace("maxConcurrent: 8", "maxConcurrent: 0"))).isNotEmpty();
+    assertThat(validate(ok.replace("contextTokens: 2048", "contextTokens: -1"))).isNotEmpty();
+    assertThat(validate(ok.replace("contextTokens: 2048", "contextTokens: 0"))).isEmpty();
+    assertThat(validate(ok.replace("health: {path: /models, interval: 5s}", "health: {}")))
+        .isEmpty();
+    assertThat(validate(ok.replace("window: 20", "windw: 20"))).isNotEmpty();
+  }
+
+  @Test
   void badValuesAreRejected() throws Exception {
     String ok = """
         backends:

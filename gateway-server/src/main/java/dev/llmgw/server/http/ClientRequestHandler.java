@@ -100,7 +100,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
         log.model = parsed.model();
         log.stream = parsed.stream();
-        RoutePlan plan = RoutePlan.single(snapshot.router().route(parsed.model()));
+        RoutePlan plan = snapshot.router().plan(parsed.model());
         ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, req.content().retain(), requestId,
             keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, this::onExchangeDone);
         inFlight = exchange;
