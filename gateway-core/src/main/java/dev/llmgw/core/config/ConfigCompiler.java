@@ -96,7 +96,50 @@ final class ConfigCompiler {
         out.put(alias, compiled);
       }
     });
+    raw.forEach((alias, m) -> checkFallbacks(alias, m, raw));
     return out;
+  }
+
+  private void checkFallbacks(String alias, ModelYaml m, Map<String, ModelYaml> raw) {
+    if (m == null || m.fallbacks() == null) {
+      return;
+    }
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < m.fallbacks().size(); i++) {
+      String fb = m.fallbacks().get(i);
+      String path = YamlPath.child("models", alias) + ".fallbacks[" + i + "]";
+      if (fb == null || !raw.containsKey(fb)) {
+        problems.add(path, "'" + fb + "' is not a configured model alias (expected one of: "
+            + String.join(", ", raw.keySet()) + ")");
+      } else if (fb.equals(alias)) {
+        problems.add(path, "'" + fb + "' is the alias itself (expected another alias)");
+      } else if (!seen.add(fb)) {
+        problems.add(path, "'" + fb + "' is listed twice (expected each fallback once)");
+      }
+    }
+  }
+
+  private Price price(String path, dev.llmgw.core.config.raw.PriceYaml p) {
+    if (p == null) {
+      return null;
+    }
+    String expected = "US dollars per million tokens, a number >= 0 (e.g. 2.5)";
+    java.util.function.Function<String, Double> parse = s -> {
+      try {
+        double d = Double.parseDouble(s.strip());
+        if (d < 0 || Double.isNaN(d) || Double.isInfinite(d)) {
+          throw new IllegalArgumentException("'" + s + "' is not a price (expected " + expected + ")");
+        }
+        return d;
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("'" + s + "' is not a price (expected " + expected + ")");
+      }
+    };
+    Double input = problems.required(YamlPath.child(path, "input"), p.input(), expected, parse);
+    Double output = problems.required(YamlPath.child(path, "output"), p.output(), expected, parse);
+    Double cached = p.cachedInput() == null ? input
+        : problems.required(YamlPath.child(path, "cachedInput"), p.cachedInput(), expected, parse);
+    return input == null || output == null || cached == null ? null : new Price(input, cached, output);
   }
 
   private ModelAlias alias(String alias, ModelYaml m, Map<String, BackendYaml> backends) {
@@ -143,7 +186,9 @@ final class ConfigCompiler {
     }
     String ownedBy = problems.optional(YamlPath.child(path, "ownedBy"), m.ownedBy(), backend,
         "an owner name, e.g. openai", s -> ConfigValues.nonBlank(s, "an owner name, e.g. openai"));
+    Price price = price(YamlPath.child(path, "price"), m.price());
     return model == null || ownedBy == null || contextTokens == null ? null
-        : new ModelAlias(alias, backend, model, ownedBy, contextTokens);
+        : new ModelAlias(alias, backend, model, ownedBy, contextTokens,
+            m.fallbacks() == null ? List.of() : m.fallbacks().stream().filter(Objects::nonNull).toList(), price);
   }
 }

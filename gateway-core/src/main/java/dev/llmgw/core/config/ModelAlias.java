@@ -14,12 +14,19 @@ import java.util.Objects;
  *                     overflowed a smaller context falls back only to a model with a larger one)
  * @param fallbacks    aliases tried in order when this one fails before answering, for requests that
  *                     name this model directly (tier routing brings its own lists)
+ * @param price        what its tokens cost, or {@code null} when not configured (cost then unknown,
+ *                     never recorded as zero)
  */
 public record ModelAlias(String alias, String backend, String backendModel, String ownedBy, int contextTokens,
-    List<String> fallbacks) {
+    List<String> fallbacks, Price price) {
 
   public ModelAlias(String alias, String backend, String backendModel, String ownedBy, int contextTokens) {
-    this(alias, backend, backendModel, ownedBy, contextTokens, List.of());
+    this(alias, backend, backendModel, ownedBy, contextTokens, List.of(), null);
+  }
+
+  public ModelAlias(String alias, String backend, String backendModel, String ownedBy, int contextTokens,
+      List<String> fallbacks) {
+    this(alias, backend, backendModel, ownedBy, contextTokens, fallbacks, null);
   }
 
   public ModelAlias {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -63,9 +64,9 @@ class ConfigLoaderTest {
     assertThat(c.models().keySet()).containsExactly("local", "gpt-4o-mini", "gpt-4o",
         "text-embedding-3-small");
     assertThat(c.models().get("local")).isEqualTo(new ModelAlias("local", "local", "local-model",
-        "local", 2048));
+        "local", 2048, List.of(), Price.FREE));
     assertThat(c.models().get("gpt-4o")).isEqualTo(new ModelAlias("gpt-4o", "openai", "gpt-4o",
-        "openai", 128_000));
+        "openai", 128_000, List.of("gpt-4o-mini", "local"), new Price(2.50, 1.25, 10.00)));
     assertThat(c.models().get("gpt-4o-mini").contextTokens()).isEqualTo(128_000);
     assertThat(c.models().get("text-embedding-3-small").contextTokens()).isZero();
     assertThat(c.servableModels()).hasSize(4);
