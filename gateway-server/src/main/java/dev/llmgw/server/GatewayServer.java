@@ -5,6 +5,7 @@ import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.exchange.ExchangeEvents;
 import dev.llmgw.core.exchange.ExchangeServices;
 import dev.llmgw.core.resilience.BackendGuards;
+import dev.llmgw.core.resilience.HealthChecker;
 import dev.llmgw.core.upstream.BackendPools;
 import dev.llmgw.core.upstream.Transport;
 import dev.llmgw.server.http.LocalEndpoints;
@@ -36,6 +37,7 @@ public final class GatewayServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final BackendPools pools;
   private final BackendGuards guards = new BackendGuards();
+  private final HealthChecker health = new HealthChecker(guards);
   private final ExchangeEvents events;
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -63,7 +65,8 @@ public final class GatewayServer implements AutoCloseable {
   /** Binds the listener; returns once it accepts connections. */
   public GatewayServer start() throws InterruptedException {
     GatewayConfig config = snapshot.get().config();
-    LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get);
+    health.apply(config);
+    LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards);
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channel(transport.serverChannel())
@@ -105,6 +108,7 @@ public final class GatewayServer implements AutoCloseable {
     if (inFlight.get() > 0) {
       LOG.warn("stopping with {} request(s) still in flight after the {} grace period", inFlight.get(), grace);
     }
+    health.close();
     pools.close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
   }

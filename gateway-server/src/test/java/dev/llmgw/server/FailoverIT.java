@@ -338,6 +338,35 @@ class FailoverIT {
         assertThat(g.bulkhead().getMetrics().getAvailableConcurrentCalls()).isEqualTo(g.spec().resilience().maxConcurrent()));
   }
 
+  @Test
+  void failingHealthChecksTakeABackendOutAndBackIn() throws Exception {
+    remote.stubFor(com.github.tomakehurst.wiremock.client.WireMock.get("/v1/models")
+        .willReturn(aResponse().withStatus(500)));
+    Resilience d = Resilience.defaults();
+    Resilience r = new Resilience(d.maxConcurrent(), null, d.breaker(), d.retry(),
+        new Resilience.HealthCheck("/models", Duration.ofMillis(100), Duration.ofMillis(80), 2, 2));
+    gateway(r);
+    await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
+      HttpResponse<String> ready = HTTP.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + gw.port() + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(json(ready.body()).at("/backends/0/healthy").asBoolean()).isFalse();
+    });
+    HttpResponse<String> r1 = send(gw, SMART);
+    assertThat(r1.statusCode()).isEqualTo(200);
+    assertThat(r1.headers().firstValue("x-gateway-fallback")).hasValue("remote=unavailable");
+    remote.verify(0, postRequestedFor(urlEqualTo("/v1/chat/completions")));
+    // the check carries the provider key, as the backend expects
+    assertThat(remote.getAllServeEvents().get(0).getRequest().getHeader("Authorization"))
+        .isEqualTo("Bearer " + TestConfigs.PROVIDER_KEY);
+
+    remote.stubFor(com.github.tomakehurst.wiremock.client.WireMock.get("/v1/models")
+        .willReturn(aResponse().withStatus(200).withBody("{\"object\":\"list\",\"data\":[]}")));
+    remote.stubFor(post("/v1/chat/completions").willReturn(aResponse().withStatus(200)
+        .withHeader("Content-Type", "application/json").withBody(OK_JSON)));
+    await().atMost(Duration.ofSeconds(3)).untilAsserted(() ->
+        assertThat(send(gw, SMART).headers().firstValue("x-gateway-backend")).hasValue("remote"));
+  }
+
   private CircuitBreaker breaker(String backend) {
     return gw.guards().all().stream().filter(g -> g.spec().name().equals(backend)).findFirst().orElseThrow().breaker();
   }

@@ -11,6 +11,8 @@ import dev.llmgw.core.error.GatewayException;
 import dev.llmgw.core.exchange.ClientResponses;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.log.RequestLog;
+import dev.llmgw.core.resilience.BackendGuard;
+import dev.llmgw.core.resilience.BackendGuards;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
@@ -27,10 +29,12 @@ public final class LocalEndpoints {
   private static final String MODELS = "/v1/models";
   private final long createdEpochSeconds;
   private final BooleanSupplier draining;
+  private final BackendGuards guards;
 
-  public LocalEndpoints(long createdEpochSeconds, BooleanSupplier draining) {
+  public LocalEndpoints(long createdEpochSeconds, BooleanSupplier draining, BackendGuards guards) {
     this.createdEpochSeconds = createdEpochSeconds;
     this.draining = draining;
+    this.guards = guards;
   }
 
   /** Answers {@code req} if it is for a local endpoint; returns false when the path is unknown. */
@@ -47,7 +51,7 @@ public final class LocalEndpoints {
       requireGet(get, log);
       boolean ready = !draining.getAsBoolean();
       status = ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
-      body = json(readiness(snapshot, ready));
+      body = json(readiness(snapshot, ready, guards));
     } else if (path.equals(MODELS)) {
       requireGet(get, log);
       body = json(modelList(snapshot));
@@ -92,7 +96,7 @@ public final class LocalEndpoints {
     return n;
   }
 
-  private static ObjectNode readiness(GatewaySnapshot snapshot, boolean ready) {
+  private static ObjectNode readiness(GatewaySnapshot snapshot, boolean ready, BackendGuards guards) {
     ObjectNode root = RequestParser.JSON.createObjectNode();
     root.put("status", ready ? "ready" : "draining");
     ArrayNode backends = root.putArray("backends");
@@ -102,6 +106,12 @@ public final class LocalEndpoints {
       n.put("enabled", b.enabled());
       if (!b.enabled() && b.disabledReason() != null) {
         n.put("reason", b.disabledReason());
+      }
+      if (b.enabled()) {
+        BackendGuard g = guards.guard(b);
+        n.put("healthy", g.isHealthy());
+        n.put("breaker", g.breaker().getState().name().toLowerCase(java.util.Locale.ROOT));
+        n.put("up", g.isHealthy() && g.breaker().getState() != io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN);
       }
     }
     return root;
