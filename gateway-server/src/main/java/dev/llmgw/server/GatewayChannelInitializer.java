@@ -30,9 +30,11 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
   private final ExchangeServices services;
   private final LocalEndpoints local;
   private final AtomicInteger inFlight;
+  private final AtomicInteger connections;
 
   GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ExchangeServices services, LocalEndpoints local,
-      AtomicInteger inFlight) {
+      AtomicInteger inFlight, AtomicInteger connections) {
+    this.connections = connections;
     this.snapshots = snapshots;
     this.services = services;
     this.local = local;
@@ -42,6 +44,8 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
   @Override
   protected void initChannel(Channel ch) {
     Limits limits = snapshots.get().config().limits();
+    connections.incrementAndGet();
+    ch.closeFuture().addListener(f -> connections.decrementAndGet());
     ChannelPipeline p = ch.pipeline();
     addIdleTimeout(p, limits);
     addHttpCodec(p, limits);

@@ -3,6 +3,20 @@ package dev.llmgw.server;
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.exchange.ExchangeEvents;
+import dev.llmgw.core.metrics.GatewayMetrics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyEventExecutorMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.PooledByteBufAllocator;
 import dev.llmgw.core.exchange.ExchangeServices;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.resilience.HealthChecker;
@@ -39,6 +53,9 @@ public final class GatewayServer implements AutoCloseable {
   private final BackendGuards guards = new BackendGuards();
   private final HealthChecker health = new HealthChecker(guards);
   private final ExchangeEvents events;
+  private final PrometheusMeterRegistry prometheus;
+  private final GatewayMetrics metrics;
+  private final AtomicInteger connections = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger inFlight = new AtomicInteger();
   private Channel serverChannel;
@@ -52,21 +69,47 @@ public final class GatewayServer implements AutoCloseable {
     this(config, transport, threads, ExchangeEvents.NOOP);
   }
 
-  /** @param events what the request path reports (metrics) */
-  public GatewayServer(GatewayConfig config, Transport transport, int threads, ExchangeEvents events) {
-    this.events = events;
+  /** @param listener also told what the request path reports (tests), besides the metrics */
+  public GatewayServer(GatewayConfig config, Transport transport, int threads, ExchangeEvents listener) {
+    this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.metrics = new GatewayMetrics(prometheus);
+    this.events = listener == ExchangeEvents.NOOP ? metrics : ExchangeEvents.both(metrics, listener);
     this.snapshot = new AtomicReference<>(GatewaySnapshot.of(config));
     this.transport = transport;
     this.group = new MultiThreadIoEventLoopGroup(
         threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), transport.ioHandlerFactory());
     this.pools = new BackendPools(transport);
+    bindProcessMetrics();
+  }
+
+  private void bindProcessMetrics() {
+    new ClassLoaderMetrics().bindTo(prometheus);
+    new JvmMemoryMetrics().bindTo(prometheus);
+    new JvmGcMetrics().bindTo(prometheus);
+    new JvmThreadMetrics().bindTo(prometheus);
+    new ProcessorMetrics().bindTo(prometheus);
+    new UptimeMetrics().bindTo(prometheus);
+    new FileDescriptorMetrics().bindTo(prometheus);
+    new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(prometheus);
+    new NettyEventExecutorMetrics(group).bindTo(prometheus);
+    Gauge.builder("gateway.connections.active", connections, AtomicInteger::get)
+        .description("Open client connections").register(prometheus);
+    Gauge.builder("gateway.requests.in_flight", inFlight, AtomicInteger::get)
+        .description("Proxied requests in flight").register(prometheus);
+    metrics.bindBreakers(guards);
+  }
+
+  /** The metrics registry (Prometheus exposition at {@code GET /metrics}). */
+  public PrometheusMeterRegistry meterRegistry() {
+    return prometheus;
   }
 
   /** Binds the listener; returns once it accepts connections. */
   public GatewayServer start() throws InterruptedException {
     GatewayConfig config = snapshot.get().config();
     health.apply(config);
-    LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards);
+    LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards,
+        prometheus::scrape);
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channel(transport.serverChannel())
@@ -75,7 +118,7 @@ public final class GatewayServer implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
         .childHandler(new GatewayChannelInitializer(snapshot::get,
-            new ExchangeServices(pools, guards, events), local, inFlight));
+            new ExchangeServices(pools, guards, events), local, inFlight, connections));
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());

@@ -24,6 +24,11 @@ public enum Endpoint {
     this.streamable = streamable;
   }
 
+  /** The bounded metric label: {@code chat_completions}, {@code completions}, {@code embeddings}. */
+  public String metricName() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   public String path() {
     return path;
   }

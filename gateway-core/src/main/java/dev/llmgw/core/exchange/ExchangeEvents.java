@@ -2,6 +2,7 @@ package dev.llmgw.core.exchange;
 
 import dev.llmgw.core.log.RequestLog;
 import dev.llmgw.core.resilience.FailureClass;
+import dev.llmgw.core.resilience.Unavailable;
 import dev.llmgw.core.route.Route;
 
 /**
@@ -11,6 +12,47 @@ import dev.llmgw.core.route.Route;
  */
 public interface ExchangeEvents {
   ExchangeEvents NOOP = new ExchangeEvents() {};
+
+  /** Tells {@code first}, then {@code second}. */
+  static ExchangeEvents both(ExchangeEvents first, ExchangeEvents second) {
+    return new ExchangeEvents() {
+      @Override
+      public void attemptStarted(Route route) {
+        first.attemptStarted(route);
+        second.attemptStarted(route);
+      }
+
+      @Override
+      public void attemptFailed(Route route, FailureClass failure, long durationNanos, boolean committed) {
+        first.attemptFailed(route, failure, durationNanos, committed);
+        second.attemptFailed(route, failure, durationNanos, committed);
+      }
+
+      @Override
+      public void retried(Route route, FailureClass failure) {
+        first.retried(route, failure);
+        second.retried(route, failure);
+      }
+
+      @Override
+      public void fellBack(Route from, Route to, FailureClass reason) {
+        first.fellBack(from, to, reason);
+        second.fellBack(from, to, reason);
+      }
+
+      @Override
+      public void skipped(Route route, Unavailable reason) {
+        first.skipped(route, reason);
+        second.skipped(route, reason);
+      }
+
+      @Override
+      public void completed(RequestLog log) {
+        first.completed(log);
+        second.completed(log);
+      }
+    };
+  }
 
   default void attemptStarted(Route route) {}
 
@@ -24,7 +66,7 @@ public interface ExchangeEvents {
   default void fellBack(Route from, Route to, FailureClass reason) {}
 
   /** A candidate was not tried: breaker open, bulkhead or rate limit full, unhealthy. */
-  default void skipped(Route route, String reason) {}
+  default void skipped(Route route, Unavailable reason) {}
 
   /** The response ended (in any way); the log holds what happened. */
   default void completed(RequestLog log) {}

@@ -9,6 +9,7 @@ import dev.llmgw.core.resilience.BackendGuard;
 import dev.llmgw.core.resilience.FailureClass;
 import dev.llmgw.core.resilience.FailureClassifier;
 import dev.llmgw.core.resilience.FailureClassifier.Failure;
+import dev.llmgw.core.resilience.Unavailable;
 import dev.llmgw.core.route.Route;
 import dev.llmgw.core.route.RoutePlan;
 import io.netty.buffer.ByteBuf;
@@ -134,7 +135,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
         return;
       }
       Route route = plan.candidates().get(candidate);
-      String skip = contextTooSmall(route) ? "context window too small" : null;
+      Unavailable skip = contextTooSmall(route) ? Unavailable.CONTEXT_TOO_SMALL : null;
       BackendGuard guard = services.guards().guard(route.backend());
       if (skip == null) {
         skip = guard.tryAcquire();
@@ -144,9 +145,9 @@ public final class ProxyExchange implements BackendAttempt.Listener {
         if (unavailable.length() > 0) {
           unavailable.append("; ");
         }
-        unavailable.append(route.backend().name()).append(": ").append(skip);
+        unavailable.append(route.backend().name()).append(": ").append(skip.message());
         if (lastFailure == null || lastFailure.failureClass() == FailureClass.UNAVAILABLE) {
-          lastFailure = FailureClassifier.unavailable(route.backend().name(), skip);
+          lastFailure = FailureClassifier.unavailable(route.backend().name(), skip.message());
         }
         trail(route, "unavailable");
         candidate++;
@@ -162,6 +163,10 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     attempts++;
     currentGuard = guard;
     log.backend = route.backend().name();
+    log.alias = route.alias().alias();
+    if (log.firstAttemptNanos == 0) {
+      log.firstAttemptNanos = System.nanoTime();
+    }
     services.events().attemptStarted(route);
     current = new BackendAttempt(route, request, body, requestId, services.pools(), loop, route.backend().timeouts(),
         limits.maxErrorBodyBytes(), this);

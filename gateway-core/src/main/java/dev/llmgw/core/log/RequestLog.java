@@ -14,6 +14,12 @@ public final class RequestLog {
   public int status;
   public String model;
   public String backend;
+  /** The endpoint's metric label (chat_completions, completions, embeddings), or null for local endpoints. */
+  public String endpoint;
+  /** The configured alias that served (or last tried) the request: a bounded label, unlike {@link #model}. */
+  public String alias;
+  /** Time the first attempt started (gateway overhead ends here), 0 if none. */
+  public long firstAttemptNanos;
   public String tier;
   public String rule;
   public int attempts;

@@ -29,21 +29,19 @@ public final class BackendGuard {
   private final IntervalFunction backoff;
   private volatile boolean healthy = true;
 
+  /** A guard with its own breaker (tests); {@link BackendGuards} registers breakers for metrics. */
   public BackendGuard(BackendSpec spec) {
+    this(spec, breakerConfig(spec.resilience().breaker()));
+  }
+
+  BackendGuard(BackendSpec spec, CircuitBreakerConfig breakerConfig) {
+    this(spec, CircuitBreaker.of(spec.name(), breakerConfig));
+  }
+
+  BackendGuard(BackendSpec spec, CircuitBreaker breaker) {
     this.spec = spec;
     Resilience r = spec.resilience();
-    Resilience.Breaker b = r.breaker();
-    this.breaker = CircuitBreaker.of(spec.name(), CircuitBreakerConfig.custom()
-        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-        .slidingWindowSize(b.window())
-        .minimumNumberOfCalls(b.minimumCalls())
-        .failureRateThreshold(b.failureRatePercent())
-        .slowCallDurationThreshold(b.slowCall())
-        .slowCallRateThreshold(b.slowCallRatePercent())
-        .waitDurationInOpenState(b.openFor())
-        .permittedNumberOfCallsInHalfOpenState(b.halfOpenCalls())
-        .recordExceptions(BackendFailure.class)
-        .build());
+    this.breaker = breaker;
     this.bulkhead = Bulkhead.of(spec.name(), BulkheadConfig.custom()
         .maxConcurrentCalls(r.maxConcurrent())
         .maxWaitDuration(Duration.ZERO)
@@ -56,6 +54,20 @@ public final class BackendGuard {
     Resilience.Retry retry = r.retry();
     this.backoff = IntervalFunction.ofExponentialRandomBackoff(retry.initialBackoff(), retry.multiplier(), 1.0,
         retry.maxBackoff());
+  }
+
+  static CircuitBreakerConfig breakerConfig(Resilience.Breaker b) {
+    return CircuitBreakerConfig.custom()
+        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        .slidingWindowSize(b.window())
+        .minimumNumberOfCalls(b.minimumCalls())
+        .failureRateThreshold(b.failureRatePercent())
+        .slowCallDurationThreshold(b.slowCall())
+        .slowCallRateThreshold(b.slowCallRatePercent())
+        .waitDurationInOpenState(b.openFor())
+        .permittedNumberOfCallsInHalfOpenState(b.halfOpenCalls())
+        .recordExceptions(BackendFailure.class)
+        .build();
   }
 
   public BackendSpec spec() {
@@ -85,21 +97,21 @@ public final class BackendGuard {
    * @return null when the attempt may start (the caller then owes one outcome call), otherwise why it
    *     may not
    */
-  public String tryAcquire() {
+  public Unavailable tryAcquire() {
     if (!healthy) {
-      return "health check failing";
+      return Unavailable.UNHEALTHY;
     }
     if (!breaker.tryAcquirePermission()) {
-      return "circuit breaker " + breaker.getState().name().toLowerCase(java.util.Locale.ROOT);
+      return Unavailable.BREAKER_OPEN;
     }
     if (!bulkhead.tryAcquirePermission()) {
       breaker.releasePermission();
-      return "too many concurrent calls (" + spec.resilience().maxConcurrent() + ")";
+      return Unavailable.BULKHEAD_FULL;
     }
     if (rateLimiter != null && !rateLimiter.acquirePermission()) {
       bulkhead.onComplete();
       breaker.releasePermission();
-      return "gateway-side rate limit reached";
+      return Unavailable.RATE_LIMITED;
     }
     return null;
   }

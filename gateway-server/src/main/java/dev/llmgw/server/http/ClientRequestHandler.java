@@ -100,6 +100,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
         log.model = parsed.model();
         log.stream = parsed.stream();
+        log.endpoint = endpoint.metricName();
         RoutePlan plan = snapshot.router().plan(parsed.model());
         ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, req.content().retain(), requestId,
             keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, this::onExchangeDone);
@@ -112,7 +113,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         respond(GatewayError.unknownPath(log.method, path), requestId, keepAlive, log);
         return;
       }
-      AccessLog.write(log);
+      completed(log);
     } catch (GatewayException e) {
       respond(e.error(), requestId, keepAlive, log);
     } catch (RuntimeException e) {
@@ -125,7 +126,13 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
   private void respond(GatewayError error, String requestId, boolean keepAlive, RequestLog log) {
     ClientResponses.writeError(ctx, error, requestId, keepAlive, log);
+    completed(log);
+  }
+
+  /** A request answered here (not proxied): one access-log line, and the metrics. */
+  private void completed(RequestLog log) {
     AccessLog.write(log);
+    services.events().completed(log);
   }
 
   private static GatewayError decodeError(Throwable cause) {

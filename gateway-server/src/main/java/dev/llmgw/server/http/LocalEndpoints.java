@@ -30,11 +30,18 @@ public final class LocalEndpoints {
   private final long createdEpochSeconds;
   private final BooleanSupplier draining;
   private final BackendGuards guards;
+  private final java.util.function.Supplier<String> metrics;
 
-  public LocalEndpoints(long createdEpochSeconds, BooleanSupplier draining, BackendGuards guards) {
+  /**
+   * @param metrics the Prometheus text exposition, or null when metrics are off (a scrape is CPU
+   *                work of about a millisecond for a few hundred series; it runs on the event loop)
+   */
+  public LocalEndpoints(long createdEpochSeconds, BooleanSupplier draining, BackendGuards guards,
+      java.util.function.Supplier<String> metrics) {
     this.createdEpochSeconds = createdEpochSeconds;
     this.draining = draining;
     this.guards = guards;
+    this.metrics = metrics;
   }
 
   /** Answers {@code req} if it is for a local endpoint; returns false when the path is unknown. */
@@ -52,6 +59,14 @@ public final class LocalEndpoints {
       boolean ready = !draining.getAsBoolean();
       status = ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
       body = json(readiness(snapshot, ready, guards));
+    } else if (path.equals("/metrics") && metrics != null) {
+      requireGet(get, log);
+      byte[] text = metrics.get().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      var r = ClientResponses.response(HttpResponseStatus.OK, io.netty.buffer.Unpooled.wrappedBuffer(text), requestId,
+          keepAlive);
+      r.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+      ClientResponses.write(ctx, r, keepAlive, log);
+      return true;
     } else if (path.equals(MODELS)) {
       requireGet(get, log);
       body = json(modelList(snapshot));
