@@ -41,10 +41,61 @@ final class ConfigCompiler {
     Map<String, BackendYaml> rawBackends = raw.backends() == null ? Map.of() : raw.backends();
     Map<String, BackendSpec> backends = new BackendCompiler(problems, env).compileAll(raw.backends());
     Map<String, ModelAlias> models = models(raw.models(), rawBackends);
-    if (problems.hasErrors() || failover == null) {
+    Economics economics = economics(raw.economics(), models);
+    if (problems.hasErrors() || failover == null || economics == null) {
       return null;
     }
-    return new GatewayConfig(source, listener, limits, backends, models, failover);
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics);
+  }
+
+  private Economics economics(dev.llmgw.core.config.raw.EconomicsYaml e, Map<String, ModelAlias> models) {
+    Economics d = Economics.defaults();
+    if (e == null) {
+      return d;
+    }
+    Map<String, Economics.WorkflowType> types = new LinkedHashMap<>();
+    if (e.workflowTypes() != null) {
+      e.workflowTypes().forEach((name, t) -> {
+        String path = YamlPath.child("economics.workflowTypes", name);
+        if (!name.matches("[a-z0-9][a-z0-9_.-]{0,63}")) {
+          problems.add(path, "'" + name + "' is not a workflow type name (expected lower-case letters, digits,"
+              + " '_', '.', '-', at most 64)");
+          return;
+        }
+        if (name.equals(Economics.OTHER)) {
+          problems.add(path, "'other' is reserved for unconfigured types (expected another name)");
+          return;
+        }
+        String expected = "US dollars per minute of repair, a number >= 0 (e.g. 1.5)";
+        Double cost = t == null || t.repairCostPerMinute() == null ? Double.valueOf(0)
+            : problems.required(YamlPath.child(path, "repairCostPerMinute"), t.repairCostPerMinute(), expected, s -> {
+              try {
+                double v = Double.parseDouble(s.strip());
+                if (v >= 0 && !Double.isInfinite(v)) {
+                  return v;
+                }
+              } catch (NumberFormatException ignored) {
+                // reported below
+              }
+              throw new IllegalArgumentException("'" + s + "' is not a cost (expected " + expected + ")");
+            });
+        if (cost != null) {
+          types.put(name, new Economics.WorkflowType(name, cost));
+        }
+      });
+    }
+    Integer max = problems.optional("economics.maxWorkflows", e.maxWorkflows(), d.maxWorkflows(),
+        "an integer 1..10000000", s -> ConfigValues.intIn(s, 1, 10_000_000, "an integer 1..10000000"));
+    Duration expire = problems.optional("economics.expireAfter", e.expireAfter(), d.expireAfter(),
+        "a duration, " + ConfigValues.DURATION_EXPECTED, ConfigValues::duration);
+    String baseline = e.baselineModel();
+    if (baseline != null && !models.isEmpty() && !models.containsKey(baseline)) {
+      problems.add("economics.baselineModel", "'" + baseline + "' is not a configured model alias (expected one of: "
+          + String.join(", ", models.keySet()) + ")");
+    } else if (baseline != null && models.containsKey(baseline) && models.get(baseline).price() == null) {
+      problems.add("economics.baselineModel", "'" + baseline + "' has no price (expected a priced alias)");
+    }
+    return max == null || expire == null ? null : new Economics(types, max, expire, baseline);
   }
 
   private ListenerSpec listener(ListenerYaml l) {

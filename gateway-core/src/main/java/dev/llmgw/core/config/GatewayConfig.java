@@ -18,6 +18,7 @@ import java.util.Optional;
  *                 {@link BackendSpec#enabled()})
  * @param models   the model names clients may ask for, by alias, in file order
  * @param failover bounds on one request's retries and fallbacks
+ * @param economics workflow types, repair costs and the ledger's bounds
  */
 public record GatewayConfig(
     Path source,
@@ -25,12 +26,20 @@ public record GatewayConfig(
     Limits limits,
     Map<String, BackendSpec> backends,
     Map<String, ModelAlias> models,
-    Failover failover) {
+    Failover failover,
+    Economics economics) {
+
+  public GatewayConfig(Path source, ListenerSpec listener, Limits limits, Map<String, BackendSpec> backends,
+      Map<String, ModelAlias> models, Failover failover) {
+    this(source, listener, limits, backends, models, failover, Economics.defaults());
+  }
+
 
   public GatewayConfig {
     Objects.requireNonNull(listener, "listener");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(failover, "failover");
+    Objects.requireNonNull(economics, "economics");
     backends = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(backends));
     models = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(models));
   }

@@ -57,4 +57,38 @@ class ConfigFallbackPriceTest {
     assertThat(lines).anySatisfy(l -> assertThat(l).contains("models.one.price.output").contains("'lots'"));
     assertThat(lines).anySatisfy(l -> assertThat(l).contains("models.two.price.output"));
   }
+
+  @Test
+  void shippedEconomics() throws Exception {
+    GatewayConfig c = ConfigLoader.load(SHIPPED, Map.of());
+    assertThat(c.economics().workflowTypes()).containsKeys("support-reply", "contract-review", "code-change");
+    assertThat(c.economics().repairCostPerMinute("contract-review")).isEqualTo(2.00);
+    assertThat(c.economics().typeOf("made-up")).isEqualTo(Economics.OTHER);
+    assertThat(c.economics().typeOf(null)).isNull();
+  }
+
+  @Test
+  void badEconomicsIsReported() {
+    String yaml = """
+        backends:
+          b: { baseUrl: http://127.0.0.1:1/v1, models: [m1] }
+        models:
+          one: { backend: b, model: m1 }
+        economics:
+          workflowTypes:
+            Bad Name: { repairCostPerMinute: 1 }
+            other: {}
+            ok: { repairCostPerMinute: cheap }
+          maxWorkflows: 0
+          baselineModel: nope
+        """;
+    ConfigException e = catchThrowableOfType(() -> ConfigLoader.parse(Path.of("f.yaml"), yaml, Map.of()),
+        ConfigException.class);
+    List<String> lines = e.errors().stream().map(ConfigError::toString).toList();
+    assertThat(lines).anySatisfy(l -> assertThat(l).contains("economics.workflowTypes").contains("'Bad Name'"));
+    assertThat(lines).anySatisfy(l -> assertThat(l).contains("economics.workflowTypes.other").contains("reserved"));
+    assertThat(lines).anySatisfy(l -> assertThat(l).contains("economics.workflowTypes.ok.repairCostPerMinute"));
+    assertThat(lines).anySatisfy(l -> assertThat(l).contains("economics.maxWorkflows"));
+    assertThat(lines).anySatisfy(l -> assertThat(l).contains("economics.baselineModel").contains("'nope'"));
+  }
 }

@@ -10,10 +10,12 @@ import java.util.Map;
  * @param failover bounds on one request's retries and fallbacks (optional)
  * @param backends backends by name, in file order
  * @param models   model aliases by name, in file order
+ * @param economics workflow types, repair costs and ledger bounds (optional)
  */
 public record GatewayYaml(
     ListenerYaml listener,
     LimitsYaml limits,
     FailoverYaml failover,
     Map<String, BackendYaml> backends,
-    Map<String, ModelYaml> models) {}
+    Map<String, ModelYaml> models,
+    EconomicsYaml economics) {}
