@@ -3,7 +3,11 @@ package dev.llmgw.server;
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.exchange.ExchangeEvents;
+import dev.llmgw.core.economics.EconomicsRecorder;
+import dev.llmgw.core.economics.WorkflowLedger;
 import dev.llmgw.core.metrics.GatewayMetrics;
+import dev.llmgw.server.http.EconomicsEndpoints;
+import java.time.Clock;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tags;
@@ -58,6 +62,7 @@ public final class GatewayServer implements AutoCloseable {
   private final ExchangeEvents events;
   private final PrometheusMeterRegistry prometheus;
   private final GatewayMetrics metrics;
+  private final EconomicsRecorder economics;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -76,7 +81,9 @@ public final class GatewayServer implements AutoCloseable {
   public GatewayServer(GatewayConfig config, Transport transport, int threads, ExchangeEvents listener) {
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.metrics = new GatewayMetrics(prometheus);
-    this.events = listener == ExchangeEvents.NOOP ? metrics : ExchangeEvents.both(metrics, listener);
+    this.economics = new EconomicsRecorder(new WorkflowLedger(config.economics(), Clock.systemUTC()), prometheus);
+    ExchangeEvents recorded = ExchangeEvents.both(metrics, economics);
+    this.events = listener == ExchangeEvents.NOOP ? recorded : ExchangeEvents.both(recorded, listener);
     this.snapshot = new AtomicReference<>(GatewaySnapshot.of(config));
     this.transport = transport;
     this.group = new MultiThreadIoEventLoopGroup(
@@ -128,7 +135,7 @@ public final class GatewayServer implements AutoCloseable {
     GatewayConfig config = snapshot.get().config();
     health.apply(config);
     LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards,
-        prometheus::scrape);
+        prometheus::scrape).withEconomics(new EconomicsEndpoints(economics, Clock.systemUTC()));
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channel(transport.serverChannel())
@@ -147,6 +154,10 @@ public final class GatewayServer implements AutoCloseable {
   /** The bound port (useful when the config asked for port 0). */
   public int port() {
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  public EconomicsRecorder economics() {
+    return economics;
   }
 
   public BackendGuards guards() {

@@ -164,6 +164,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     currentGuard = guard;
     log.backend = route.backend().name();
     log.alias = route.alias().alias();
+    log.price = route.alias().price();
     if (log.firstAttemptNanos == 0) {
       log.firstAttemptNanos = System.nanoTime();
     }
@@ -264,6 +265,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     Duration wait = retryWait(fc, retryAfter, route);
     if (wait != null) {
       retriesHere++;
+      log.retries++;
       services.events().retried(route, fc);
       BackendGuard guard = currentGuard;
       loop.schedule(() -> {
@@ -285,6 +287,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     candidate++;
     retriesHere = 0;
     if (candidate < plan.candidates().size()) {
+      log.fallbacks++;
       services.events().fellBack(from, plan.candidates().get(candidate), reason);
     }
     tryCandidate();
@@ -378,6 +381,20 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     finish();
   }
 
+  /** Turns the recorded token usage into money: the serving model's price, and the baseline's. */
+  private void priceUsage() {
+    if (log.promptTokens < 0) {
+      return;
+    }
+    long completion = Math.max(0, log.completionTokens);
+    if (log.price != null) {
+      log.cost = log.price.cost(log.promptTokens, log.cachedPromptTokens, completion);
+    }
+    if (log.baselinePrice != null) {
+      log.baselineCost = log.baselinePrice.cost(log.promptTokens, log.cachedPromptTokens, completion);
+    }
+  }
+
   /** The client closed its connection: end the backend call now and free everything. */
   public void cancel() {
     if (done) {
@@ -405,6 +422,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       currentGuard.release();
     }
     body.release();
+    priceUsage();
     services.events().completed(log);
     onDone.accept(this);
   }

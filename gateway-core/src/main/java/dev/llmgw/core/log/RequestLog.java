@@ -20,6 +20,25 @@ public final class RequestLog {
   public String alias;
   /** Time the first attempt started (gateway overhead ends here), 0 if none. */
   public long firstAttemptNanos;
+  /** Workflow id as the client sent it (capped; never a metric label), or null. */
+  public String workflowId;
+  /** Configured workflow type, {@code other}, or null when the request names no workflow. */
+  public String workflowType;
+  public int retries;
+  public int fallbacks;
+  /** Tokens of the response that served (or was cut); -1 when unknown. */
+  public long promptTokens = -1;
+  public long completionTokens = -1;
+  public long cachedPromptTokens;
+  /** True when the token counts were estimated by the gateway (the backend reported none). */
+  public boolean usageEstimated;
+  /** US dollars for this request (all attempts that consumed tokens), NaN when a model has no price. */
+  public double cost = Double.NaN;
+  /** What the same tokens would have cost on the savings baseline model, NaN when unknown. */
+  public double baselineCost = Double.NaN;
+  /** The serving alias's price (null: unpriced) and the savings baseline's price (null: none). */
+  public dev.llmgw.core.config.Price price;
+  public dev.llmgw.core.config.Price baselinePrice;
   public String tier;
   public String rule;
   public int attempts;
@@ -64,6 +83,18 @@ public final class RequestLog {
     }
     if (errorCode != null) {
       sb.append(" error=").append(errorCode);
+    }
+    if (promptTokens >= 0) {
+      sb.append(" tokens_in=").append(promptTokens).append(" tokens_out=").append(completionTokens);
+      if (usageEstimated) {
+        sb.append(" tokens_estimated=true");
+      }
+    }
+    if (!Double.isNaN(cost)) {
+      sb.append(" cost_usd=").append(String.format(java.util.Locale.ROOT, "%.6f", cost));
+    }
+    if (workflowType != null) {
+      sb.append(" workflow_type=").append(workflowType);
     }
     sb.append(" bytes_out=").append(bytesOut);
     if (firstByteNanos != 0) {

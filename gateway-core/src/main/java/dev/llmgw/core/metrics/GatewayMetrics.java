@@ -47,6 +47,8 @@ public final class GatewayMetrics implements ExchangeEvents {
   private final Map<ReasonKey, Counter> skips = new ConcurrentHashMap<>();
   private final Map<ReasonKey, Counter> attempts = new ConcurrentHashMap<>();
   private final Map<String, DistributionSummary> attemptsPerRequest = new ConcurrentHashMap<>();
+  private final Map<TokenKey, Counter> tokens = new ConcurrentHashMap<>();
+  private final Map<CostKey, Counter> cost = new ConcurrentHashMap<>();
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -68,6 +70,10 @@ public final class GatewayMetrics implements ExchangeEvents {
   record FallbackKey(String from, String to, String reason) {}
 
   record ReasonKey(String backend, String reason) {}
+
+  record TokenKey(String type, String tier, String backend, String model, boolean estimated) {}
+
+  record CostKey(String tier, String backend, String model, String workflowType) {}
 
   @Override
   public void attemptStarted(Route route) {
@@ -133,11 +139,31 @@ public final class GatewayMetrics implements ExchangeEvents {
           .tags("endpoint", e).serviceLevelObjectives(OVERHEAD_SLOS).register(registry))
           .record(log.firstAttemptNanos - log.startNanos, TimeUnit.NANOSECONDS);
     }
+    if (log.promptTokens >= 0) {
+      tokens(key, "input", log.usageEstimated).increment(Math.max(0, log.promptTokens - log.cachedPromptTokens));
+      tokens(key, "cached_input", log.usageEstimated).increment(log.cachedPromptTokens);
+      tokens(key, "output", log.usageEstimated).increment(Math.max(0, log.completionTokens));
+    }
+    if (!Double.isNaN(log.cost)) {
+      counter(cost, new CostKey(tier, backend, model, orNone(log.workflowType)), k -> Counter
+          .builder("gateway.cost").baseUnit("usd").description("Model cost of requests in US dollars (list prices)")
+          .tags("tier", k.tier(), "backend", k.backend(), "model", k.model(), "workflow_type", k.workflowType())
+          .register(registry)).increment(log.cost);
+    }
     if (log.attempts > 0) {
       attemptsPerRequest.computeIfAbsent(tier, t -> DistributionSummary.builder("gateway.request.attempts")
           .description("Attempts per request (1 = answered by the first try)").tags("tier", t)
           .serviceLevelObjectives(1, 2, 3, 4, 6, 10).register(registry)).record(log.attempts);
     }
+  }
+
+  private Counter tokens(RequestKey r, String type, boolean estimated) {
+    return counter(tokens, new TokenKey(type, r.tier(), r.backend(), r.model(), estimated), k -> Counter
+        .builder("gen_ai.client.token.usage").baseUnit("tokens").description("Tokens by type (estimated when the"
+            + " backend reported none)")
+        .tags("type", k.type(), "tier", k.tier(), "backend", k.backend(), "model", k.model(),
+            "estimated", Boolean.toString(k.estimated()))
+        .register(registry));
   }
 
   private static <K> Counter counter(Map<K, Counter> cache, K key, Function<K, Counter> create) {

@@ -101,6 +101,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         log.model = parsed.model();
         log.stream = parsed.stream();
         log.endpoint = endpoint.metricName();
+        log.baselinePrice = snapshot.baselinePrice();
+        Workflows.tag(log, req.headers(), parsed.json(), snapshot.config().economics());
         RoutePlan plan = snapshot.router().plan(parsed.model());
         ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, req.content().retain(), requestId,
             keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, this::onExchangeDone);

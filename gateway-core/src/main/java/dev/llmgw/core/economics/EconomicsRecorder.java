@@ -1,0 +1,52 @@
+package dev.llmgw.core.economics;
+
+import dev.llmgw.core.exchange.ExchangeEvents;
+import dev.llmgw.core.log.RequestLog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Feeds finished calls into the {@link WorkflowLedger} and counts reported outcomes and repair
+ * minutes (labels: configured workflow type and outcome only).
+ */
+public final class EconomicsRecorder implements ExchangeEvents {
+  private final WorkflowLedger ledger;
+  private final MeterRegistry registry;
+  private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
+  private final Map<String, Counter> repairMinutes = new ConcurrentHashMap<>();
+
+  public EconomicsRecorder(WorkflowLedger ledger, MeterRegistry registry) {
+    this.ledger = ledger;
+    this.registry = registry;
+  }
+
+  public WorkflowLedger ledger() {
+    return ledger;
+  }
+
+  @Override
+  public void completed(RequestLog log) {
+    ledger.record(log);
+  }
+
+  /** Records an outcome; false when the workflow is unknown. */
+  public boolean outcome(String id, WorkflowRecord.Outcome outcome, double minutes, double value) {
+    if (!ledger.outcome(id, outcome, minutes, value)) {
+      return false;
+    }
+    String type = ledger.get(id).map(WorkflowRecord.Snapshot::type).orElse("other");
+    String o = outcome.name().toLowerCase(Locale.ROOT);
+    outcomes.computeIfAbsent(type + '|' + o, k -> Counter.builder("gateway.workflow.outcomes")
+        .description("Workflow outcomes reported by applications").tags("workflow_type", type, "outcome", o)
+        .register(registry)).increment();
+    if (minutes > 0) {
+      repairMinutes.computeIfAbsent(type, t -> Counter.builder("gateway.workflow.repair.minutes")
+          .description("Minutes of human repair reported for workflow outputs").tags("workflow_type", t)
+          .register(registry)).increment(minutes);
+    }
+    return true;
+  }
+}

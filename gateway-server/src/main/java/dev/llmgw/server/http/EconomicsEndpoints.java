@@ -1,0 +1,164 @@
+package dev.llmgw.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmgw.core.GatewaySnapshot;
+import dev.llmgw.core.config.ConfigValuesAccess;
+import dev.llmgw.core.economics.EconomicsRecorder;
+import dev.llmgw.core.economics.EconomicsReport;
+import dev.llmgw.core.economics.ReportJson;
+import dev.llmgw.core.economics.WorkflowRecord;
+import dev.llmgw.core.error.GatewayError;
+import dev.llmgw.core.error.GatewayException;
+import dev.llmgw.core.ingress.RequestParser;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The unit-economics endpoints:
+ *
+ * <ul>
+ *   <li>{@code POST /v1/workflows/{id}/outcome} — the application reports how a workflow ended:
+ *       {@code {"outcome":"accepted|repaired|rejected|abandoned","repair_minutes":12,"value":40.0}};
+ *   <li>{@code GET /v1/workflows/{id}} — one workflow's running account;
+ *   <li>{@code GET /admin/economics?window=24h} — the report per workflow type and per tier.
+ * </ul>
+ *
+ * The report walks the ledger (bounded by {@code economics.maxWorkflows}) on the event loop: a few
+ * milliseconds at the default bound, for an endpoint scraped rarely.
+ */
+public final class EconomicsEndpoints {
+  static final String WORKFLOWS = "/v1/workflows/";
+  static final String REPORT = "/admin/economics";
+
+  private final EconomicsRecorder recorder;
+  private final Clock clock;
+
+  public EconomicsEndpoints(EconomicsRecorder recorder, Clock clock) {
+    this.recorder = recorder;
+    this.clock = clock;
+  }
+
+  static boolean owns(String path) {
+    return path.startsWith(WORKFLOWS) || path.equals(REPORT);
+  }
+
+  /** The JSON answer for an economics path (200), or a {@link GatewayException}. */
+  byte[] handle(FullHttpRequest req, String path, GatewaySnapshot snapshot) {
+    if (path.equals(REPORT)) {
+      require(req, HttpMethod.GET, path);
+      Duration window = window(req.uri(), snapshot);
+      long to = clock.millis();
+      long from = to - window.toMillis();
+      return json(EconomicsReport.of(recorder.ledger().since(from), snapshot.config().economics(), from, to));
+    }
+    String rest = path.substring(WORKFLOWS.length());
+    if (rest.endsWith("/outcome")) {
+      require(req, HttpMethod.POST, path);
+      String id = decode(rest.substring(0, rest.length() - "/outcome".length()));
+      Outcome o = parseOutcome(req);
+      if (!recorder.outcome(id, o.outcome(), o.minutes(), o.value())) {
+        throw unknownWorkflow(id);
+      }
+      return json(recorder.ledger().get(id).orElseThrow());
+    }
+    require(req, HttpMethod.GET, path);
+    String id = decode(rest);
+    return json(recorder.ledger().get(id).orElseThrow(() -> unknownWorkflow(id)));
+  }
+
+  private record Outcome(WorkflowRecord.Outcome outcome, double minutes, double value) {}
+
+  private static Outcome parseOutcome(FullHttpRequest req) {
+    JsonNode body;
+    try {
+      body = RequestParser.JSON.readTree(new ByteBufInputStream(req.content().duplicate()));
+    } catch (IOException e) {
+      throw new GatewayException(GatewayError.malformedJson(e.getMessage()));
+    }
+    if (body == null || !body.isObject()) {
+      throw new GatewayException(GatewayError.malformedJson("expected a JSON object"));
+    }
+    JsonNode o = body.get("outcome");
+    if (o == null || o.isNull()) {
+      throw new GatewayException(GatewayError.missingParam("outcome"));
+    }
+    WorkflowRecord.Outcome outcome;
+    try {
+      outcome = WorkflowRecord.Outcome.valueOf(o.asText().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new GatewayException(GatewayError.invalidValue("outcome", "Invalid 'outcome': '" + o.asText()
+          + "' (expected one of: accepted, repaired, rejected, abandoned)."));
+    }
+    double minutes = number(body, "repair_minutes", 0);
+    if (minutes > 0 && outcome != WorkflowRecord.Outcome.REPAIRED) {
+      throw new GatewayException(GatewayError.invalidValue("repair_minutes",
+          "'repair_minutes' is only meaningful with outcome 'repaired'."));
+    }
+    return new Outcome(outcome, minutes, number(body, "value", Double.NaN));
+  }
+
+  private static double number(JsonNode body, String field, double def) {
+    JsonNode n = body.get(field);
+    if (n == null || n.isNull()) {
+      return def;
+    }
+    if (!n.isNumber() || n.asDouble() < 0) {
+      throw new GatewayException(GatewayError.invalidType(field, "a number >= 0", n.isNumber() ? "a negative number"
+          : n.getNodeType().name().toLowerCase(Locale.ROOT)));
+    }
+    return n.asDouble();
+  }
+
+  private static Duration window(String uri, GatewaySnapshot snapshot) {
+    List<String> w = new QueryStringDecoder(uri).parameters().get("window");
+    Duration max = snapshot.config().economics().expireAfter();
+    if (w == null || w.isEmpty()) {
+      return max;
+    }
+    try {
+      Duration d = ConfigValuesAccess.duration(w.get(0));
+      return d.compareTo(max) > 0 ? max : d;
+    } catch (IllegalArgumentException e) {
+      throw new GatewayException(GatewayError.invalidValue("window", "Invalid 'window': " + e.getMessage()));
+    }
+  }
+
+  private static void require(FullHttpRequest req, HttpMethod method, String path) {
+    if (!method.equals(req.method())) {
+      throw new GatewayException(GatewayError.methodNotAllowed(req.method().name(), path, method.name()));
+    }
+  }
+
+  private static GatewayException unknownWorkflow(String id) {
+    return new GatewayException(new GatewayError(404, GatewayError.INVALID_REQUEST, "workflow_not_found", null,
+        "No workflow '" + RequestLogSafe.clip(id) + "' in the ledger (never seen, or expired)."));
+  }
+
+  private static String decode(String s) {
+    return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static byte[] json(Object o) {
+    try {
+      return ReportJson.MAPPER.writeValueAsBytes(o);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Echoing a client string back: capped. */
+  private static final class RequestLogSafe {
+    static String clip(String s) {
+      return s.length() > 128 ? s.substring(0, 128) + "..." : s;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package dev.llmgw.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmgw.core.config.Economics;
+import dev.llmgw.core.economics.WorkflowLedger;
+import dev.llmgw.core.log.RequestLog;
+import io.netty.handler.codec.http.HttpHeaders;
+
+/**
+ * Reads which workflow a request belongs to: headers {@code x-workflow-id} / {@code x-workflow-type},
+ * else the OpenAI {@code metadata.workflow_id} / {@code metadata.workflow_type} fields. The type is
+ * mapped onto the configured, bounded set ({@code other} for anything else); the id is kept (capped)
+ * for the ledger only, never as a metric label.
+ */
+final class Workflows {
+  static final String ID_HEADER = "x-workflow-id";
+  static final String TYPE_HEADER = "x-workflow-type";
+
+  private Workflows() {}
+
+  static void tag(RequestLog log, HttpHeaders headers, ObjectNode body, Economics economics) {
+    String id = headers.get(ID_HEADER);
+    String type = headers.get(TYPE_HEADER);
+    JsonNode metadata = body.get("metadata");
+    if (metadata != null && metadata.isObject()) {
+      if (id == null && metadata.path("workflow_id").isTextual()) {
+        id = metadata.get("workflow_id").textValue();
+      }
+      if (type == null && metadata.path("workflow_type").isTextual()) {
+        type = metadata.get("workflow_type").textValue();
+      }
+    }
+    if (id != null && !id.isBlank()) {
+      log.workflowId = id.length() > WorkflowLedger.MAX_ID_LENGTH ? id.substring(0, WorkflowLedger.MAX_ID_LENGTH) : id;
+      log.workflowType = economics.typeOf(type == null ? Economics.OTHER : type);
+    } else if (type != null) {
+      log.workflowType = economics.typeOf(type);
+    }
+  }
+}
