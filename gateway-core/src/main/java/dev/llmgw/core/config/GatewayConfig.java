@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param models   the model names clients may ask for, by alias, in file order
  * @param failover bounds on one request's retries and fallbacks
  * @param economics workflow types, repair costs and the ledger's bounds
+ * @param access   keys, teams, budgets, admin token and connection limits
  */
 public record GatewayConfig(
     Path source,
@@ -27,11 +28,22 @@ public record GatewayConfig(
     Map<String, BackendSpec> backends,
     Map<String, ModelAlias> models,
     Failover failover,
-    Economics economics) {
+    Economics economics,
+    Access access) {
 
   public GatewayConfig(Path source, ListenerSpec listener, Limits limits, Map<String, BackendSpec> backends,
       Map<String, ModelAlias> models, Failover failover) {
-    this(source, listener, limits, backends, models, failover, Economics.defaults());
+    this(source, listener, limits, backends, models, failover, Economics.defaults(), Access.openAccess());
+  }
+
+  public GatewayConfig(Path source, ListenerSpec listener, Limits limits, Map<String, BackendSpec> backends,
+      Map<String, ModelAlias> models, Failover failover, Economics economics) {
+    this(source, listener, limits, backends, models, failover, economics, Access.openAccess());
+  }
+
+  /** The same config with other access rules (tests). */
+  public GatewayConfig withAccess(Access access) {
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access);
   }
 
 
@@ -40,6 +52,7 @@ public record GatewayConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(failover, "failover");
     Objects.requireNonNull(economics, "economics");
+    Objects.requireNonNull(access, "access");
     backends = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(backends));
     models = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(models));
   }
