@@ -1,0 +1,148 @@
+package dev.llmgw.routing;
+
+import static dev.llmgw.routing.Problems.child;
+import static dev.llmgw.routing.Problems.element;
+import static dev.llmgw.routing.Problems.oneOf;
+
+import dev.llmgw.routing.raw.ConditionYaml;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Compiles one {@link ConditionYaml} tree: checks that each node sets exactly one condition kind,
+ * caps the nesting of {@code all}/{@code any}/{@code not} at {@value #MAX_DEPTH} levels, and hands the
+ * leaves to {@link LeafCompiler}. Every problem is recorded; a node with a problem compiles to
+ * {@code null} (no policy is built then).
+ */
+final class ConditionCompiler {
+
+  static final int MAX_DEPTH = 16;
+
+  /** The condition kinds, in {@link ConditionYaml} component order. */
+  static final List<String> KINDS = List.of("all", "any", "not", "model", "header", "metadata",
+      "user", "promptTokens", "messages", "lastUserMessage", "systemPrompt", "anyMessage", "tools",
+      "jsonSchema", "images", "maxTokens", "temperature", "apiKey", "team");
+
+  private final Problems problems;
+  private final Collection<String> models;
+  private final LeafCompiler leaves;
+
+  /** @param models the names a {@code model} glob may match: {@code auto} and the known targets */
+  ConditionCompiler(Problems problems, Collection<String> models) {
+    this.problems = problems;
+    this.models = models;
+    this.leaves = new LeafCompiler(problems);
+  }
+
+  /** @param depth 1 for a rule's {@code when} */
+  Condition compile(ConditionYaml c, String path, int depth) {
+    if (c == null) {
+      problems.add(path, "missing (expected a condition: one of " + oneOf(KINDS) + ")");
+      return null;
+    }
+    if (depth > MAX_DEPTH) {
+      problems.add(path, "conditions nested more than " + MAX_DEPTH
+          + " levels deep (expected at most " + MAX_DEPTH + " levels of all/any/not)");
+      return null;
+    }
+    List<String> set = setKinds(c);
+    if (set.size() != 1) {
+      problems.add(path, set.isEmpty()
+          ? "no condition (expected exactly one of: " + oneOf(KINDS) + ")"
+          : "more than one condition in one entry: " + String.join(", ", set)
+              + " (expected exactly one; combine conditions with all or any)");
+      return null;
+    }
+    String kind = set.get(0);
+    String at = child(path, kind);
+    switch (kind) {
+      case "all":
+        return list(c.all(), at, depth, true);
+      case "any":
+        return list(c.any(), at, depth, false);
+      case "not":
+        Condition inner = compile(c.not(), at, depth + 1);
+        return inner == null ? null : new Combinators.Not(inner);
+      case "model":
+        return model(c.model(), at);
+      case "header":
+        return leaves.header(c.header(), at);
+      case "metadata":
+        return leaves.metadata(c.metadata(), at);
+      case "user":
+        return leaves.user(c.user(), at);
+      case "apiKey":
+        return leaves.identity(FieldCondition.Field.API_KEY, c.apiKey(), at);
+      case "team":
+        return leaves.identity(FieldCondition.Field.TEAM, c.team(), at);
+      case "promptTokens":
+        return leaves.range(RangeCondition.Feature.PROMPT_TOKENS, c.promptTokens(), at);
+      case "messages":
+        return leaves.range(RangeCondition.Feature.MESSAGES, c.messages(), at);
+      case "maxTokens":
+        return leaves.range(RangeCondition.Feature.MAX_TOKENS, c.maxTokens(), at);
+      case "temperature":
+        return leaves.range(RangeCondition.Feature.TEMPERATURE, c.temperature(), at);
+      case "lastUserMessage":
+        return leaves.text(TextCondition.Feature.LAST_USER_MESSAGE, c.lastUserMessage(), at);
+      case "systemPrompt":
+        return leaves.text(TextCondition.Feature.SYSTEM_PROMPT, c.systemPrompt(), at);
+      case "anyMessage":
+        return leaves.text(TextCondition.Feature.ANY_MESSAGE, c.anyMessage(), at);
+      case "tools":
+        return leaves.flag(FlagCondition.Feature.TOOLS, c.tools(), at);
+      case "jsonSchema":
+        return leaves.flag(FlagCondition.Feature.JSON_SCHEMA, c.jsonSchema(), at);
+      default:
+        return leaves.flag(FlagCondition.Feature.IMAGES, c.images(), at);
+    }
+  }
+
+  private Condition list(List<ConditionYaml> items, String path, int depth, boolean all) {
+    if (items.isEmpty()) {
+      problems.add(path, "empty list (expected at least one condition)");
+      return null;
+    }
+    List<Condition> out = new ArrayList<>(items.size());
+    boolean ok = true;
+    for (int i = 0; i < items.size(); i++) {
+      Condition c = compile(items.get(i), element(path, i), depth + 1);
+      ok &= c != null;
+      out.add(c);
+    }
+    if (!ok) {
+      return null;
+    }
+    return all ? new Combinators.All(out) : new Combinators.Any(out);
+  }
+
+  private Condition model(String glob, String path) {
+    if (glob.isBlank()) {
+      problems.add(path, "empty (expected a model name or glob, e.g. gpt-4o* or auto)");
+      return null;
+    }
+    String g = glob.strip();
+    ModelCondition c = new ModelCondition(g);
+    if (models.stream().noneMatch(c::matches)) {
+      problems.add(path, "'" + g + "' matches no configured model (expected one of: "
+          + oneOf(models) + ", or a glob matching one)");
+      return null;
+    }
+    return c;
+  }
+
+  private static List<String> setKinds(ConditionYaml c) {
+    Object[] values = {c.all(), c.any(), c.not(), c.model(), c.header(), c.metadata(), c.user(),
+        c.promptTokens(), c.messages(), c.lastUserMessage(), c.systemPrompt(), c.anyMessage(),
+        c.tools(), c.jsonSchema(), c.images(), c.maxTokens(), c.temperature(), c.apiKey(),
+        c.team()};
+    List<String> set = new ArrayList<>(1);
+    for (int i = 0; i < values.length; i++) {
+      if (values[i] != null) {
+        set.add(KINDS.get(i));
+      }
+    }
+    return set;
+  }
+}

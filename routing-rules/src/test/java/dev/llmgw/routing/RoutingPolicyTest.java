@@ -1,0 +1,120 @@
+package dev.llmgw.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/** The compiled policy: prebuilt decisions, explain agreeing with decide, safe to share. */
+class RoutingPolicyTest {
+
+  static final RoutingPolicy SHIPPED = RoutingYamlReader.shipped();
+
+  static RequestFeatures chat(String text) throws Exception {
+    JsonNode body = EvalSet.JSON.readTree("{\"model\":\"auto\",\"messages\":[{\"role\":\"user\","
+        + "\"content\":" + EvalSet.JSON.writeValueAsString(text) + "}]}");
+    return FeatureExtractor.extract(body, h -> null, null, null);
+  }
+
+  @Test
+  void decideReturnsPrebuiltDecisionsWithoutATrace() throws Exception {
+    RouteDecision a = SHIPPED.decide(chat("Write a Python function to merge two lists"));
+    RouteDecision b = SHIPPED.decide(chat("Write Java code that parses a date"));
+    assertThat(a.rule()).isEqualTo("code");
+    assertThat(b).isSameAs(a);
+    assertThat(a.trace()).isEmpty();
+    assertThat(SHIPPED.decide(chat("hi"))).isSameAs(SHIPPED.decide(chat("hello")));
+  }
+
+  @Test
+  void explainTriesRulesUntilTheFirstMatch() throws Exception {
+    RouteDecision d = SHIPPED.explain(chat("What are the side effects of ibuprofen?"));
+    assertThat(d.rule()).isEqualTo("medical");
+    assertThat(d.trace()).extracting(TraceStep::rule).containsExactly("marked-high-stakes",
+        "high-stakes-role", "consequential-action", "medical");
+    assertThat(d.trace()).extracting(TraceStep::matched).containsExactly(false, false, false,
+        true);
+    assertThat(d.trace().get(3).detail()).contains("keyword 'side effects'");
+  }
+
+  @Test
+  void explainOfTheDefaultListsEveryRule() throws Exception {
+    RouteDecision d = SHIPPED.explain(chat("Hello there"));
+    assertThat(d.rule()).isEqualTo("default");
+    assertThat(d.trace()).hasSize(SHIPPED.rules().size() + 1);
+    assertThat(d.trace().get(d.trace().size() - 1))
+        .isEqualTo(new TraceStep("default", true, "no rule matched: default tier 'trivial'"));
+  }
+
+  @Test
+  void tiersAndTargets() {
+    assertThat(SHIPPED.tiers()).containsExactly("trivial", "balanced", "high-stakes");
+    assertThat(SHIPPED.targets("high-stakes")).containsExactly("gpt-4o", "gpt-4o-mini", "local");
+    assertThat(SHIPPED.defaultTier()).isEqualTo("trivial");
+    assertThat(SHIPPED.version()).isEqualTo(1);
+    assertThatThrownBy(() -> SHIPPED.targets("gold"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("tier: gold (expected one of: trivial, balanced, high-stakes)");
+  }
+
+  @Test
+  void withoutAModelsSectionEveryAliasIsPinned() {
+    RoutingPolicy p = RoutingYamlReader.policy("defaultTier: t\ntiers: {t: {targets: [local]}}\n");
+    assertThat(p.pinned("gpt-4o")).isTrue();
+    assertThat(p.pinned("local")).isTrue();
+    assertThat(p.pinned("auto")).isFalse();
+    assertThat(p.pinned("unknown")).isFalse();
+    assertThat(p.forceTierHeader()).isNull();
+  }
+
+  @Test
+  void forcingNotAllowedIgnoresTheHeader() throws Exception {
+    RoutingPolicy p = RoutingYamlReader.policy("""
+        defaultTier: t
+        tiers: {t: {targets: [local]}, h: {targets: [gpt-4o]}}
+        forceTier: {allowed: false}
+        """);
+    JsonNode body = EvalSet.JSON.readTree("{\"model\":\"auto\"}");
+    RouteDecision d = p.explain(FeatureExtractor.extract(body, h -> "h", null, null));
+    assertThat(d.tier()).isEqualTo("t");
+    assertThat(d.forced()).isFalse();
+    assertThat(d.trace()).extracting(TraceStep::rule).containsExactly("default");
+  }
+
+  @Test
+  void onePolicyServesManyThreads() throws Exception {
+    List<String> texts = List.of("hi", "Write a Python function", "my landlord sued me",
+        "What dosage of aspirin?", "Write a 2000-word essay on rivers");
+    List<String> expected = new ArrayList<>();
+    for (String t : texts) {
+      expected.add(SHIPPED.decide(chat(t)).rule());
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int task = 0; task < 32; task++) {
+        results.add(pool.submit(() -> {
+          for (int i = 0; i < 200; i++) {
+            int k = i % texts.size();
+            if (!SHIPPED.decide(chat(texts.get(k))).rule().equals(expected.get(k))) {
+              return false;
+            }
+          }
+          return true;
+        }));
+      }
+      for (Future<Boolean> r : results) {
+        assertThat(r.get()).isTrue();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(expected).containsExactly("default", "code", "legal", "medical", "long-writing");
+  }
+}

@@ -1,0 +1,71 @@
+package dev.llmgw.routing;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.llmgw.routing.raw.RoutingYaml;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * Test and CLI convenience: binds routing.yaml text to {@link RoutingYaml} with Jackson (unknown keys
+ * rejected). The gateway's own loader does this with line numbers; here a failure is an exception.
+ */
+final class RoutingYamlReader {
+
+  /** The aliases of the shipped config/gateway.yaml that can be targets. */
+  static final Set<String> SHIPPED_TARGETS = Set.of("local", "gpt-4o-mini", "gpt-4o");
+  static final Path SHIPPED_POLICY = Path.of("..", "config", "routing.yaml");
+
+  static final YAMLMapper MAPPER = YAMLMapper.builder()
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .disable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+      .build();
+
+  private RoutingYamlReader() {}
+
+  static RoutingYaml read(String yamlText) {
+    try {
+      return MAPPER.readValue(yamlText, RoutingYaml.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static RoutingYaml read(Path file) {
+    try {
+      return read(Files.readString(file));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static JsonNode tree(String yamlText) {
+    try {
+      return MAPPER.readTree(yamlText);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Compiles text that must compile, failing with every problem otherwise. */
+  static RoutingPolicy policy(String yamlText) {
+    CompileResult r = RuleCompiler.compile(read(yamlText), SHIPPED_TARGETS);
+    if (!r.ok()) {
+      throw new AssertionError("policy does not compile:\n" + String.join("\n",
+          r.problems().stream().map(RuleProblem::toString).toList()));
+    }
+    return r.policyOrNull();
+  }
+
+  static RoutingPolicy shipped() {
+    try {
+      return policy(Files.readString(SHIPPED_POLICY));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
