@@ -159,7 +159,7 @@ public final class GatewayMetrics implements ExchangeEvents {
 
   private Counter tokens(RequestKey r, String type, boolean estimated) {
     return counter(tokens, new TokenKey(type, r.tier(), r.backend(), r.model(), estimated), k -> Counter
-        .builder("gen_ai.client.token.usage").baseUnit("tokens").description("Tokens by type (estimated when the"
+        .builder("gen_ai.client.token.usage").description("Tokens by type (estimated when the"
             + " backend reported none)")
         .tags("type", k.type(), "tier", k.tier(), "backend", k.backend(), "model", k.model(),
             "estimated", Boolean.toString(k.estimated()))
