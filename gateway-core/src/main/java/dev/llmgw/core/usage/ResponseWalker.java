@@ -277,7 +277,12 @@ final class ResponseWalker {
 
   /** Whether text is no longer captured (the cap is reached). */
   boolean textFull() {
-    return text.length() >= TEXT_CAP || textTruncated;
+    return textTruncated || text.length() >= TEXT_CAP;
+  }
+
+  /** Records that generated text was seen and not kept. */
+  void markTruncated() {
+    textTruncated = true;
   }
 
   boolean textTruncated() {

@@ -3,10 +3,10 @@ package dev.llmgw.core.usage;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import com.fasterxml.jackson.core.async.ByteBufferFeeder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -36,17 +36,19 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #passThrough}: forwards chunks untouched, scans nothing.</li>
  * </ul>
  *
- * <p><b>Cheap checks first (SSE).</b> An event's JSON is parsed only when its data line is an object
- * with a {@code "usage"} key followed by {@code {}, or — while the text cap is not reached — a
- * {@code "content"}, {@code "reasoning_content"}, {@code "text"} or {@code "arguments"} key followed
- * by a non-empty string. The check is one pass over the line for {@code '"'} (Netty's SWAR
- * {@code indexOf}) with a few byte compares at each quote; a {@code data: [DONE]} line or an
- * OpenAI {@code "usage":null} role/finish chunk is never parsed. Events are parsed by one
- * non-blocking parser reused across events (one root value per event), replaced after a malformed
- * event.
+ * <p><b>Cheap checks first (SSE).</b> Each line is found with Netty's SWAR {@code indexOf} and
+ * copied once into a reused heap array (plain array reads beat per-byte {@code ByteBuf.getByte}, and a
+ * line cut by a chunk boundary has to wait somewhere anyway). A data line is parsed only when it is an
+ * object with a {@code "usage"} key whose value starts with <code>{</code>, or — while the text cap is
+ * not reached — a {@code "content"}, {@code "reasoning_content"}, {@code "text"} or
+ * {@code "arguments"} key with a non-empty string value: one pass over the line looking at the bytes
+ * after each quote. {@code data: [DONE]}, OpenAI's {@code "usage":null} role and finish chunks and
+ * keep-alive comments are never parsed. Parsing uses one Jackson non-blocking parser fed straight from
+ * that array and reused across events (one root value per event); a malformed event only costs a new
+ * parser.
  *
  * <p><b>Captured text</b>: {@code content}, {@code reasoning_content}, {@code text} and tool call
- * {@code arguments} strings of every choice, concatenated, capped at {@value ResponseWalker#TEXT_CAP}
+ * {@code arguments} strings of every choice, concatenated, capped at 65,536
  * chars; past the cap, content events are no longer parsed (usage events still are).
  *
  * <p><b>Ownership.</b> {@link #onChunk} takes ownership of its chunk; every buffer appended to
@@ -61,17 +63,22 @@ import org.slf4j.LoggerFactory;
  * <p><b>Allocation per chunk</b> (all on the caller's event loop):
  * <ul>
  *   <li>pass-through: none.</li>
- *   <li>JSON: one {@link ByteBuffer} view of the chunk ({@code nioBuffer}; one per component for a
- *       composite). The parser's token and text buffers are reused; field names are canonicalized (no
- *       {@code String} per key); captured text is appended to one bounded {@code StringBuilder}.</li>
- *   <li>SSE, not stripping: nothing for lines that fail the cheap check; a {@code ByteBuffer} view per
- *       parsed event; a line cut by a chunk boundary is copied into one reused heap array (grown up to
- *       {@code maxEventBytes}, dropped again after a line above 16 KiB). The chunk itself is forwarded
- *       as is.</li>
- *   <li>SSE, stripping: as above, plus — only when a chunk is not forwarded whole — one retained slice
- *       per forwarded run of complete events (pooled derived buffers). An incomplete trailing event is
- *       held by keeping the chunk itself (reader index moved, no copy); only an event spanning three or
- *       more chunks is copied, into one pooled buffer from the chunk's allocator.</li>
+ *   <li>JSON: the {@link ByteBuffer} view(s) of the chunk handed to the parser ({@code nioBuffer()}: one
+ *       or two small objects; one per component for a composite) — the bytes are not copied. The
+ *       parser reuses its token and text buffers, field names are canonicalized (no {@code String}
+ *       per key), and captured text goes into one {@code StringBuilder} bounded by the cap.</li>
+ *   <li>SSE, not stripping: none in the steady state — the chunk is forwarded as is, its lines are
+ *       copied into the reused line array (grown on demand up to {@code maxEventBytes}; dropped after
+ *       a line above 16 KiB so one huge line is not pinned), and the reused parser is fed from that
+ *       array. A parsed usage object yields one {@link TokenUsage}; captured text grows one
+ *       {@code StringBuilder} up to the cap. ({@code UsageTapAllocationTest} measures it: under one
+ *       byte per chunk when only checked, about 40 bytes — the {@code TokenUsage} — per parsed
+ *       usage event.)</li>
+ *   <li>SSE, stripping: as above when a chunk holds only whole events and no usage-only event (it is
+ *       forwarded itself). Otherwise one retained slice per forwarded run of events (a pooled,
+ *       recycled derived buffer). An incomplete trailing event is held by keeping the chunk itself
+ *       (reader index moved past what was forwarded); only an event spanning three or more chunks is
+ *       copied, into one pooled buffer from the chunk's allocator that grows as it is appended to.</li>
  * </ul>
  *
  * <p>One tap per attempt. Not thread-safe: confine it to the event loop that relays the response.
@@ -89,8 +96,9 @@ public final class UsageTap {
   private static final byte[] USAGE_KEY = ascii("usage\"");
   private static final byte[][] TEXT_KEYS = {
       ascii("content\""), ascii("text\""), ascii("reasoning_content\""), ascii("arguments\"")};
-  /** Carry arrays above this are dropped once their line is done, so one huge line is not pinned. */
-  private static final int CARRY_KEEP = 16 * 1024;
+  /** Line arrays above this are dropped once their line is done, so one huge line is not pinned. */
+  private static final int LINE_KEEP = 16 * 1024;
+  private static final byte[] EMPTY = new byte[0];
 
   private enum Mode { PASS, JSON, SSE }
 
@@ -98,15 +106,15 @@ public final class UsageTap {
   private final int maxEventBytes;
   private final ResponseWalker walker;
 
-  private JsonParser parser;
-  private ByteBufferFeeder feeder;
+  private JsonParser parser; // JSON: fed chunk views; SSE: fed lines, one root value per event
+  private ByteBufferFeeder bufferFeeder;
+  private ByteArrayFeeder arrayFeeder;
   private boolean jsonDone;
 
-  // SSE: the partial line cut by the last chunk boundary (copied, capped at maxEventBytes)
-  private byte[] carry;
-  private ByteBuf carryView; // unpooled heap view of carry: nothing to release
-  private int carryLen;
-  private long carryTotal;
+  // SSE: the line being read (copied, capped at maxEventBytes); lineTotal counts past the cap
+  private byte[] line = EMPTY;
+  private int lineLen;
+  private long lineTotal;
 
   // SSE: the event being read
   private int eventDataLines;
@@ -117,6 +125,7 @@ public final class UsageTap {
   private boolean stripping;
   private ByteBuf held; // the incomplete trailing event's bytes so far
   private boolean heldIsCopy;
+  private boolean broken;
   private ByteBuf cur; // the chunk being framed, during onChunk
   private List<ByteBuf> curOut;
   private int runStart; // first byte of cur not yet forwarded nor dropped
@@ -140,7 +149,8 @@ public final class UsageTap {
    * @param stripUsageOnlyEvent remove the usage-only event (the client did not ask for usage)
    * @param maxEventBytes       the most bytes of one incomplete event held back while stripping (above
    *                            it, stripping stops for the rest of the stream and everything is
-   *                            forwarded as is), and of one line kept for scanning across chunks
+   *                            forwarded as is), and the longest line read for usage and text (a longer
+   *                            line is forwarded but not read, and its event is never stripped)
    */
   public static UsageTap forEventStream(boolean stripUsageOnlyEvent, int maxEventBytes) {
     if (maxEventBytes < 1) {
@@ -180,7 +190,13 @@ public final class UsageTap {
         if (stripping) {
           stripChunk(chunk, out);
         } else {
-          scanLines(chunk);
+          if (!broken) {
+            try {
+              scanLines(chunk);
+            } catch (RuntimeException e) {
+              broke(e);
+            }
+          }
           out.add(chunk);
         }
       }
@@ -196,9 +212,9 @@ public final class UsageTap {
       return;
     }
     ended = true;
-    if (mode == Mode.JSON && !jsonDone && feeder != null) {
+    if (mode == Mode.JSON && !jsonDone && bufferFeeder != null) {
       try {
-        feeder.endOfInput();
+        bufferFeeder.endOfInput();
         drain();
         captureJsonUsage();
       } catch (IOException | RuntimeException e) {
@@ -206,9 +222,12 @@ public final class UsageTap {
       }
       jsonDone = true;
     } else if (mode == Mode.SSE) {
-      if (carryTotal > 0) {
-        line(carryView, 0, carryLen, carryTotal > carryLen);
-        clearCarry();
+      if (lineTotal > 0 && !broken) {
+        try {
+          line(); // the last line, without a line end
+        } catch (RuntimeException e) {
+          broke(e);
+        }
       }
       if (held != null) {
         out.add(held);
@@ -230,8 +249,9 @@ public final class UsageTap {
       h.release();
     }
     discardParser();
-    carry = null;
-    carryView = null;
+    line = EMPTY;
+    lineLen = 0;
+    lineTotal = 0;
   }
 
   /** The usage the backend reported (not estimated), or null if none has passed. */
@@ -239,7 +259,7 @@ public final class UsageTap {
     return usage;
   }
 
-  /** The generated text seen so far, capped at {@value ResponseWalker#TEXT_CAP} chars; "" if none. */
+  /** The generated text seen so far, capped at 65,536 chars (64 Ki); "" if none. */
   public String generatedText() {
     return walker == null ? "" : walker.text();
   }
@@ -282,7 +302,7 @@ public final class UsageTap {
 
   private void newParser() throws IOException {
     parser = JSON.createNonBlockingByteBufferParser();
-    feeder = (ByteBufferFeeder) parser.getNonBlockingInputFeeder();
+    bufferFeeder = (ByteBufferFeeder) parser.getNonBlockingInputFeeder();
     walker.resetStructure();
   }
 
@@ -307,7 +327,7 @@ public final class UsageTap {
     if (!b.hasRemaining()) {
       return;
     }
-    feeder.feedInput(b);
+    bufferFeeder.feedInput(b);
     drain();
   }
 
@@ -330,34 +350,28 @@ public final class UsageTap {
         // nothing to do: the parser only returns its buffers
       }
       parser = null;
-      feeder = null;
+      bufferFeeder = null;
+      arrayFeeder = null;
     }
   }
 
   // ---------------------------------------------------------------- SSE framing
 
   /**
-   * Splits {@code buf}'s readable bytes into lines, completing the carried partial line first, and
-   * keeps the new partial line. Calls {@link #eventEnd} after each blank line, with the index just
-   * past it.
+   * Splits {@code buf}'s readable bytes into lines (LF found with Netty's SWAR {@code indexOf}), copying
+   * each into {@link #line} (where a line cut by the chunk boundary waits for its end), and reads each
+   * complete line. Calls {@link #eventEnd} after each blank line, with the index just past it.
    */
   private void scanLines(ByteBuf buf) {
     int pos = buf.readerIndex();
     int end = buf.writerIndex();
     while (pos < end) {
       int lf = buf.indexOf(pos, end, LF);
+      appendLine(buf, pos, lf < 0 ? end : lf);
       if (lf < 0) {
-        appendCarry(buf, pos, end);
         return;
       }
-      boolean blank;
-      if (carryTotal > 0) {
-        appendCarry(buf, pos, lf);
-        blank = line(carryView, 0, carryLen, carryTotal > carryLen);
-        clearCarry();
-      } else {
-        blank = line(buf, pos, lf, false);
-      }
+      boolean blank = line();
       pos = lf + 1;
       if (blank) {
         eventEnd(pos);
@@ -365,102 +379,113 @@ public final class UsageTap {
     }
   }
 
-  /** One line without its LF; returns whether it is blank (ends the event). */
-  private boolean line(ByteBuf src, int from, int to, boolean overflow) {
+  /** Reads the complete line held in {@link #line}, then clears it; returns whether it was blank. */
+  private boolean line() {
+    boolean overflow = lineTotal > lineLen;
+    int end = lineLen;
+    lineLen = 0;
+    lineTotal = 0;
     if (overflow) {
       eventKeep = true; // too long to read: whatever it is, the event is not stripped
-      return false;
-    }
-    int end = to;
-    if (end > from && src.getByte(end - 1) == CR) {
-      end--;
-    }
-    if (end == from) {
-      return true;
-    }
-    if (startsWith(src, from, end, DATA)) {
-      eventDataLines++;
-      int v = from + DATA.length;
-      if (v < end && src.getByte(v) == ' ') {
-        v++;
+    } else {
+      if (end > 0 && line[end - 1] == CR) {
+        end--;
       }
-      data(src, v, end);
+      if (end == 0) {
+        return true;
+      }
+      if (startsWith(line, 0, end, DATA)) {
+        eventDataLines++;
+        int v = DATA.length;
+        if (v < end && line[v] == ' ') {
+          v++;
+        }
+        data(v, end);
+      }
+      // other fields (event:, id:, retry:) and comments only travel with their event
     }
-    return false; // other fields (event:, id:, retry:) and comments only travel with their event
+    if (line.length > LINE_KEEP) {
+      line = EMPTY; // one huge line must not stay pinned for the rest of the stream
+    }
+    return false;
   }
 
-  /** One data line's value. */
-  private void data(ByteBuf src, int from, int to) {
-    while (from < to && isSpace(src.getByte(from))) {
+  /** One data line's value, {@code line[from, to)}. */
+  private void data(int from, int to) {
+    byte[] a = line;
+    while (from < to && isSpace(a[from])) {
       from++;
     }
-    while (to > from && isSpace(src.getByte(to - 1))) {
+    while (to > from && isSpace(a[to - 1])) {
       to--;
     }
     int len = to - from;
-    if (len == DONE.length && startsWith(src, from, to, DONE)) {
+    if (len == DONE.length && startsWith(a, from, to, DONE)) {
       sawDone = true;
       return;
     }
-    if (len < 2 || src.getByte(from) != '{' || src.getByte(to - 1) != '}') {
+    if (len < 2 || a[from] != '{' || a[to - 1] != '}') {
       return; // only objects are chunks
     }
-    if (!worthParsing(src, from, to)) {
+    if (!worthParsing(a, from, to) || !parseEvent(from, to)) {
       return;
     }
-    if (parseEvent(src, from, len)) {
-      TokenUsage u = walker.usage();
-      if (u != null) {
-        usage = u;
-        if (walker.choicesEmptyArray()) {
-          eventUsageOnly = true;
-        }
+    TokenUsage u = walker.usage();
+    if (u != null) {
+      usage = u;
+      if (walker.choicesEmptyArray()) {
+        eventUsageOnly = true;
       }
     }
   }
 
-  /** The cheap check: a usage object, or (while text is wanted) a non-empty text string. */
-  private boolean worthParsing(ByteBuf src, int from, int to) {
-    boolean wantText = !walker.textFull();
-    int i = from;
-    while (i < to) {
-      int q = src.indexOf(i, to, QUOTE);
-      if (q < 0) {
-        return false;
+  /**
+   * The cheap check: a usage object, or (while text is captured) a non-empty text string. Past the text
+   * cap, the first text value seen only marks the captured text truncated.
+   */
+  private boolean worthParsing(byte[] a, int from, int to) {
+    boolean checkText = !walker.textTruncated();
+    for (int q = from; q < to; q++) {
+      if (a[q] != QUOTE) {
+        continue;
       }
       int k = q + 1;
-      int after = keyEnd(src, k, to, USAGE_KEY);
-      if (after > 0) {
-        int v = valueStart(src, after, to);
-        if (v >= 0 && src.getByte(v) == '{') {
+      if (startsWith(a, k, to, USAGE_KEY)) {
+        int v = valueStart(a, k + USAGE_KEY.length, to);
+        if (v >= 0 && a[v] == '{') {
           return true;
         }
-      } else if (wantText) {
+      } else if (checkText) {
         for (byte[] key : TEXT_KEYS) {
-          after = keyEnd(src, k, to, key);
-          if (after > 0) {
-            int v = valueStart(src, after, to);
-            if (v >= 0 && v + 1 < to && src.getByte(v) == QUOTE && src.getByte(v + 1) != QUOTE) {
-              return true;
+          if (startsWith(a, k, to, key)) {
+            int v = valueStart(a, k + key.length, to);
+            if (v >= 0 && v + 1 < to && a[v] == QUOTE && a[v + 1] != QUOTE) {
+              if (!walker.textFull()) {
+                return true;
+              }
+              walker.markTruncated(); // text we no longer keep
+              checkText = false;
             }
             break;
           }
         }
       }
-      i = k;
     }
     return false;
   }
 
-  /** Parses one event's JSON; false (and a fresh parser next time) unless it was exactly one value. */
-  private boolean parseEvent(ByteBuf src, int from, int len) {
+  /** Parses {@code line[from, to)}; false (and a fresh parser next time) unless it was one JSON value. */
+  private boolean parseEvent(int from, int to) {
     int before = walker.rootsEnded();
     boolean clean;
     try {
       if (parser == null) {
-        newParser();
+        parser = JSON.createNonBlockingByteArrayParser();
+        arrayFeeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
+        walker.resetStructure();
       }
-      feed(src, from, len);
+      arrayFeeder.feedInput(line, from, to);
+      drain();
       clean = walker.rootsEnded() == before + 1 && !walker.inRoot();
     } catch (IOException | RuntimeException e) {
       clean = false;
@@ -511,6 +536,8 @@ public final class UsageTap {
     eventStart = start;
     try {
       scanLines(chunk);
+    } catch (RuntimeException e) {
+      broke(e);
     } finally {
       cur = null;
       curOut = null;
@@ -518,8 +545,10 @@ public final class UsageTap {
     // if something is still held, no event ended in this chunk: runStart == eventStart == start
     int tail = end - eventStart;
     long heldBytes = held == null ? 0 : held.readableBytes();
-    if (tail > 0 && heldBytes + tail > maxEventBytes) {
-      giveUp(heldBytes + tail);
+    if (broken || (tail > 0 && heldBytes + tail > maxEventBytes)) {
+      if (!broken) {
+        giveUp(heldBytes + tail);
+      }
       if (held != null) {
         out.add(held);
         held = null;
@@ -565,7 +594,7 @@ public final class UsageTap {
     try {
       if (!heldIsCopy) {
         int have = held.readableBytes();
-        ByteBuf copy = chunk.alloc().buffer(Math.max(have + len, Math.min(2 * (have + len), maxEventBytes)));
+        ByteBuf copy = chunk.alloc().buffer(have + len); // grows (doubling) as later chunks are appended
         copy.writeBytes(held, held.readerIndex(), have);
         ByteBuf old = held;
         held = copy;
@@ -578,78 +607,64 @@ public final class UsageTap {
     }
   }
 
-  private boolean gaveUp;
-
-  private void giveUp(long bytes) {
+  /** A bug in scanning must not break the relay: forward the rest of the stream as is, unscanned. */
+  private void broke(RuntimeException e) {
+    broken = true;
     stripping = false;
-    if (!gaveUp) {
-      gaveUp = true;
-      LOG.warn("event stream: an event passed {} bytes without ending ({} so far); the usage-only event is "
-          + "no longer stripped from this stream, which is forwarded as is", maxEventBytes, bytes);
-    }
+    LOG.warn("event stream: usage scanning failed; the rest of the stream is forwarded as is, unscanned", e);
   }
 
-  // ---------------------------------------------------------------- carry
+  /** Happens at most once per stream (stripping is off afterwards), so it logs once. */
+  private void giveUp(long bytes) {
+    stripping = false;
+    LOG.warn("event stream: an event passed {} bytes without ending ({} so far); the usage-only event is "
+        + "no longer stripped from this stream, which is forwarded as is", maxEventBytes, bytes);
+  }
 
-  private void appendCarry(ByteBuf buf, int from, int to) {
+  // ---------------------------------------------------------------- line buffer
+
+  /** Appends {@code buf[from, to)} to the line being read, keeping at most maxEventBytes of it. */
+  private void appendLine(ByteBuf buf, int from, int to) {
     int len = to - from;
-    carryTotal += len;
-    int n = Math.min(len, maxEventBytes - carryLen);
+    lineTotal += len;
+    int n = Math.min(len, maxEventBytes - lineLen);
     if (n <= 0) {
       return;
     }
-    int need = carryLen + n;
-    if (carry == null || carry.length < need) {
-      int cap = carry == null ? 256 : carry.length * 2;
-      byte[] bigger = new byte[Math.min(Math.max(cap, need), maxEventBytes)];
-      if (carryLen > 0) {
-        System.arraycopy(carry, 0, bigger, 0, carryLen);
-      }
-      carry = bigger;
-      carryView = Unpooled.wrappedBuffer(carry);
+    int need = lineLen + n;
+    if (line.length < need) {
+      byte[] bigger = new byte[Math.min(Math.max(Math.max(512, line.length * 2), need), maxEventBytes)];
+      System.arraycopy(line, 0, bigger, 0, lineLen);
+      line = bigger;
     }
-    buf.getBytes(from, carry, carryLen, n);
-    carryLen = need;
-  }
-
-  private void clearCarry() {
-    carryLen = 0;
-    carryTotal = 0;
-    if (carry != null && carry.length > CARRY_KEEP) {
-      carry = null;
-      carryView = null;
-    }
+    buf.getBytes(from, line, lineLen, n);
+    lineLen = need;
   }
 
   // ---------------------------------------------------------------- bytes
 
-  private static boolean startsWith(ByteBuf src, int from, int to, byte[] prefix) {
+  private static boolean startsWith(byte[] a, int from, int to, byte[] prefix) {
     if (to - from < prefix.length) {
       return false;
     }
     for (int i = 0; i < prefix.length; i++) {
-      if (src.getByte(from + i) != prefix[i]) {
+      if (a[from + i] != prefix[i]) {
         return false;
       }
     }
     return true;
   }
 
-  /** The index after {@code key} if it is at {@code k}, else -1. */
-  private static int keyEnd(ByteBuf src, int k, int to, byte[] key) {
-    return startsWith(src, k, to, key) ? k + key.length : -1;
-  }
-
   /** The index of the value after a key's closing quote ({@code ws : ws}), or -1. */
-  private static int valueStart(ByteBuf src, int i, int to) {
-    while (i < to && isSpace(src.getByte(i))) {
+  private static int valueStart(byte[] a, int i, int to) {
+    while (i < to && isSpace(a[i])) {
       i++;
     }
-    if (i >= to || src.getByte(i) != ':') {
+    if (i >= to || a[i] != ':') {
       return -1;
     }
     i++;
-    while (i < to && isSpace(src.getByte(i))) {
+    while (i < to && isSpace(a[i])) {
       i++;
     }
     return i < to ? i : -1;
