@@ -4,14 +4,40 @@ import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.config.ModelAlias;
 import dev.llmgw.core.config.Price;
 import dev.llmgw.core.route.ModelRouter;
+import dev.llmgw.routing.RoutingPolicy;
+import java.time.Instant;
+import java.util.List;
 
 /**
  * Everything a request needs from configuration, built once per config version and published
  * atomically; a request captures one snapshot when it starts and keeps it to the end.
+ *
+ * @param version  increments with every successful (re)load; reported as {@code x-gateway-config}
+ * @param loadedAt when it was built
  */
-public record GatewaySnapshot(GatewayConfig config, ModelRouter router, Price baselinePrice) {
+public record GatewaySnapshot(GatewayConfig config, ModelRouter router, Price baselinePrice, long version,
+    Instant loadedAt) {
+
+  /** The high-stakes tier's name, whose primary model is the default savings baseline. */
+  public static final String HIGH_STAKES = "high-stakes";
+
   public static GatewaySnapshot of(GatewayConfig config) {
-    return new GatewaySnapshot(config, new ModelRouter(config), baseline(config, null));
+    return of(config, null, 1);
+  }
+
+  public static GatewaySnapshot of(GatewayConfig config, RoutingPolicy policy, long version) {
+    String defaultBaseline = null;
+    if (policy != null) {
+      List<String> tiers = policy.tiers();
+      String top = tiers.contains(HIGH_STAKES) ? HIGH_STAKES : tiers.get(tiers.size() - 1);
+      defaultBaseline = policy.targets(top).get(0);
+    }
+    return new GatewaySnapshot(config, new ModelRouter(config, policy), baseline(config, defaultBaseline), version,
+        Instant.now());
+  }
+
+  public RoutingPolicy policy() {
+    return router.policy();
   }
 
   /**

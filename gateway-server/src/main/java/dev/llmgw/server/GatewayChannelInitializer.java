@@ -3,6 +3,7 @@ package dev.llmgw.server;
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.config.Limits;
 import dev.llmgw.core.exchange.ExchangeServices;
+import dev.llmgw.server.http.AdminEndpoints;
 import dev.llmgw.server.http.ClientRequestAggregator;
 import dev.llmgw.server.http.ClientRequestHandler;
 import dev.llmgw.server.http.LocalEndpoints;
@@ -31,9 +32,11 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
   private final LocalEndpoints local;
   private final AtomicInteger inFlight;
   private final AtomicInteger connections;
+  private final AdminEndpoints admin;
 
   GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ExchangeServices services, LocalEndpoints local,
-      AtomicInteger inFlight, AtomicInteger connections) {
+      AdminEndpoints admin, AtomicInteger inFlight, AtomicInteger connections) {
+    this.admin = admin;
     this.connections = connections;
     this.snapshots = snapshots;
     this.services = services;
@@ -50,7 +53,7 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
     addIdleTimeout(p, limits);
     addHttpCodec(p, limits);
     addAggregator(p, limits);
-    p.addLast("gateway", new ClientRequestHandler(snapshots, services, local, inFlight));
+    p.addLast("gateway", new ClientRequestHandler(snapshots, services, local, admin, inFlight));
   }
 
   private static void addIdleTimeout(ChannelPipeline p, Limits limits) {

@@ -6,6 +6,7 @@ import dev.llmgw.core.exchange.ExchangeEvents;
 import dev.llmgw.core.economics.EconomicsRecorder;
 import dev.llmgw.core.economics.WorkflowLedger;
 import dev.llmgw.core.metrics.GatewayMetrics;
+import dev.llmgw.server.http.AdminEndpoints;
 import dev.llmgw.server.http.EconomicsEndpoints;
 import java.time.Clock;
 import io.micrometer.core.instrument.Gauge;
@@ -67,6 +68,8 @@ public final class GatewayServer implements AutoCloseable {
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger inFlight = new AtomicInteger();
   private Channel serverChannel;
+  private ConfigReloader reloader;
+  private AdminEndpoints admin;
 
   public GatewayServer(GatewayConfig config) {
     this(config, Transport.best(), 0);
@@ -79,12 +82,21 @@ public final class GatewayServer implements AutoCloseable {
 
   /** @param listener also told what the request path reports (tests), besides the metrics */
   public GatewayServer(GatewayConfig config, Transport transport, int threads, ExchangeEvents listener) {
+    this(GatewaySnapshot.of(config), transport, threads, listener);
+  }
+
+  /**
+   * @param initial  the first config snapshot (gateway.yaml and routing.yaml, see SnapshotLoader)
+   * @param listener also told what the request path reports (tests), besides the metrics
+   */
+  public GatewayServer(GatewaySnapshot initial, Transport transport, int threads, ExchangeEvents listener) {
+    GatewayConfig config = initial.config();
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.metrics = new GatewayMetrics(prometheus);
     this.economics = new EconomicsRecorder(new WorkflowLedger(config.economics(), Clock.systemUTC()), prometheus);
     ExchangeEvents recorded = ExchangeEvents.both(metrics, economics);
     this.events = listener == ExchangeEvents.NOOP ? recorded : ExchangeEvents.both(recorded, listener);
-    this.snapshot = new AtomicReference<>(GatewaySnapshot.of(config));
+    this.snapshot = new AtomicReference<>(initial);
     this.transport = transport;
     this.group = new MultiThreadIoEventLoopGroup(
         threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), transport.ioHandlerFactory());
@@ -130,12 +142,27 @@ public final class GatewayServer implements AutoCloseable {
     return prometheus;
   }
 
+  /**
+   * Enables hot reload from a config directory ({@code POST /admin/reload}, and file changes once
+   * quiet for {@code debounceMillis}; 0 disables watching). Call before {@link #start()}.
+   */
+  public GatewayServer reloadFrom(java.nio.file.Path dir, java.util.function.Supplier<java.util.Map<String, String>> env,
+      long debounceMillis) {
+    reloader = new ConfigReloader(dir, env, this, prometheus);
+    if (debounceMillis > 0) {
+      reloader.watch(debounceMillis);
+    }
+    return this;
+  }
+
   /** Binds the listener; returns once it accepts connections. */
   public GatewayServer start() throws InterruptedException {
     GatewayConfig config = snapshot.get().config();
     health.apply(config);
+    EconomicsEndpoints economicsEndpoints = new EconomicsEndpoints(economics, Clock.systemUTC());
     LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards,
-        prometheus::scrape).withEconomics(new EconomicsEndpoints(economics, Clock.systemUTC()));
+        prometheus::scrape).withEconomics(economicsEndpoints);
+    admin = new AdminEndpoints(reloader, economicsEndpoints, guards);
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channel(transport.serverChannel())
@@ -144,7 +171,7 @@ public final class GatewayServer implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
         .childHandler(new GatewayChannelInitializer(snapshot::get,
-            new ExchangeServices(pools, guards, events), local, inFlight, connections));
+            new ExchangeServices(pools, guards, events), local, admin, inFlight, connections));
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());
@@ -162,6 +189,16 @@ public final class GatewayServer implements AutoCloseable {
 
   public BackendGuards guards() {
     return guards;
+  }
+
+  /**
+   * Publishes a new snapshot (built and validated elsewhere, off the event loops): requests that
+   * already started keep the one they captured; new ones see this one. Listener, limits and the
+   * ledger's bounds apply at the next restart.
+   */
+  public void apply(GatewaySnapshot next) {
+    snapshot.set(next);
+    health.apply(next.config());
   }
 
   public GatewaySnapshot snapshot() {
@@ -182,6 +219,12 @@ public final class GatewayServer implements AutoCloseable {
       LOG.warn("stopping with {} request(s) still in flight after the {} grace period", inFlight.get(), grace);
     }
     health.close();
+    if (reloader != null) {
+      reloader.close();
+    }
+    if (admin != null) {
+      admin.close();
+    }
     pools.close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
   }

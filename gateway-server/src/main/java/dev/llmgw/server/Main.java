@@ -1,13 +1,28 @@
 package dev.llmgw.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmgw.core.GatewaySnapshot;
+import dev.llmgw.core.SnapshotLoader;
+import dev.llmgw.core.api.Endpoint;
 import dev.llmgw.core.config.BackendSpec;
 import dev.llmgw.core.config.ConfigException;
-import dev.llmgw.core.config.ConfigLoader;
-import dev.llmgw.core.config.GatewayConfig;
+import dev.llmgw.core.error.GatewayException;
+import dev.llmgw.core.ingress.ParsedRequest;
+import dev.llmgw.core.ingress.RequestParser;
+import dev.llmgw.core.route.Caller;
+import dev.llmgw.core.route.ModelRouter;
+import dev.llmgw.core.route.Route;
+import dev.llmgw.core.upstream.Transport;
+import dev.llmgw.routing.TraceStep;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,13 +31,15 @@ import org.slf4j.LoggerFactory;
  * Command line:
  *
  * <pre>
- *   gateway-server.jar [run] [CONFIG_DIR]     start the gateway (CONFIG_DIR defaults to ./config)
- *   gateway-server.jar validate CONFIG_DIR    check the config; exit 1 with every problem listed
+ *   gateway-server.jar [run] [CONFIG_DIR]            start the gateway (CONFIG_DIR defaults to ./config)
+ *   gateway-server.jar validate CONFIG_DIR           check gateway.yaml and routing.yaml; exit 1 listing
+ *                                                    every problem (for operators' CI, like nginx -t)
+ *   gateway-server.jar explain CONFIG_DIR REQ.json   print the routing decision and its trace; calls no
+ *                                                    backend ({"headers": {...}} in the file count as headers)
  * </pre>
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
-  static final String GATEWAY_FILE = "gateway.yaml";
 
   private Main() {}
 
@@ -30,6 +47,13 @@ public final class Main {
     String command = args.length > 0 ? args[0] : "run";
     switch (command) {
       case "validate" -> System.exit(validate(configDir(args, 1), System.out, System.err));
+      case "explain" -> {
+        if (args.length < 3) {
+          usage(System.err);
+          System.exit(2);
+        }
+        System.exit(explain(Path.of(args[1]), Path.of(args[2]), System.out, System.err));
+      }
       case "run" -> run(configDir(args, 1));
       case "-h", "--help", "help" -> usage(System.out);
       default -> {
@@ -48,17 +72,21 @@ public final class Main {
   }
 
   private static void usage(PrintStream out) {
-    out.println("usage: gateway-server.jar [run] [CONFIG_DIR]   start the gateway (default CONFIG_DIR: config)");
-    out.println("       gateway-server.jar validate CONFIG_DIR   check the config, exit 1 listing every problem");
+    out.println("usage: gateway-server.jar [run] [CONFIG_DIR]            start the gateway (default CONFIG_DIR: config)");
+    out.println("       gateway-server.jar validate CONFIG_DIR           check the config, exit 1 listing every problem");
+    out.println("       gateway-server.jar explain CONFIG_DIR REQ.json   show the routing decision for a request");
   }
 
   /** Validates a config directory; returns the process exit code. */
   static int validate(Path dir, PrintStream out, PrintStream err) {
-    Path file = dir.resolve(GATEWAY_FILE);
     try {
-      GatewayConfig config = ConfigLoader.load(file);
-      out.println(file + ": OK (" + config.backends().size() + " backends, " + config.models().size()
-          + " models)");
+      GatewaySnapshot s = SnapshotLoader.load(dir, System.getenv(), 1);
+      out.println(dir.resolve(SnapshotLoader.GATEWAY_FILE) + ": OK (" + s.config().backends().size() + " backends, "
+          + s.config().models().size() + " models)");
+      if (s.policy() != null) {
+        out.println(dir.resolve(SnapshotLoader.ROUTING_FILE) + ": OK (" + s.policy().tiers().size() + " tiers, "
+            + s.policy().rules().size() + " rules, default " + s.policy().defaultTier() + ")");
+      }
       return 0;
     } catch (ConfigException e) {
       err.println(e.getMessage());
@@ -66,17 +94,62 @@ public final class Main {
     }
   }
 
-  private static void run(Path dir) throws InterruptedException {
-    Path file = dir.resolve(GATEWAY_FILE);
-    GatewayConfig config;
+  /** Prints the routing decision for a request file; returns the process exit code. */
+  static int explain(Path dir, Path requestFile, PrintStream out, PrintStream err) {
+    GatewaySnapshot s;
     try {
-      config = ConfigLoader.load(file);
+      s = SnapshotLoader.load(dir, System.getenv(), 1);
+    } catch (ConfigException e) {
+      err.println(e.getMessage());
+      return 1;
+    }
+    try {
+      JsonNode root = RequestParser.JSON.readTree(Files.readAllBytes(requestFile));
+      Map<String, String> headers = new HashMap<>();
+      JsonNode body = root;
+      if (root != null && root.has("headers") && root.has("body")) { // {"headers":{...},"body":{...}}
+        root.get("headers").fields().forEachRemaining(e -> headers.put(e.getKey().toLowerCase(Locale.ROOT),
+            e.getValue().asText()));
+        body = root.get("body");
+      }
+      Endpoint endpoint = body != null && body.has("prompt") && !body.has("messages")
+          ? Endpoint.COMPLETIONS : Endpoint.CHAT_COMPLETIONS;
+      ParsedRequest parsed = RequestParser.parse(endpoint,
+          new ByteArrayInputStream(RequestParser.JSON.writeValueAsBytes(body)));
+      ModelRouter.Explanation e = s.router().explain(parsed, name -> headers.get(name.toLowerCase(Locale.ROOT)),
+          Caller.ANONYMOUS);
+      for (TraceStep step : e.trace()) {
+        out.println((step.matched() ? "  ✔ " : "  ✘ ") + step.rule() + ": " + step.detail());
+      }
+      if (e.plan() == null) {
+        out.println("refused: " + e.refusal().status() + " " + e.refusal().code() + ": " + e.refusal().message());
+        return 0;
+      }
+      out.println("tier: " + (e.plan().tier() == null ? "(none: model named directly)" : e.plan().tier()));
+      out.println("rule: " + (e.plan().rule() == null ? "-" : e.plan().rule()));
+      StringBuilder c = new StringBuilder();
+      for (Route r : e.plan().candidates()) {
+        c.append(c.length() == 0 ? "" : " -> ").append(r.alias().alias()).append(" (").append(r.backend().name())
+            .append('/').append(r.backendModel()).append(')');
+      }
+      out.println("candidates: " + c);
+      return 0;
+    } catch (IOException | GatewayException e) {
+      err.println(requestFile + ": " + (e instanceof GatewayException g ? g.error().message() : e.getMessage()));
+      return 1;
+    }
+  }
+
+  private static void run(Path dir) throws InterruptedException {
+    GatewaySnapshot snapshot;
+    try {
+      snapshot = SnapshotLoader.load(dir, System.getenv(), 1);
     } catch (ConfigException e) {
       System.err.println(e.getMessage());
       System.exit(1);
       return;
     }
-    for (BackendSpec b : config.backends().values()) {
+    for (BackendSpec b : snapshot.config().backends().values()) {
       if (b.enabled()) {
         LOG.info("backend {}: enabled at {} (models {}, provider key {})", b.name(), b.baseUrl(), b.models(),
             b.providerKey().isPresent() ? "from " + b.apiKeyEnv() : "none");
@@ -84,7 +157,22 @@ public final class Main {
         LOG.info("backend {}: disabled ({})", b.name(), b.disabledReason());
       }
     }
-    GatewayServer server = new GatewayServer(config).start();
+    if (snapshot.policy() != null) {
+      LOG.info("routing: {} tiers, {} rules, default tier {}", snapshot.policy().tiers().size(),
+          snapshot.policy().rules().size(), snapshot.policy().defaultTier());
+    } else {
+      LOG.info("routing: no {} — requests name their model directly", SnapshotLoader.ROUTING_FILE);
+    }
+    if (snapshot.config().access().open()) {
+      LOG.warn("auth: OPEN gateway — no key is needed (auth.open: true in {}); set keys before exposing it",
+          SnapshotLoader.GATEWAY_FILE);
+    } else {
+      LOG.info("auth: {} gateway keys; admin endpoints {}", snapshot.config().access().keys().size(),
+          snapshot.config().access().adminTokenSha256() == null ? "disabled (no admin token)" : "need the admin token");
+    }
+    GatewayServer server = new GatewayServer(snapshot, Transport.best(), 0, dev.llmgw.core.exchange.ExchangeEvents.NOOP)
+        .reloadFrom(dir, System::getenv, 500)
+        .start();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("shutting down: draining in-flight requests");

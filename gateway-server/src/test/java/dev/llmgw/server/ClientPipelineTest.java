@@ -37,7 +37,7 @@ class ClientPipelineTest {
     ch = new EmbeddedChannel(new GatewayChannelInitializer(() -> snapshot,
         new dev.llmgw.core.exchange.ExchangeServices(POOLS, new dev.llmgw.core.resilience.BackendGuards(),
             dev.llmgw.core.exchange.ExchangeEvents.NOOP),
-        new LocalEndpoints(1_700_000_000L, () -> false, new dev.llmgw.core.resilience.BackendGuards(), null), new java.util.concurrent.atomic.AtomicInteger(),
+        new LocalEndpoints(1_700_000_000L, () -> false, new dev.llmgw.core.resilience.BackendGuards(), null), null, new java.util.concurrent.atomic.AtomicInteger(),
         new java.util.concurrent.atomic.AtomicInteger()));
   }
 

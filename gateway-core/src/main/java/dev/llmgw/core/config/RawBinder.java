@@ -3,6 +3,7 @@ package dev.llmgw.core.config;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
@@ -39,10 +40,15 @@ final class RawBinder {
 
   /** The bound file, or {@code null} when it could not be bound at all (the problem is recorded). */
   static GatewayYaml bind(String text, Problems problems) {
-    ObjectReader reader = MAPPER.readerFor(GatewayYaml.class)
+    return bind(text, GatewayYaml.class, problems);
+  }
+
+  /** Binds any raw record type the same way (routing.yaml, keys files). */
+  static <T> T bind(String text, Class<T> type, Problems problems) {
+    ObjectReader reader = MAPPER.readerFor(type)
         .withHandler(new BindingProblemHandler(problems));
     try {
-      UnknownKeys.check(MAPPER.readTree(text), GatewayYaml.class, "", problems);
+      UnknownKeys.check(MAPPER.readTree(text), type, "", problems);
       return reader.readValue(text);
     } catch (JsonMappingException e) {
       problems.add(path(e.getPath()), firstLine(e.getOriginalMessage()));
@@ -51,6 +57,18 @@ final class RawBinder {
       problems.addAt(line, "", "not valid YAML: " + firstLine(e.getOriginalMessage()));
     }
     return null;
+  }
+
+  /**
+   * The text as a tree, or {@code null} when it cannot be read (binding reports why): for looking at
+   * a few values before binding.
+   */
+  static JsonNode tree(String text) {
+    try {
+      return MAPPER.readTree(text);
+    } catch (JsonProcessingException e) {
+      return null;
+    }
   }
 
   private static String path(List<JsonMappingException.Reference> refs) {

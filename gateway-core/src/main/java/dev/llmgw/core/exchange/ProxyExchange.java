@@ -17,12 +17,19 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
+import dev.llmgw.core.upstream.UpstreamRequests;
+import dev.llmgw.core.usage.TokenEstimator;
+import dev.llmgw.core.usage.TokenUsage;
+import dev.llmgw.core.usage.UsageTap;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -54,6 +61,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyExchange implements BackendAttempt.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
+  /** Largest SSE event held while framing a stream whose usage chunk is stripped. */
+  private static final int MAX_EVENT_BYTES = 1 << 20;
 
   private final ChannelHandlerContext client;
   private final EventLoop loop;
@@ -75,6 +84,9 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   private BackendAttempt current;
   private BackendGuard currentGuard;
   private HttpResponse heldHead;
+  private UsageTap tap;
+  private final List<ByteBuf> tapped = new ArrayList<>(4);
+  private boolean backendReached;
   private boolean committed;
   private boolean eventStream;
   private boolean readPending;
@@ -161,6 +173,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
 
   private void launch(Route route, BackendGuard guard) {
     attempts++;
+    backendReached = true;
     currentGuard = guard;
     log.backend = route.backend().name();
     log.alias = route.alias().alias();
@@ -181,6 +194,11 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     }
     heldHead = head; // not sent yet: the first body chunk commits (see class doc)
     eventStream = ResponseHeads.isEventStream(head);
+    if (tap != null) {
+      tap.release();
+    }
+    tap = eventStream ? UsageTap.forEventStream(UpstreamRequests.injectsUsage(request), MAX_EVENT_BYTES)
+        : ResponseHeads.isJson(head) ? UsageTap.forJson() : UsageTap.passThrough();
   }
 
   @Override
@@ -193,13 +211,13 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       committed = true;
       log.firstByteNanos = System.nanoTime();
       log.status = heldHead.status().code();
-      HttpResponse head = ResponseHeads.forClient(heldHead, requestId, attempt.route().backend().name(), keepAlive);
+      HttpResponse head = ResponseHeads.forClient(heldHead, requestId, attempt.route().backend().name(), keepAlive,
+          eventStream && UpstreamRequests.injectsUsage(request));
       decorate(head.headers());
       client.write(head);
       heldHead = null;
     }
-    log.bytesOut += content.content().readableBytes();
-    client.write(content);
+    relay(content);
     if (content instanceof LastHttpContent) {
       client.flush();
       currentGuard.onSuccess(attempt.startNanos);
@@ -208,6 +226,35 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       }
       finish();
     }
+  }
+
+  /**
+   * Passes a chunk through the usage tap to the client. Takes ownership of {@code content}: in the
+   * common case the tap forwards the very same buffer and the original {@link HttpContent} is written;
+   * otherwise (a stripped usage event, an event held across chunks) the tap's buffers are wrapped.
+   */
+  private void relay(HttpContent content) {
+    boolean last = content instanceof LastHttpContent;
+    ByteBuf in = content.content();
+    tapped.clear();
+    tap.onChunk(in, tapped); // takes ownership of the buffer (and so of content, which only wraps it)
+    if (last) {
+      tap.onEnd(tapped);
+    }
+    boolean same = tapped.size() == 1 && tapped.get(0) == in;
+    if (same && !last) {
+      log.bytesOut += in.readableBytes();
+      client.write(content);
+      return;
+    }
+    for (ByteBuf b : tapped) {
+      log.bytesOut += b.readableBytes();
+      client.write(same && last ? content : new DefaultHttpContent(b));
+    }
+    if (last && !same) {
+      client.write(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+    tapped.clear();
   }
 
   @Override
@@ -253,6 +300,10 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       return;
     }
     heldHead = null;
+    if (tap != null) {
+      tap.release();
+      tap = null;
+    }
     lastFailure = failure;
     lastRetryAfter = retryAfter;
     if (!fc.fallback()) {
@@ -361,6 +412,9 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       h.set(ResponseHeads.X_GATEWAY_TIER, plan.tier());
       h.set(ResponseHeads.X_GATEWAY_RULE, plan.rule());
     }
+    if (plan.downgradedFrom() != null) {
+      h.set(ResponseHeads.X_GATEWAY_DOWNGRADED, plan.downgradedFrom() + "->" + plan.tier());
+    }
     if (log.backend != null && !h.contains(ClientResponses.X_GATEWAY_BACKEND)) {
       h.set(ClientResponses.X_GATEWAY_BACKEND, log.backend);
     }
@@ -379,6 +433,27 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       client.close(); // truncated body: the client sees a broken response, never a clean end
     }
     finish();
+  }
+
+  /**
+   * Records what the request consumed: the backend's own usage when it reported it; otherwise, when
+   * a backend was reached (a cut or cancelled stream, a server that reports none), an estimate with
+   * the tokenizer over the prompt and the text relayed so far — marked estimated, never zero.
+   */
+  private void recordUsage() {
+    TokenUsage usage = tap == null ? null : tap.usage();
+    if (usage != null) {
+      log.promptTokens = usage.promptTokens();
+      log.completionTokens = usage.completionTokens();
+      log.cachedPromptTokens = usage.cachedPromptTokens();
+    } else if (backendReached && (committed || "client_closed".equals(log.outcome))) {
+      log.promptTokens = TokenEstimator.promptTokens(request.json());
+      log.completionTokens = tap == null ? 0 : TokenEstimator.count(tap.generatedText());
+      log.usageEstimated = true;
+    }
+    if (tap != null) {
+      tap.release();
+    }
   }
 
   /** Turns the recorded token usage into money: the serving model's price, and the baseline's. */
@@ -422,6 +497,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       currentGuard.release();
     }
     body.release();
+    recordUsage();
     priceUsage();
     services.events().completed(log);
     onDone.accept(this);

@@ -33,6 +33,7 @@ final class ResponseHeads {
   static final AsciiString X_GATEWAY_FALLBACK = AsciiString.cached("x-gateway-fallback");
   static final AsciiString X_GATEWAY_TIER = AsciiString.cached("x-gateway-tier");
   static final AsciiString X_GATEWAY_RULE = AsciiString.cached("x-gateway-rule");
+  static final AsciiString X_GATEWAY_DOWNGRADED = AsciiString.cached("x-gateway-downgraded");
   private static final String RATE_LIMIT_PREFIX = "x-ratelimit-";
   private static final byte[] SSE_DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] SSE_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
@@ -44,7 +45,17 @@ final class ResponseHeads {
     return ct != null && ct.regionMatches(true, 0, "text/event-stream", 0, 17);
   }
 
-  static HttpResponse forClient(HttpResponse backend, String requestId, String backendName, boolean keepAlive) {
+  static boolean isJson(HttpResponse head) {
+    String ct = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
+    return ct != null && ct.regionMatches(true, 0, "application/json", 0, 16);
+  }
+
+  /**
+   * @param bodyChanges whether the relayed body may differ from the backend's (a stripped usage
+   *                    event): the backend's Content-Length is then not passed on (chunked instead)
+   */
+  static HttpResponse forClient(HttpResponse backend, String requestId, String backendName, boolean keepAlive,
+      boolean bodyChanges) {
     HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, backend.status());
     HttpHeaders in = backend.headers();
     HttpHeaders out = r.headers();
@@ -60,7 +71,7 @@ final class ResponseHeads {
       }
     }
     String length = in.get(HttpHeaderNames.CONTENT_LENGTH);
-    if (length != null && !HttpUtil.isTransferEncodingChunked(backend)) {
+    if (length != null && !bodyChanges && !HttpUtil.isTransferEncodingChunked(backend)) {
       out.set(HttpHeaderNames.CONTENT_LENGTH, length);
     } else {
       out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);

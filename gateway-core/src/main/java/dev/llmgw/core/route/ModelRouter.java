@@ -5,29 +5,140 @@ import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.config.ModelAlias;
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.error.GatewayException;
+import dev.llmgw.core.ingress.ParsedRequest;
+import dev.llmgw.routing.FeatureExtractor;
+import dev.llmgw.routing.RequestFeatures;
+import dev.llmgw.routing.RouteDecision;
+import dev.llmgw.routing.RoutingPolicy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
 
-/** Resolves the model a client asked for to a {@link Route}, from one config snapshot. */
+/**
+ * Turns a request into its {@link RoutePlan}, from one config snapshot.
+ *
+ * <ul>
+ *   <li>With a routing policy: {@code auto} (and aliases routed by policy) are classified into a tier
+ *       whose targets become the candidates; a pinned alias goes to that alias and its own fallbacks,
+ *       the tier still being reported. A caller over its soft budget is downgraded one tier.
+ *   <li>Without one: the named alias and its fallbacks.
+ * </ul>
+ *
+ * Candidates whose backend is disabled are left out. Thread-safe and immutable.
+ */
 public final class ModelRouter {
+  /** The model name that asks the gateway to choose. */
+  public static final String AUTO = "auto";
+
   private final GatewayConfig config;
+  private final RoutingPolicy policy;
 
   public ModelRouter(GatewayConfig config) {
+    this(config, null);
+  }
+
+  public ModelRouter(GatewayConfig config, RoutingPolicy policy) {
     this.config = config;
+    this.policy = policy;
+  }
+
+  public RoutingPolicy policy() {
+    return policy;
+  }
+
+  /** The plan for a request that names a model directly (no policy): the alias, then its fallbacks. */
+  public RoutePlan plan(String model) {
+    Route primary = route(model);
+    return new RoutePlan(null, null, withFallbacks(primary));
   }
 
   /**
-   * @throws GatewayException 404 {@code model_not_found} when the alias is unknown or its backend is
-   *     disabled (the message says why, without secrets)
+   * The plan for a request.
+   *
+   * @param headers lower-case header name to value (or null)
+   * @throws GatewayException 404 for an unknown model, 403 for what the caller may not use
    */
-  /**
-   * The plan for a request that names a model directly: that alias, then its configured fallbacks
-   * whose backends are enabled.
-   */
-  public RoutePlan plan(String model) {
-    Route primary = route(model);
-    if (primary.alias().fallbacks().isEmpty()) {
-      return RoutePlan.single(primary);
+  public RoutePlan plan(ParsedRequest request, Function<String, String> headers, Caller caller) {
+    String model = request.model();
+    if (!caller.mayUseModel(model)) {
+      throw new GatewayException(forbidden("model '" + model + "'"));
     }
-    java.util.List<Route> candidates = new java.util.ArrayList<>();
+    if (policy == null) {
+      return plan(model);
+    }
+    boolean known = config.models().containsKey(model);
+    if (!known && !AUTO.equals(model)) {
+      throw new GatewayException(GatewayError.modelNotFound(model, null));
+    }
+    String forceHeader = policy.forceTierHeader();
+    Function<String, String> visible = caller.mayForceTier() || forceHeader == null ? headers
+        : name -> name.equals(forceHeader) ? null : headers.apply(name);
+    RequestFeatures features = FeatureExtractor.extract(request.json(), visible, caller.keyName(), caller.team());
+    RouteDecision d = policy.decide(features);
+    String tier = d.tier();
+    String rule = d.rule();
+    String downgradedFrom = null;
+    if (caller.downgrade() && !d.pinned()) {
+      String lower = lowerTier(tier);
+      if (lower != null) {
+        downgradedFrom = tier;
+        tier = lower;
+      }
+    }
+    if (!caller.mayUseTier(tier)) {
+      throw new GatewayException(forbidden("tier '" + tier + "' (rule " + d.rule() + ")"));
+    }
+    if (d.pinned()) {
+      return new RoutePlan(tier, rule, withFallbacks(route(model)));
+    }
+    List<Route> candidates = new ArrayList<>();
+    for (String target : policy.targets(tier)) {
+      ModelAlias a = config.models().get(target);
+      if (a != null && config.backendOf(a).enabled()) {
+        candidates.add(new Route(a, config.backendOf(a)));
+      }
+    }
+    if (candidates.isEmpty()) {
+      throw new GatewayException(GatewayError.unavailable("No enabled backend serves tier '" + tier + "' (targets: "
+          + String.join(", ", policy.targets(tier)) + ")."));
+    }
+    return new RoutePlan(tier, rule, candidates, downgradedFrom);
+  }
+
+  /**
+   * The same decision as {@link #plan(ParsedRequest, Function, Caller)}, with the routing policy's
+   * trace (every rule tried, and why it matched or not); calls no backend.
+   *
+   * @return the plan (or the refusal it would give) and the trace
+   */
+  public Explanation explain(ParsedRequest request, Function<String, String> headers, Caller caller) {
+    List<dev.llmgw.routing.TraceStep> trace = List.of();
+    if (policy != null && (AUTO.equals(request.model()) || config.models().containsKey(request.model()))) {
+      String forceHeader = policy.forceTierHeader();
+      Function<String, String> visible = caller.mayForceTier() || forceHeader == null ? headers
+          : name -> name.equals(forceHeader) ? null : headers.apply(name);
+      trace = policy.explain(FeatureExtractor.extract(request.json(), visible, caller.keyName(), caller.team()))
+          .trace();
+    }
+    try {
+      return new Explanation(plan(request, headers, caller), null, trace);
+    } catch (GatewayException e) {
+      return new Explanation(null, e.error(), trace);
+    }
+  }
+
+  /** A decision with its reasons: the plan, or the error the request would get. */
+  public record Explanation(RoutePlan plan, GatewayError refusal, List<dev.llmgw.routing.TraceStep> trace) {}
+
+  /** The tier below {@code tier} in the policy's order, or null at the bottom. */
+  String lowerTier(String tier) {
+    List<String> tiers = policy.tiers();
+    int i = tiers.indexOf(tier);
+    return i > 0 ? tiers.get(i - 1) : null;
+  }
+
+  private List<Route> withFallbacks(Route primary) {
+    List<Route> candidates = new ArrayList<>();
     candidates.add(primary);
     for (String fb : primary.alias().fallbacks()) {
       ModelAlias a = config.models().get(fb);
@@ -35,9 +146,13 @@ public final class ModelRouter {
         candidates.add(new Route(a, config.backendOf(a)));
       }
     }
-    return new RoutePlan(null, null, candidates);
+    return candidates;
   }
 
+  /**
+   * @throws GatewayException 404 {@code model_not_found} when the alias is unknown or its backend is
+   *     disabled (the message says why, without secrets)
+   */
   public Route route(String model) {
     ModelAlias alias = config.models().get(model);
     if (alias == null) {
@@ -50,5 +165,10 @@ public final class ModelRouter {
               ? "." : " (" + backend.disabledReason() + ").")));
     }
     return new Route(alias, backend);
+  }
+
+  private static GatewayError forbidden(String what) {
+    return new GatewayError(403, "permission_error", "forbidden", null,
+        "This key may not use " + what + ".");
   }
 }

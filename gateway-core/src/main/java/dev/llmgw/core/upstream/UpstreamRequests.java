@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.route.Route;
+import dev.llmgw.core.usage.StreamOptions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
@@ -37,9 +38,11 @@ public final class UpstreamRequests {
    */
   public static FullHttpRequest build(Route route, ParsedRequest request, ByteBuf body, String requestId,
       ByteBufAllocator alloc) {
-    ByteBuf content = route.backendModel().equals(request.model())
+    boolean askUsage = injectsUsage(request);
+    ByteBuf content = route.backendModel().equals(request.model()) && !askUsage
         ? body.retainedDuplicate()
-        : rewriteModel(request.json(), route.backendModel(), alloc);
+        : rewrite(askUsage ? StreamOptions.withUsageRequested(request.json()) : shallowCopy(request.json()),
+            route.backendModel(), alloc);
     String uri = route.backend().basePath() + request.endpoint().path();
     FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, uri, content);
     HttpHeaders h = out.headers();
@@ -61,9 +64,22 @@ public final class UpstreamRequests {
     return defaultPort ? host : host + ":" + b.port();
   }
 
-  private static ByteBuf rewriteModel(ObjectNode json, String model, ByteBufAllocator alloc) {
+  /**
+   * Whether the gateway adds {@code stream_options.include_usage} for this request: every stream
+   * whose client did not ask for usage (the usage chunk is then stripped before the client sees it).
+   */
+  public static boolean injectsUsage(ParsedRequest request) {
+    return request.stream() && !StreamOptions.clientAskedForUsage(request.json());
+  }
+
+  private static ObjectNode shallowCopy(ObjectNode json) {
     ObjectNode copy = json.objectNode(); // shallow: shares the children, leaves the parsed body untouched
     copy.setAll(json);
+    return copy;
+  }
+
+  /** Serialises {@code copy} (a copy the caller owns) with {@code model} set. */
+  private static ByteBuf rewrite(ObjectNode copy, String model, ByteBufAllocator alloc) {
     copy.put("model", model);
     ByteBuf buf = alloc.buffer();
     try (ByteBufOutputStream out = new ByteBufOutputStream(buf)) {

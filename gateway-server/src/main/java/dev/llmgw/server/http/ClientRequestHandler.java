@@ -9,6 +9,7 @@ import dev.llmgw.core.exchange.ProxyExchange;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.log.RequestLog;
+import dev.llmgw.core.route.Caller;
 import dev.llmgw.core.route.RoutePlan;
 import dev.llmgw.core.exchange.ExchangeServices;
 import io.netty.buffer.ByteBufInputStream;
@@ -45,14 +46,20 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private final AtomicInteger inFlightCount;
   private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
+  private final AdminEndpoints admin;
   private ProxyExchange inFlight;
+  private boolean awaitingAdmin;
 
-  /** @param inFlightCount proxied requests in flight, process-wide (graceful stop waits for zero) */
+  /**
+   * @param admin         operator endpoints, or null when not served
+   * @param inFlightCount proxied requests in flight, process-wide (graceful stop waits for zero)
+   */
   public ClientRequestHandler(Supplier<GatewaySnapshot> snapshots, ExchangeServices services, LocalEndpoints local,
-      AtomicInteger inFlightCount) {
+      AdminEndpoints admin, AtomicInteger inFlightCount) {
     this.snapshots = snapshots;
     this.services = services;
     this.local = local;
+    this.admin = admin;
     this.inFlightCount = inFlightCount;
   }
 
@@ -67,7 +74,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (inFlight != null) {
+    if (inFlight != null || awaitingAdmin) {
       if (queued.size() >= MAX_PIPELINED) {
         req.release();
         ctx.close();
@@ -103,12 +110,18 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         log.endpoint = endpoint.metricName();
         log.baselinePrice = snapshot.baselinePrice();
         Workflows.tag(log, req.headers(), parsed.json(), snapshot.config().economics());
-        RoutePlan plan = snapshot.router().plan(parsed.model());
+        RoutePlan plan = snapshot.router().plan(parsed, req.headers()::get, Caller.ANONYMOUS);
         ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, req.content().retain(), requestId,
             keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, this::onExchangeDone);
         inFlight = exchange;
         inFlightCount.incrementAndGet();
         exchange.start();
+        return;
+      }
+      if (admin != null && AdminEndpoints.owns(path)) {
+        awaitingAdmin = true;
+        admin.handle(req, path, snapshot).whenComplete((json, failure) ->
+            ctx.executor().execute(() -> onAdminDone(json, failure, requestId, keepAlive, log)));
         return;
       }
       if (!local.handle(ctx, req, snapshot, requestId, keepAlive, log)) {
@@ -156,9 +169,37 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     if (inFlight == exchange) {
       inFlight = null;
     }
+    drainQueue();
+  }
+
+  /** An admin answer is ready (on this channel's event loop). */
+  private void onAdminDone(byte[] json, Throwable failure, String requestId, boolean keepAlive, RequestLog log) {
+    awaitingAdmin = false;
+    if (!ctx.channel().isActive()) {
+      log.outcome = "client_closed";
+      log.status = 499;
+      completed(log);
+      return;
+    }
+    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    if (cause == null) {
+      ClientResponses.writeJson(ctx, io.netty.handler.codec.http.HttpResponseStatus.OK, json, requestId, keepAlive,
+          log);
+      completed(log);
+    } else if (cause instanceof GatewayException e) {
+      respond(e.error(), requestId, keepAlive, log);
+    } else {
+      LOG.error("rid={} admin endpoint {} failed", requestId, log.path, cause);
+      respond(GatewayError.internal("admin endpoint failed"), requestId, keepAlive, log);
+    }
+    drainQueue();
+  }
+
+  private void drainQueue() {
     if (ctx.channel().isActive()) {
       FullHttpRequest next;
-      while (inFlight == null && (next = queued.poll()) != null) {
+      while (inFlight == null && !awaitingAdmin && (next = queued.poll()) != null) {
         handle(next);
       }
     }

@@ -29,11 +29,9 @@ import java.util.Locale;
  *   <li>{@code POST /v1/workflows/{id}/outcome} — the application reports how a workflow ended:
  *       {@code {"outcome":"accepted|repaired|rejected|abandoned","repair_minutes":12,"value":40.0}};
  *   <li>{@code GET /v1/workflows/{id}} — one workflow's running account;
- *   <li>{@code GET /admin/economics?window=24h} — the report per workflow type and per tier.
+ *   <li>{@code GET /admin/economics?window=24h} — the report per workflow type and per tier (it walks
+ *       the ledger, so {@link AdminEndpoints} runs it on the admin thread).
  * </ul>
- *
- * The report walks the ledger (bounded by {@code economics.maxWorkflows}) on the event loop: a few
- * milliseconds at the default bound, for an endpoint scraped rarely.
  */
 public final class EconomicsEndpoints {
   static final String WORKFLOWS = "/v1/workflows/";
@@ -48,18 +46,19 @@ public final class EconomicsEndpoints {
   }
 
   static boolean owns(String path) {
-    return path.startsWith(WORKFLOWS) || path.equals(REPORT);
+    return path.startsWith(WORKFLOWS);
   }
 
-  /** The JSON answer for an economics path (200), or a {@link GatewayException}. */
+  /** The report over {@code ?window=} (default and cap: the ledger's expiry); an admin-thread call. */
+  byte[] report(String uri, GatewaySnapshot snapshot) {
+    Duration window = window(uri, snapshot);
+    long to = clock.millis();
+    long from = to - window.toMillis();
+    return json(EconomicsReport.of(recorder.ledger().since(from), snapshot.config().economics(), from, to));
+  }
+
+  /** The JSON answer for a workflow path (200), or a {@link GatewayException}. */
   byte[] handle(FullHttpRequest req, String path, GatewaySnapshot snapshot) {
-    if (path.equals(REPORT)) {
-      require(req, HttpMethod.GET, path);
-      Duration window = window(req.uri(), snapshot);
-      long to = clock.millis();
-      long from = to - window.toMillis();
-      return json(EconomicsReport.of(recorder.ledger().since(from), snapshot.config().economics(), from, to));
-    }
     String rest = path.substring(WORKFLOWS.length());
     if (rest.endsWith("/outcome")) {
       require(req, HttpMethod.POST, path);
