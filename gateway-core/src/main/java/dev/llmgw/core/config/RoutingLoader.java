@@ -50,9 +50,10 @@ public final class RoutingLoader {
       throw problems.exception();
     }
     RoutingYaml raw = RawBinder.bind(text, RoutingYaml.class, problems);
-    if (raw == null || problems.hasErrors()) {
+    if (raw == null) {
       throw problems.exception();
     }
+    // compile even after binding problems (unknown keys, wrong shapes): every problem is reported at once
     CompileResult result = RuleCompiler.compile(raw, Set.copyOf(gateway.models().keySet()));
     for (RuleProblem p : result.problems()) {
       problems.add(p.path(), p.message());

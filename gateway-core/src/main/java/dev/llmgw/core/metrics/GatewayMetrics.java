@@ -49,6 +49,7 @@ public final class GatewayMetrics implements ExchangeEvents {
   private final Map<String, DistributionSummary> attemptsPerRequest = new ConcurrentHashMap<>();
   private final Map<TokenKey, Counter> tokens = new ConcurrentHashMap<>();
   private final Map<CostKey, Counter> cost = new ConcurrentHashMap<>();
+  private final Map<ReasonKey, Counter> decisions = new ConcurrentHashMap<>();
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -138,6 +139,11 @@ public final class GatewayMetrics implements ExchangeEvents {
           .description("Time spent in the gateway before the first backend attempt (parse, validate, route)")
           .tags("endpoint", e).serviceLevelObjectives(OVERHEAD_SLOS).register(registry))
           .record(log.firstAttemptNanos - log.startNanos, TimeUnit.NANOSECONDS);
+    }
+    if (log.tier != null) {
+      counter(decisions, new ReasonKey(log.tier, log.rule), k -> Counter.builder("gateway.route.decisions")
+          .description("Routing decisions by tier and the rule that decided (rule names come from routing.yaml)")
+          .tags("tier", k.backend(), "rule", k.reason()).register(registry)).increment();
     }
     if (log.promptTokens >= 0) {
       tokens(key, "input", log.usageEstimated).increment(Math.max(0, log.promptTokens - log.cachedPromptTokens));
