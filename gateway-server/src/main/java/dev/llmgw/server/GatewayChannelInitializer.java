@@ -3,7 +3,9 @@ package dev.llmgw.server;
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.config.Limits;
 import dev.llmgw.core.exchange.ExchangeServices;
+import dev.llmgw.core.config.Access;
 import dev.llmgw.server.http.AdminEndpoints;
+import dev.llmgw.server.http.RequestReceiveTimeoutHandler;
 import dev.llmgw.server.http.ClientRequestAggregator;
 import dev.llmgw.server.http.ClientRequestHandler;
 import dev.llmgw.server.http.LocalEndpoints;
@@ -21,7 +23,8 @@ import java.util.function.Supplier;
  * The only place that knows the client pipeline's order:
  *
  * <pre>
- *   idle ─▶ http (HttpServerCodec, capped line/headers) ─▶ aggregate (capped body, 413) ─▶ gateway
+ *   receive-timeout ─▶ idle ─▶ http (HttpServerCodec, capped line/headers) ─▶ aggregate (capped body, 413)
+ *     ─▶ receive-done ─▶ gateway
  * </pre>
  *
  * <p>Limits are read once per connection from the snapshot current when it is accepted.
@@ -47,12 +50,20 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
   @Override
   protected void initChannel(Channel ch) {
     Limits limits = snapshots.get().config().limits();
-    connections.incrementAndGet();
+    Access.ConnectionLimits conn = snapshots.get().config().access().connections();
+    int open = connections.incrementAndGet();
     ch.closeFuture().addListener(f -> connections.decrementAndGet());
+    if (open > conn.maxConnections()) {
+      ch.close(); // over the limit: refuse at once, before reading anything
+      return;
+    }
     ChannelPipeline p = ch.pipeline();
+    RequestReceiveTimeoutHandler[] receive = RequestReceiveTimeoutHandler.pair(conn.requestReceiveTimeout());
+    p.addLast("receive-timeout", receive[0]);
     addIdleTimeout(p, limits);
     addHttpCodec(p, limits);
     addAggregator(p, limits);
+    p.addLast("receive-done", receive[1]);
     p.addLast("gateway", new ClientRequestHandler(snapshots, services, local, admin, inFlight));
   }
 

@@ -58,6 +58,7 @@ class RoutingIT {
         models:
           small: { backend: cheap, price: { input: 0.1, output: 0.2 } }
           large: { backend: strong, price: { input: 5, output: 15 } }
+        auth: { open: true }
         """.formatted(cheapPort, strongPort);
   }
 

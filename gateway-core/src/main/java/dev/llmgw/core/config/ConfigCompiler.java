@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The second phase of loading: validates the bound {@link GatewayYaml} and compiles it into a
@@ -42,10 +43,13 @@ final class ConfigCompiler {
     Map<String, BackendSpec> backends = new BackendCompiler(problems, env).compileAll(raw.backends());
     Map<String, ModelAlias> models = models(raw.models(), rawBackends);
     Economics economics = economics(raw.economics(), models);
-    if (problems.hasErrors() || failover == null || economics == null) {
+    Access access = new AccessCompiler(problems, env, source).compile(raw.auth(),
+        connections(raw.limits()), raw.models() == null ? Set.of() : raw.models().keySet());
+    if (problems.hasErrors() || failover == null || economics == null || access == null) {
       return null;
     }
-    return new GatewayConfig(source, listener, limits, backends, models, failover, economics);
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics,
+        access);
   }
 
   private Economics economics(dev.llmgw.core.config.raw.EconomicsYaml e, Map<String, ModelAlias> models) {
@@ -126,6 +130,21 @@ final class ConfigCompiler {
       return null;
     }
     return new Limits(request, header, line, idle, errorBody);
+  }
+
+  /** {@code limits.maxConnections} and {@code limits.requestReceiveTimeout}. */
+  private Access.ConnectionLimits connections(LimitsYaml l) {
+    Access.ConnectionLimits d = Access.ConnectionLimits.defaults();
+    if (l == null) {
+      return d;
+    }
+    String expected = "an integer 1..1000000: open client connections";
+    Integer max = problems.optional("limits.maxConnections", l.maxConnections(),
+        d.maxConnections(), expected, s -> ConfigValues.intIn(s, 1, 1_000_000, expected));
+    Duration receive = problems.optional("limits.requestReceiveTimeout", l.requestReceiveTimeout(),
+        d.requestReceiveTimeout(), "a duration, " + ConfigValues.DURATION_EXPECTED,
+        ConfigValues::duration);
+    return max == null || receive == null ? null : new Access.ConnectionLimits(max, receive);
   }
 
   private Integer size(String key, String raw, int def) {

@@ -1,6 +1,6 @@
 package dev.llmgw.core.config;
 
-import dev.llmgw.core.config.raw.BackendYaml;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgw.core.config.raw.GatewayYaml;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -25,7 +25,11 @@ import java.util.Map;
  *
  * <p>Every problem found is reported at once in one {@link ConfigException}, each with its file,
  * line and path. Provider keys never pass through the file: a {@code ${VAR}} that names a backend's
- * {@code apiKeyEnv} is refused, since it would copy the key into a URL or header that gets logged.
+ * {@code apiKeyEnv} is refused, since it would copy the key into a URL or header that gets logged;
+ * so is one that names {@code auth.adminTokenEnv}.
+ *
+ * <p>The {@code auth} section may name a keys file ({@code auth.keysFile}, relative to the directory
+ * of gateway.yaml); its problems are reported in the same exception, with its own name and lines.
  */
 public final class ConfigLoader {
 
@@ -82,11 +86,12 @@ public final class ConfigLoader {
       problems.addAt(-1, "", "no configuration (expected listener, limits, backends and models)");
       throw problems.exception();
     }
+    // before binding, so that no message about the same value can repeat the secret
+    refuseSubstitutedSecrets(RawBinder.tree(substituted.text()), substituted.lines(), problems);
     GatewayYaml raw = RawBinder.bind(substituted.text(), problems);
     if (raw == null) {
       throw problems.exception();
     }
-    refuseSubstitutedKeys(raw, substituted.used(), problems);
     GatewayConfig config = new ConfigCompiler(problems, env).compile(source, raw);
     if (problems.hasErrors() || config == null) {
       throw problems.exception();
@@ -94,19 +99,29 @@ public final class ConfigLoader {
     return config;
   }
 
-  private static void refuseSubstitutedKeys(GatewayYaml raw, Map<String, Integer> used,
+  /**
+   * Refuses a {@code ${VAR}} that names a secret's variable: a backend's {@code apiKeyEnv} or
+   * {@code auth.adminTokenEnv}. The problem takes the path of the value, so no later message about
+   * that value (which would quote the secret) is kept.
+   */
+  private static void refuseSubstitutedSecrets(JsonNode tree, Map<String, List<Integer>> used,
       Problems problems) {
-    if (raw.backends() == null) {
+    if (tree == null || used.isEmpty()) {
       return;
     }
-    for (Map.Entry<String, BackendYaml> b : raw.backends().entrySet()) {
-      String keyEnv = b.getValue() == null ? null : b.getValue().apiKeyEnv();
-      Integer line = keyEnv == null ? null : used.get(keyEnv.strip());
-      if (line != null) {
-        problems.addAt(line, problems.index().pathAt(line), "${" + keyEnv.strip()
-            + "} is the provider key of backend '" + b.getKey() + "' (expected it only as"
-            + " apiKeyEnv: the gateway reads the key itself and never writes it into the config)");
-      }
+    tree.path("backends").properties().forEach(b -> refuse(b.getValue().path("apiKeyEnv"),
+        "the provider key of backend '" + b.getKey() + "' (expected it only as apiKeyEnv: the"
+            + " gateway reads the key itself and never writes it into the config)", used, problems));
+    refuse(tree.path("auth").path("adminTokenEnv"), "the admin token (expected it only as"
+        + " auth.adminTokenEnv: the gateway reads the token itself, keeps only its hash and never"
+        + " writes it into the config)", used, problems);
+  }
+
+  private static void refuse(JsonNode envName, String what, Map<String, List<Integer>> used,
+      Problems problems) {
+    String name = envName.isValueNode() ? envName.asText().strip() : null;
+    for (int line : name == null ? List.<Integer>of() : used.getOrDefault(name, List.of())) {
+      problems.addAt(line, problems.index().pathAt(line), "${" + name + "} is " + what);
     }
   }
 

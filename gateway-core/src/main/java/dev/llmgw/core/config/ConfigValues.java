@@ -34,6 +34,8 @@ final class ConfigValues {
   private static final Pattern PERCENT = Pattern.compile("(\\d{1,9}(?:\\.\\d{1,9})?)\\s*(%)?");
   private static final Pattern DECIMAL = Pattern.compile("\\d{1,9}(?:\\.\\d{1,9})?");
   private static final Pattern HEALTH_PATH = Pattern.compile("/[^\\s#]*");
+  private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
+  private static final Pattern MONEY = Pattern.compile("\\d{1,12}(?:\\.\\d{1,9})?");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   private ConfigValues() {}
@@ -232,5 +234,57 @@ final class ConfigValues {
     }
     return scheme.equals(uri.getScheme()) ? uri
         : URI.create(scheme + s.substring(uri.getScheme().length()));
+  }
+
+  /** {@code true} or {@code false} (any case). */
+  static boolean bool(String s) {
+    if (s.equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (s.equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw new IllegalArgumentException("'" + s + "' is not a boolean (expected true or false)");
+  }
+
+  /**
+   * An integer in {@code min..max}, as a long.
+   *
+   * @param expected what the message says was expected
+   */
+  static long longIn(String s, long min, long max, String expected) {
+    if (!INTEGER.matcher(s).matches()) {
+      throw new IllegalArgumentException("'" + s + "' is not an integer (expected " + expected + ")");
+    }
+    long n;
+    try {
+      n = Long.parseLong(s.startsWith("+") ? s.substring(1) : s);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + s + "' is out of range (expected " + expected + ")");
+    }
+    if (n < min || n > max) {
+      throw new IllegalArgumentException("'" + s + "' is out of range (expected " + expected + ")");
+    }
+    return n;
+  }
+
+  /** An amount of money: a plain decimal number 0 or above, e.g. {@code 5}, {@code 4.50}. */
+  static double money(String s, String expected) {
+    if (!MONEY.matcher(s).matches()) {
+      throw new IllegalArgumentException("'" + s + "' is not an amount (expected " + expected + ")");
+    }
+    return Double.parseDouble(s);
+  }
+
+  /**
+   * A hex SHA-256 (64 hex digits, either case), returned in lower case. The value is never repeated
+   * in the message: what was written there may be the secret itself.
+   */
+  static String sha256(String s) {
+    if (!SHA256.matcher(s).matches()) {
+      throw new IllegalArgumentException("is not a SHA-256 hash (expected 64 hex digits, as printed"
+          + " by printf %s \"$KEY\" | sha256sum; the value is not shown, in case it is a secret)");
+    }
+    return s.toLowerCase(Locale.ROOT);
   }
 }

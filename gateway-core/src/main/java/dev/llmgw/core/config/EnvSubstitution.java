@@ -22,9 +22,11 @@ final class EnvSubstitution {
   /**
    * @param text     the text with every reference replaced
    * @param used     the variables referred to, with the first line of each
+   * @param lines    the variables referred to, with every line each is used on, in order
    * @param problems unset variables and malformed references
    */
-  record Result(String text, Map<String, Integer> used, List<LineProblem> problems) {}
+  record Result(String text, Map<String, Integer> used, Map<String, List<Integer>> lines,
+      List<LineProblem> problems) {}
 
   private static final Pattern BODY =
       Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?", Pattern.DOTALL);
@@ -32,6 +34,7 @@ final class EnvSubstitution {
 
   private final Map<String, String> env;
   private final Map<String, Integer> used = new LinkedHashMap<>();
+  private final Map<String, List<Integer>> lines = new LinkedHashMap<>();
   private final List<LineProblem> problems = new ArrayList<>();
 
   private EnvSubstitution(Map<String, String> env) {
@@ -53,7 +56,10 @@ final class EnvSubstitution {
           .append(text, contentEnd, end);
       start = end;
     }
-    return new Result(out.toString(), Map.copyOf(s.used), List.copyOf(s.problems));
+    Map<String, List<Integer>> lines = new LinkedHashMap<>();
+    s.lines.forEach((name, at) -> lines.put(name, List.copyOf(at)));
+    return new Result(out.toString(), Map.copyOf(s.used), Map.copyOf(lines),
+        List.copyOf(s.problems));
   }
 
   private String substituteLine(String line, int lineNo) {
@@ -82,6 +88,10 @@ final class EnvSubstitution {
     }
     String name = m.group(1);
     used.putIfAbsent(name, lineNo);
+    List<Integer> at = lines.computeIfAbsent(name, n -> new ArrayList<>());
+    if (at.isEmpty() || at.get(at.size() - 1) != lineNo) {
+      at.add(lineNo);
+    }
     String value = env.get(name);
     if (m.group(2) != null && (value == null || value.isEmpty())) {
       value = m.group(2);

@@ -9,9 +9,10 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Collects every {@link ConfigError} of one load. Lines come from the {@link LocationIndex}; only the
- * first problem at a given path is kept, so a value that failed to bind is not reported again by
- * the compiler.
+ * Collects every {@link ConfigError} of one file of one load. Lines come from the {@link
+ * LocationIndex}; only the first problem at a given path is kept, so a value that failed to bind is
+ * not reported again by the compiler. Another file read by the same load (the keys file) has its own
+ * instance, {@link #absorb absorbed} at the end so that one exception lists everything.
  */
 final class Problems {
 
@@ -23,6 +24,26 @@ final class Problems {
 
   Problems(Path file) {
     this.file = file;
+  }
+
+  /** The file these problems are in (for messages that point at it from another file). */
+  Path file() {
+    return file;
+  }
+
+  /** {@code file:line} of a path, for messages that point at it from elsewhere. */
+  String where(String path) {
+    int line = index.line(path);
+    return (file == null ? "<config>" : file.toString()) + (line > 0 ? ":" + line : "");
+  }
+
+  /**
+   * Takes in the problems of another file read as part of this load (the keys file): they keep their
+   * own file and lines, and are listed after this file's.
+   */
+  void absorb(Problems other) {
+    reported += other.reported;
+    errors.addAll(other.errors);
   }
 
   void useIndex(LocationIndex index) {
@@ -97,9 +118,21 @@ final class Problems {
     return optional(path, raw, null, expected, parser);
   }
 
+  /**
+   * Every problem: this file's first, then those of each absorbed file, each file's in line order
+   * (problems without a line last).
+   */
   ConfigException exception() {
+    List<Path> files = new ArrayList<>();
+    files.add(file);
+    errors.forEach(e -> {
+      if (!files.contains(e.file())) {
+        files.add(e.file());
+      }
+    });
     List<ConfigError> sorted = new ArrayList<>(errors);
-    sorted.sort(Comparator.comparingInt((ConfigError e) -> e.line() < 0 ? Integer.MAX_VALUE : e.line()));
+    sorted.sort(Comparator.comparingInt((ConfigError e) -> files.indexOf(e.file()))
+        .thenComparingInt(e -> e.line() < 0 ? Integer.MAX_VALUE : e.line()));
     return new ConfigException(sorted);
   }
 }

@@ -1,7 +1,7 @@
 package dev.llmgw.core.error;
 
 /** Carries a {@link GatewayError} out of parsing or routing code to the one place that answers it. */
-public final class GatewayException extends RuntimeException {
+public class GatewayException extends RuntimeException {
   private static final long serialVersionUID = 1L;
   private final transient GatewayError error;
 

@@ -1,7 +1,14 @@
 package dev.llmgw.core.exchange;
 
+import dev.llmgw.core.access.AccessControl;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.upstream.BackendPools;
 
-/** The process-wide services every exchange uses. */
-public record ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events) {}
+/** The process-wide services every request uses. */
+public record ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events,
+    AccessControl access) {
+
+  public ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events) {
+    this(pools, guards, events, new AccessControl(java.time.Clock.systemUTC()));
+  }
+}

@@ -96,6 +96,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   private int contextExceededAt = -1;
   private final StringBuilder fallbackTrail = new StringBuilder();
   private final StringBuilder unavailable = new StringBuilder();
+  private io.netty.handler.codec.http.HttpHeaders extraHeaders;
 
   /**
    * @param body   the request body; ownership passes to the exchange
@@ -123,6 +124,12 @@ public final class ProxyExchange implements BackendAttempt.Listener {
 
   public RequestLog log() {
     return log;
+  }
+
+  /** Headers added to whatever response this exchange gives (rate-limit figures). */
+  public ProxyExchange withResponseHeaders(io.netty.handler.codec.http.HttpHeaders headers) {
+    this.extraHeaders = headers;
+    return this;
   }
 
   public boolean isDone() {
@@ -404,6 +411,9 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   }
 
   private void decorate(io.netty.handler.codec.http.HttpHeaders h) {
+    if (extraHeaders != null) {
+      h.add(extraHeaders);
+    }
     h.set(ResponseHeads.X_GATEWAY_ATTEMPTS, attempts);
     if (fallbackTrail.length() > 0) {
       h.set(ResponseHeads.X_GATEWAY_FALLBACK, fallbackTrail.toString());

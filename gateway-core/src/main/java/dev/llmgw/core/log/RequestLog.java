@@ -22,6 +22,8 @@ public final class RequestLog {
   public long firstAttemptNanos;
   /** Workflow id as the client sent it (capped; never a metric label), or null. */
   public String workflowId;
+  /** The gateway key's name (never the key), or null. */
+  public String keyName;
   /** Configured workflow type, {@code other}, or null when the request names no workflow. */
   public String workflowType;
   public int retries;
@@ -68,6 +70,9 @@ public final class RequestLog {
         .append(" outcome=").append(outcome);
     if (model != null) {
       sb.append(" model=").append(safe(model));
+    }
+    if (keyName != null) {
+      sb.append(" key=").append(keyName);
     }
     if (tier != null) {
       sb.append(" tier=").append(tier).append(" rule=").append(rule);

@@ -175,6 +175,7 @@ class ConfigLoaderTest {
           m: {backend: a, contextTokens: 0}
           n: {backend: b}
           o: {backend: c}
+        auth: {open: true}
         """, Map.of());
 
     Failover df = Failover.defaults();
@@ -233,6 +234,7 @@ class ConfigLoaderTest {
                        healthyAfter: 5}
         models:
           llama: {backend: vllm, contextTokens: 32768}
+        auth: {open: true}
         """, Map.of("VLLM_CONCURRENCY", "48"));
 
     assertThat(c.failover()).isEqualTo(new Failover(Duration.ofMinutes(2), 20,
@@ -268,6 +270,7 @@ class ConfigLoaderTest {
             backend: vllm
             model: llama
             ownedBy: me
+        auth: {open: true}
         """, Map.of());
 
     assertThat(c.listener().port()).isZero();

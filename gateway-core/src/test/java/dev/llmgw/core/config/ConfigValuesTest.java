@@ -149,4 +149,51 @@ class ConfigValuesTest {
     assertThatThrownBy(() -> ConfigValues.envName("1KEY")).hasMessageContaining("'1KEY'");
     assertThatThrownBy(() -> ConfigValues.envName("MY-KEY")).hasMessageContaining("'MY-KEY'");
   }
+
+  @Test
+  void booleans() {
+    assertThat(ConfigValues.bool("true")).isTrue();
+    assertThat(ConfigValues.bool("FALSE")).isFalse();
+    for (String bad : new String[] {"", "yes", "1", "on", "truee"}) {
+      assertThatThrownBy(() -> ConfigValues.bool(bad))
+          .hasMessage("'" + bad + "' is not a boolean (expected true or false)");
+    }
+  }
+
+  @Test
+  void longs() {
+    assertThat(ConfigValues.longIn("0", 0, Long.MAX_VALUE, "e")).isZero();
+    assertThat(ConfigValues.longIn("9223372036854775807", 0, Long.MAX_VALUE, "e"))
+        .isEqualTo(Long.MAX_VALUE);
+    assertThatThrownBy(() -> ConfigValues.longIn("9223372036854775808", 0, Long.MAX_VALUE, "e"))
+        .hasMessage("'9223372036854775808' is out of range (expected e)");
+    assertThatThrownBy(() -> ConfigValues.longIn("-1", 0, 10, "e"))
+        .hasMessage("'-1' is out of range (expected e)");
+    assertThatThrownBy(() -> ConfigValues.longIn("1.5", 0, 10, "e"))
+        .hasMessage("'1.5' is not an integer (expected e)");
+  }
+
+  @Test
+  void money() {
+    assertThat(ConfigValues.money("0", "e")).isZero();
+    assertThat(ConfigValues.money("5.00", "e")).isEqualTo(5.0);
+    assertThat(ConfigValues.money("1234.5", "e")).isEqualTo(1234.5);
+    for (String bad : new String[] {"", "-1", "1e3", "NaN", "Infinity", "$5", "5.", ".5", "5,00"}) {
+      assertThatThrownBy(() -> ConfigValues.money(bad, "e"))
+          .hasMessage("'" + bad + "' is not an amount (expected e)");
+    }
+  }
+
+  @Test
+  void sha256HashesAreNormalizedAndNeverRepeated() {
+    String hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    assertThat(ConfigValues.sha256(hash)).isEqualTo(hash);
+    assertThat(ConfigValues.sha256(hash.toUpperCase())).isEqualTo(hash);
+    for (String bad : new String[] {"", "sk-live-secret", hash.substring(1), hash + "0",
+        hash.replace('f', 'g')}) {
+      assertThatThrownBy(() -> ConfigValues.sha256(bad))
+          .hasMessageStartingWith("is not a SHA-256 hash (expected 64 hex digits")
+          .satisfies(e -> assertThat(bad.isEmpty() || !e.getMessage().contains(bad)).isTrue());
+    }
+  }
 }

@@ -70,4 +70,12 @@ class EnvSubstitutionTest {
     assertThat(EnvSubstitution.commentStart("a: 'it''s # no' # z")).isEqualTo(16);
     assertThat(EnvSubstitution.commentStart("a: it's # z")).isEqualTo(8);
   }
+
+  @Test
+  void everyLineAVariableIsUsedOnIsKept() {
+    EnvSubstitution.Result r = apply("a: ${A}\nb: ${B:-x}\nc: ${A}${A}\n# ${A}\nd: ${A}\n", Map.of("A", "1"));
+
+    assertThat(r.used()).containsEntry("A", 1);
+    assertThat(r.lines()).containsEntry("A", java.util.List.of(1, 3, 5)).containsEntry("B", java.util.List.of(2));
+  }
 }

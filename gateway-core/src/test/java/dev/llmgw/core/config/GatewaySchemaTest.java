@@ -2,6 +2,8 @@ package dev.llmgw.core.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.networknt.schema.Error;
 import com.networknt.schema.InputFormat;
@@ -139,5 +141,82 @@ class GatewaySchemaTest {
     assertThat(validate(ok.replace("  local:", "  Local:"))).isNotEmpty();
     assertThat(validate(ok + "limits: {maxRequestBytes: 2MB}\n")).isEmpty();
     assertThat(validate(ok + "limits: {maxRequestBytes: 2XB}\n")).isNotEmpty();
+  }
+
+  static final Path KEYS_SCHEMA = Path.of("..", "config", "keys.schema.json");
+  static final Path KEYS_EXAMPLE = Path.of("..", "config", "keys.example.yaml");
+
+  @Test
+  void theKeysFileSchemaIsValidAndAcceptsTheExample() throws Exception {
+    Schema meta = REGISTRY.getSchema(
+        SchemaLocation.of(SpecificationVersion.DRAFT_2020_12.getDialectId()));
+    assertThat(meta.validate(Files.readString(KEYS_SCHEMA), InputFormat.JSON)).isEmpty();
+    Schema keys;
+    try (InputStream in = Files.newInputStream(KEYS_SCHEMA)) {
+      keys = REGISTRY.getSchema(in, InputFormat.JSON);
+    }
+    String example = new YAMLMapper().readTree(Files.readString(KEYS_EXAMPLE)).toString();
+    assertThat(keys.validate(example, InputFormat.JSON)).isEmpty();
+    String bad = new YAMLMapper().readTree("keys: {a: {sha256: abc}}\ntems: {}\n").toString();
+    assertThat(keys.validate(bad, InputFormat.JSON)).extracting(e -> e.getInstanceLocation().toString())
+        .contains("", "/keys/a/sha256");
+  }
+
+  @Test
+  void theKeysFileSchemaSharesTheGatewaySchemasDefinitions() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    JsonNode gateway = json.readTree(SCHEMA.toFile()).path("$defs");
+    JsonNode keys = json.readTree(KEYS_SCHEMA.toFile()).path("$defs");
+    keys.fieldNames().forEachRemaining(name ->
+        assertThat(keys.get(name)).as(name).isEqualTo(gateway.get(name)));
+    assertThat(json.readTree(SCHEMA.toFile()).at("/properties/auth/properties/keys"))
+        .isEqualTo(json.readTree(KEYS_SCHEMA.toFile()).at("/properties/keys"));
+  }
+
+  @Test
+  void authValuesAreChecked() throws Exception {
+    String ok = """
+        backends:
+          local: {baseUrl: 'http://h:1/v1', models: [m]}
+        models:
+          m: {backend: local}
+        limits: {maxConnections: 10000, requestReceiveTimeout: 30s}
+        auth:
+          open: false
+          adminTokenEnv: GATEWAY_ADMIN_TOKEN
+          protectMetrics: true
+          keys:
+            support-bot:
+              sha256: 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08
+              team: support
+              tiers: [trivial, balanced]
+              models: [auto, m]
+              requestsPerMinute: 600
+              tokensPerMinute: 200000
+              budget: {period: day, hard: 5.00, soft: 4.00, downgrade: true}
+              revoked: false
+              mayForceTier: false
+          teams:
+            support: {budget: {period: month, hard: 500}}
+            other:
+        """;
+    assertThat(validate(ok)).isEmpty();
+    assertThat(validate(ok.replace("open: false", "open: true"))).isEmpty();
+    assertThat(validate(ok.replace("maxConnections: 10000", "maxConnections: 0"))).isNotEmpty();
+    assertThat(validate(ok.replace("requestReceiveTimeout: 30s", "requestReceiveTimeout: 30")))
+        .isNotEmpty();
+    assertThat(validate(ok.replace("sha256: 9F86", "sha256: 9G86"))).isNotEmpty();
+    assertThat(validate(ok.replace("adminTokenEnv: GATEWAY_ADMIN_TOKEN", "adminTokenEnv: A\n"
+        + "  adminTokenSha256: " + AccessConfigTest.TEST_HASH))).isNotEmpty();
+    assertThat(validate(ok.replace("period: day", "period: week"))).isNotEmpty();
+    assertThat(validate(ok.replace("{period: month, hard: 500}", "{period: month}"))).isNotEmpty();
+    assertThat(validate(ok.replace("revoked: false", "revokd: false"))).isNotEmpty();
+    assertThat(validate(ok.replace("tiers: [trivial, balanced]", "tiers: []"))).isNotEmpty();
+    assertThat(validate(ok.replace("support-bot:", "Support_Bot:"))).isNotEmpty();
+    assertThat(validate(ok.replace("open: false", "open: 'yes'"))).isNotEmpty();
+    String closedWithoutKeys = ok.substring(0, ok.indexOf("  keys:")) + "  teams: {}\n";
+    assertThat(validate(closedWithoutKeys)).isNotEmpty();
+    assertThat(validate(closedWithoutKeys.replace("open: false", "open: true"))).isEmpty();
+    assertThat(validate(closedWithoutKeys + "  keysFile: keys.yaml\n")).isEmpty();
   }
 }

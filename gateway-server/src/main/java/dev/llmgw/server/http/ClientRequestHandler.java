@@ -4,12 +4,19 @@ import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.api.Endpoint;
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.error.GatewayException;
+import dev.llmgw.core.access.AccessControl;
+import dev.llmgw.core.access.Authenticator;
+import dev.llmgw.core.access.Identity;
+import dev.llmgw.core.config.Access;
 import dev.llmgw.core.exchange.ClientResponses;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import dev.llmgw.core.exchange.ProxyExchange;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.log.RequestLog;
-import dev.llmgw.core.route.Caller;
 import dev.llmgw.core.route.RoutePlan;
 import dev.llmgw.core.exchange.ExchangeServices;
 import io.netty.buffer.ByteBufInputStream;
@@ -49,6 +56,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private final AdminEndpoints admin;
   private ProxyExchange inFlight;
   private boolean awaitingAdmin;
+  private AccessControl.Ticket inFlightTicket;
 
   /**
    * @param admin         operator endpoints, or null when not served
@@ -98,36 +106,66 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       }
       GatewaySnapshot snapshot = snapshots.get();
       String path = log.path;
+      Access access = snapshot.config().access();
+      Authenticator auth = new Authenticator(access);
+      String credential = Authenticator.credential(req.headers().get(HttpHeaderNames.AUTHORIZATION),
+          req.headers().get("api-key"));
       Endpoint endpoint = Endpoint.ofClientPath(path);
       if (endpoint != null) {
         if (!HttpMethod.POST.equals(req.method())) {
           respond(GatewayError.methodNotAllowed(log.method, path, "POST"), requestId, keepAlive, log);
           return;
         }
+        Identity identity = auth.forApi(credential);
+        log.keyName = identity.keyName();
         ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
         log.model = parsed.model();
         log.stream = parsed.stream();
         log.endpoint = endpoint.metricName();
         log.baselinePrice = snapshot.baselinePrice();
         Workflows.tag(log, req.headers(), parsed.json(), snapshot.config().economics());
-        RoutePlan plan = snapshot.router().plan(parsed, req.headers()::get, Caller.ANONYMOUS);
+        AccessControl control = services.access();
+        RoutePlan plan = snapshot.router().plan(parsed, req.headers()::get, control.caller(identity, access));
+        AccessControl.Ticket ticket = control.admit(identity, access, parsed, plan);
         ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, req.content().retain(), requestId,
-            keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, this::onExchangeDone);
+            keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, this::onExchangeDone)
+            .withResponseHeaders(RateLimitHeaders.of(ticket.rate()));
         inFlight = exchange;
+        inFlightTicket = ticket;
         inFlightCount.incrementAndGet();
         exchange.start();
         return;
       }
       if (admin != null && AdminEndpoints.owns(path)) {
+        auth.forAdmin(credential);
         awaitingAdmin = true;
         admin.handle(req, path, snapshot).whenComplete((json, failure) ->
             ctx.executor().execute(() -> onAdminDone(json, failure, requestId, keepAlive, log)));
         return;
       }
-      if (!local.handle(ctx, req, snapshot, requestId, keepAlive, log)) {
+      java.util.Set<String> allowedModels = java.util.Set.of();
+      if (path.equals("/metrics") && access.protectMetrics()) {
+        auth.forAdmin(credential);
+      } else if (path.startsWith("/v1/")) {
+        Identity identity = auth.forApi(credential);
+        log.keyName = identity.keyName();
+        allowedModels = identity.key() == null ? java.util.Set.of() : identity.key().models();
+      }
+      if (!local.handle(ctx, req, snapshot, requestId, keepAlive, log, allowedModels)) {
         respond(GatewayError.unknownPath(log.method, path), requestId, keepAlive, log);
         return;
       }
+      completed(log);
+    } catch (AccessControl.LimitedException e) {
+      FullHttpResponse r = ClientResponses.response(HttpResponseStatus.valueOf(e.error().status()),
+          Unpooled.wrappedBuffer(e.error().toJsonBytes()), requestId, keepAlive);
+      r.headers().add(RateLimitHeaders.of(e.rate()));
+      if (e.rate() != null) {
+        r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(Math.max(1, (e.rate().retryAfterMillis() + 999) / 1000)));
+      }
+      log.errorCode = e.error().code();
+      log.outcome = "error";
+      ClientResponses.write(ctx, r, keepAlive, log);
       completed(log);
     } catch (GatewayException e) {
       respond(e.error(), requestId, keepAlive, log);
@@ -164,7 +202,13 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void onExchangeDone(ProxyExchange exchange) {
-    AccessLog.write(exchange.log());
+    RequestLog done = exchange.log();
+    if (inFlightTicket != null) {
+      inFlightTicket.settle(done.promptTokens < 0 ? 0 : done.promptTokens + Math.max(0, done.completionTokens),
+          done.cost);
+      inFlightTicket = null;
+    }
+    AccessLog.write(done);
     inFlightCount.decrementAndGet();
     if (inFlight == exchange) {
       inFlight = null;

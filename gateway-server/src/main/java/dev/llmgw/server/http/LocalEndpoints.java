@@ -52,8 +52,9 @@ public final class LocalEndpoints {
   }
 
   /** Answers {@code req} if it is for a local endpoint; returns false when the path is unknown. */
+  /** @param allowedModels the models the caller's key may use (empty: all), for {@code /v1/models} */
   public boolean handle(ChannelHandlerContext ctx, FullHttpRequest req, GatewaySnapshot snapshot,
-      String requestId, boolean keepAlive, RequestLog log) {
+      String requestId, boolean keepAlive, RequestLog log, java.util.Set<String> allowedModels) {
     String path = log.path;
     boolean get = HttpMethod.GET.equals(req.method()) || HttpMethod.HEAD.equals(req.method());
     byte[] body;
@@ -78,13 +79,14 @@ public final class LocalEndpoints {
       body = economics.handle(req, path, snapshot);
     } else if (path.equals(MODELS)) {
       requireGet(get, log);
-      body = json(modelList(snapshot));
+      body = json(modelList(snapshot, allowedModels));
     } else if (path.startsWith(MODELS + "/") && path.length() > MODELS.length() + 1) {
       requireGet(get, log);
       String id = java.net.URLDecoder.decode(path.substring(MODELS.length() + 1),
           java.nio.charset.StandardCharsets.UTF_8);
       ModelAlias alias = snapshot.config().models().get(id);
-      if (alias == null || !snapshot.config().backendOf(alias).enabled()) {
+      if (alias == null || !snapshot.config().backendOf(alias).enabled()
+          || !(allowedModels.isEmpty() || allowedModels.contains(id))) {
         throw new GatewayException(GatewayError.modelNotFound(id, null));
       }
       body = json(model(alias));
@@ -101,13 +103,16 @@ public final class LocalEndpoints {
     }
   }
 
-  private ObjectNode modelList(GatewaySnapshot snapshot) {
+  private ObjectNode modelList(GatewaySnapshot snapshot, java.util.Set<String> allowedModels) {
     ObjectNode root = RequestParser.JSON.createObjectNode();
     root.put("object", "list");
     ArrayNode data = root.putArray("data");
     for (ModelAlias m : snapshot.config().servableModels()) {
-      data.add(model(m));
+      if (allowedModels.isEmpty() || allowedModels.contains(m.alias())) {
+        data.add(model(m));
+      }
     }
+
     return root;
   }
 

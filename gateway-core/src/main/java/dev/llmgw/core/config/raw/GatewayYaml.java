@@ -5,12 +5,13 @@ import java.util.Map;
 /**
  * The whole file.
  *
- * @param listener where to listen (optional)
- * @param limits   request and connection limits (optional)
- * @param failover bounds on one request's retries and fallbacks (optional)
- * @param backends backends by name, in file order
- * @param models   model aliases by name, in file order
+ * @param listener  where to listen (optional)
+ * @param limits    request and connection limits (optional)
+ * @param failover  bounds on one request's retries and fallbacks (optional)
+ * @param backends  backends by name, in file order
+ * @param models    model aliases by name, in file order
  * @param economics workflow types, repair costs and ledger bounds (optional)
+ * @param auth      gateway keys, teams and the admin token (optional: absent means an open gateway)
  */
 public record GatewayYaml(
     ListenerYaml listener,
@@ -18,4 +19,5 @@ public record GatewayYaml(
     FailoverYaml failover,
     Map<String, BackendYaml> backends,
     Map<String, ModelYaml> models,
-    EconomicsYaml economics) {}
+    EconomicsYaml economics,
+    AuthYaml auth) {}
