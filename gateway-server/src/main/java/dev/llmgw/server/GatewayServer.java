@@ -3,6 +3,7 @@ package dev.llmgw.server;
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.exchange.ExchangeEvents;
+import dev.llmgw.core.access.AccessControl;
 import dev.llmgw.core.economics.EconomicsRecorder;
 import dev.llmgw.core.economics.WorkflowLedger;
 import dev.llmgw.core.metrics.GatewayMetrics;
@@ -59,6 +60,7 @@ public final class GatewayServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final BackendPools pools;
   private final BackendGuards guards = new BackendGuards();
+  private final AccessControl accessControl = new AccessControl(Clock.systemUTC());
   private final HealthChecker health = new HealthChecker(guards);
   private final ExchangeEvents events;
   private final PrometheusMeterRegistry prometheus;
@@ -171,7 +173,7 @@ public final class GatewayServer implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
         .childHandler(new GatewayChannelInitializer(snapshot::get,
-            new ExchangeServices(pools, guards, events), local, admin, inFlight, connections));
+            new ExchangeServices(pools, guards, events, accessControl), local, admin, inFlight, connections));
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());
@@ -185,6 +187,11 @@ public final class GatewayServer implements AutoCloseable {
 
   public EconomicsRecorder economics() {
     return economics;
+  }
+
+  /** Rate-limit buckets and budget accounts (per key and team). */
+  public AccessControl accessControl() {
+    return accessControl;
   }
 
   public BackendGuards guards() {

@@ -38,6 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RoutingIT {
   static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  static final String ADMIN_TOKEN = "routing-it-admin";
+  static final String ADMIN_SHA256 = dev.llmgw.core.config.Secrets.sha256Hex(ADMIN_TOKEN);
 
   @TempDir
   Path dir;
@@ -58,8 +60,8 @@ class RoutingIT {
         models:
           small: { backend: cheap, price: { input: 0.1, output: 0.2 } }
           large: { backend: strong, price: { input: 5, output: 15 } }
-        auth: { open: true }
-        """.formatted(cheapPort, strongPort);
+        auth: { open: true, adminTokenSha256: %s }
+        """.formatted(cheapPort, strongPort, ADMIN_SHA256);
   }
 
   static String routingYaml(String version, String stakesTier) {
@@ -115,6 +117,7 @@ class RoutingIT {
 
   HttpResponse<String> admin(String method, String path, String body) throws Exception {
     return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.port() + path))
+        .header("Authorization", "Bearer " + ADMIN_TOKEN)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
         .build(), HttpResponse.BodyHandlers.ofString());
   }
@@ -132,6 +135,14 @@ class RoutingIT {
     HttpResponse<String> forced = chat("hello there", "x-gateway-tier", "high-stakes");
     assertThat(forced.headers().firstValue("x-gateway-tier")).hasValue("high-stakes");
     assertThat(forced.headers().firstValue("x-gateway-rule")).hasValue("forced-by-header");
+  }
+
+  @Test
+  void adminEndpointsNeedTheAdminToken() throws Exception {
+    HttpResponse<String> none = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.port()
+        + "/admin/reload")).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(RequestParser.JSON.readTree(none.body()).at("/error/type").asText()).isNotBlank();
   }
 
   @Test
@@ -174,7 +185,10 @@ class RoutingIT {
           // alternate: the legal rule goes to high-stakes, then to trivial, with a broken file between
           String tier = n % 3 == 0 ? "broken tier" : n % 3 == 1 ? "trivial" : "high-stakes";
           Files.writeString(dir.resolve("routing.yaml"), routingYaml(Integer.toString(n), tier));
-          admin("POST", "/admin/reload", null);
+          int status = admin("POST", "/admin/reload", null).statusCode();
+          if (status != (n % 3 == 0 ? 422 : 200)) {
+            throw new IllegalStateException("reload " + n + " answered " + status);
+          }
         }
       } catch (Exception e) {
         throw new IllegalStateException(e);
