@@ -26,14 +26,20 @@ public record GatewaySnapshot(GatewayConfig config, ModelRouter router, Price ba
   }
 
   public static GatewaySnapshot of(GatewayConfig config, RoutingPolicy policy, long version) {
+    return of(config, policy, java.util.Map.of(), version);
+  }
+
+  /** @param tierTimeouts per-tier timeout overrides from routing.yaml */
+  public static GatewaySnapshot of(GatewayConfig config, RoutingPolicy policy,
+      java.util.Map<String, dev.llmgw.core.config.TimeoutOverrides> tierTimeouts, long version) {
     String defaultBaseline = null;
     if (policy != null) {
       List<String> tiers = policy.tiers();
       String top = tiers.contains(HIGH_STAKES) ? HIGH_STAKES : tiers.get(tiers.size() - 1);
       defaultBaseline = policy.targets(top).get(0);
     }
-    return new GatewaySnapshot(config, new ModelRouter(config, policy), baseline(config, defaultBaseline), version,
-        Instant.now());
+    return new GatewaySnapshot(config, new ModelRouter(config, policy, tierTimeouts),
+        baseline(config, defaultBaseline), version, Instant.now());
   }
 
   public RoutingPolicy policy() {

@@ -4,7 +4,6 @@ import dev.llmgw.core.config.ConfigException;
 import dev.llmgw.core.config.ConfigLoader;
 import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.config.RoutingLoader;
-import dev.llmgw.routing.RoutingPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,7 +22,10 @@ public final class SnapshotLoader {
   public static GatewaySnapshot load(Path dir, Map<String, String> env, long version) throws ConfigException {
     GatewayConfig config = ConfigLoader.load(dir.resolve(GATEWAY_FILE), env);
     Path routing = dir.resolve(ROUTING_FILE);
-    RoutingPolicy policy = Files.exists(routing) ? RoutingLoader.load(routing, config) : null;
-    return GatewaySnapshot.of(config, policy, version);
+    if (!Files.exists(routing)) {
+      return GatewaySnapshot.of(config, null, version);
+    }
+    RoutingLoader.Loaded loaded = RoutingLoader.loadAll(routing, config);
+    return GatewaySnapshot.of(config, loaded.policy(), loaded.tierTimeouts(), version);
   }
 }

@@ -138,6 +138,24 @@ class RoutingIT {
   }
 
   @Test
+  void aTiersTimeoutsOverrideItsBackends() throws Exception {
+    Files.writeString(dir.resolve("routing.yaml"), routingYaml("5", "high-stakes")
+        .replace("trivial: { targets: [small] }", "trivial: { targets: [small], timeouts: { firstByte: 300ms } }"));
+    assertThat(admin("POST", "/admin/reload", null).statusCode()).isEqualTo(200);
+    cheap.stubFor(post("/v1/chat/completions").willReturn(aResponse().withStatus(200).withFixedDelay(1500)
+        .withHeader("Content-Type", "application/json").withBody("{}")));
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = chat("hello");
+    assertThat(r.statusCode()).isEqualTo(504);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(1200));
+    Files.writeString(dir.resolve("routing.yaml"), routingYaml("6", "high-stakes")
+        .replace("trivial: { targets: [small] }", "trivial: { targets: [small], timeouts: { connect: 1s } }"));
+    HttpResponse<String> refused = admin("POST", "/admin/reload", null);
+    assertThat(refused.statusCode()).isEqualTo(422);
+    assertThat(refused.body()).contains("tiers.trivial.timeouts.connect");
+  }
+
+  @Test
   void adminEndpointsNeedTheAdminToken() throws Exception {
     HttpResponse<String> none = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.port()
         + "/admin/reload")).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());

@@ -9,7 +9,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -26,7 +29,18 @@ public final class RoutingLoader {
    * @param gateway the gateway config whose aliases the tiers' targets name
    * @throws ConfigException listing every problem
    */
+  /** A compiled routing file: the policy, and each tier's timeout overrides. */
+  public record Loaded(RoutingPolicy policy, Map<String, TimeoutOverrides> tierTimeouts) {}
+
   public static RoutingPolicy load(Path file, GatewayConfig gateway) throws ConfigException {
+    return loadAll(file, gateway).policy();
+  }
+
+  public static RoutingPolicy parse(Path source, String text, GatewayConfig gateway) throws ConfigException {
+    return parseAll(source, text, gateway).policy();
+  }
+
+  public static Loaded loadAll(Path file, GatewayConfig gateway) throws ConfigException {
     String text;
     try {
       text = Files.readString(file);
@@ -35,10 +49,10 @@ public final class RoutingLoader {
     } catch (IOException e) {
       throw new ConfigException(List.of(new ConfigError(file, -1, "", "cannot be read: " + e)));
     }
-    return parse(file, text, gateway);
+    return parseAll(file, text, gateway);
   }
 
-  public static RoutingPolicy parse(Path source, String text, GatewayConfig gateway) throws ConfigException {
+  public static Loaded parseAll(Path source, String text, GatewayConfig gateway) throws ConfigException {
     Problems problems = new Problems(source);
     LocationIndex index = LocationIndex.build(text, problems);
     if (index == null) {
@@ -58,9 +72,41 @@ public final class RoutingLoader {
     for (RuleProblem p : result.problems()) {
       problems.add(p.path(), p.message());
     }
+    Map<String, TimeoutOverrides> timeouts = tierTimeouts(raw, problems);
     if (problems.hasErrors() || result.policyOrNull() == null) {
       throw problems.exception();
     }
-    return result.policyOrNull();
+    return new Loaded(result.policyOrNull(), timeouts);
+  }
+
+  private static final List<String> OVERRIDABLE = List.of("firstByte", "idle", "total");
+
+  private static Map<String, TimeoutOverrides> tierTimeouts(RoutingYaml raw, Problems problems) {
+    Map<String, TimeoutOverrides> out = new LinkedHashMap<>();
+    if (raw.tiers() == null) {
+      return out;
+    }
+    raw.tiers().forEach((tier, t) -> {
+      if (t == null || t.timeouts() == null) {
+        return;
+      }
+      String base = YamlPath.child(YamlPath.child("tiers", tier), "timeouts");
+      Map<String, Duration> d = new LinkedHashMap<>();
+      t.timeouts().forEach((k, v) -> {
+        String path = YamlPath.child(base, k);
+        if (!OVERRIDABLE.contains(k)) {
+          problems.add(path, "'" + k + "' cannot be overridden per tier (expected one of: "
+              + String.join(", ", OVERRIDABLE) + "; connect stays per backend)");
+          return;
+        }
+        Duration parsed = problems.required(path, v, "a duration, " + ConfigValues.DURATION_EXPECTED,
+            ConfigValues::duration);
+        if (parsed != null) {
+          d.put(k, parsed);
+        }
+      });
+      out.put(tier, new TimeoutOverrides(d.get("firstByte"), d.get("idle"), d.get("total")));
+    });
+    return out;
   }
 }

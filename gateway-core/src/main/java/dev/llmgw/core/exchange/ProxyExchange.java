@@ -189,7 +189,8 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       log.firstAttemptNanos = System.nanoTime();
     }
     services.events().attemptStarted(route);
-    current = new BackendAttempt(route, request, body, requestId, services.pools(), loop, route.backend().timeouts(),
+    current = new BackendAttempt(route, request, body, requestId, services.pools(), loop,
+        plan.timeouts().applyTo(route.backend().timeouts()),
         limits.maxErrorBodyBytes(), this);
     current.start();
   }

@@ -3,6 +3,7 @@ package dev.llmgw.core.route;
 import dev.llmgw.core.config.BackendSpec;
 import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.config.ModelAlias;
+import dev.llmgw.core.config.TimeoutOverrides;
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.error.GatewayException;
 import dev.llmgw.core.ingress.ParsedRequest;
@@ -32,14 +33,20 @@ public final class ModelRouter {
 
   private final GatewayConfig config;
   private final RoutingPolicy policy;
+  private final java.util.Map<String, TimeoutOverrides> tierTimeouts;
 
   public ModelRouter(GatewayConfig config) {
-    this(config, null);
+    this(config, null, java.util.Map.of());
   }
 
   public ModelRouter(GatewayConfig config, RoutingPolicy policy) {
+    this(config, policy, java.util.Map.of());
+  }
+
+  public ModelRouter(GatewayConfig config, RoutingPolicy policy, java.util.Map<String, TimeoutOverrides> tierTimeouts) {
     this.config = config;
     this.policy = policy;
+    this.tierTimeouts = java.util.Map.copyOf(tierTimeouts);
   }
 
   public RoutingPolicy policy() {
@@ -88,8 +95,9 @@ public final class ModelRouter {
     if (!caller.mayUseTier(tier)) {
       throw new GatewayException(forbidden("tier '" + tier + "' (rule " + d.rule() + ")"));
     }
+    TimeoutOverrides overrides = tierTimeouts.getOrDefault(tier, TimeoutOverrides.NONE);
     if (d.pinned()) {
-      return new RoutePlan(tier, rule, withFallbacks(route(model)));
+      return new RoutePlan(tier, rule, withFallbacks(route(model)), null, overrides);
     }
     List<Route> candidates = new ArrayList<>();
     for (String target : policy.targets(tier)) {
@@ -102,7 +110,7 @@ public final class ModelRouter {
       throw new GatewayException(GatewayError.unavailable("No enabled backend serves tier '" + tier + "' (targets: "
           + String.join(", ", policy.targets(tier)) + ")."));
     }
-    return new RoutePlan(tier, rule, candidates, downgradedFrom);
+    return new RoutePlan(tier, rule, candidates, downgradedFrom, overrides);
   }
 
   /**

@@ -1,16 +1,19 @@
 package dev.llmgw.core.route;
 
+import dev.llmgw.core.config.TimeoutOverrides;
 import java.util.List;
 
 /**
  * Where one request may go, in order: the primary first, then its fallbacks. {@code tier} and
  * {@code rule} say why (reported in {@code x-gateway-tier} / {@code x-gateway-rule}); both are null
  * for a request that named a model directly without tier routing. {@code downgradedFrom} is the tier
- * the rules chose when the caller's soft budget moved the request one tier down (else null).
+ * the rules chose when the caller's soft budget moved the request one tier down (else null);
+ * {@code timeouts} are the tier's overrides of its backends' timeouts.
  */
-public record RoutePlan(String tier, String rule, List<Route> candidates, String downgradedFrom) {
+public record RoutePlan(String tier, String rule, List<Route> candidates, String downgradedFrom,
+    TimeoutOverrides timeouts) {
   public RoutePlan(String tier, String rule, List<Route> candidates) {
-    this(tier, rule, candidates, null);
+    this(tier, rule, candidates, null, TimeoutOverrides.NONE);
   }
 
   public RoutePlan {
