@@ -130,7 +130,10 @@ public final class GatewayServer implements AutoCloseable {
     new ProcessorMetrics().bindTo(prometheus);
     new UptimeMetrics().bindTo(prometheus);
     new FileDescriptorMetrics().bindTo(prometheus);
-    new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(prometheus);
+    // the allocator connections really use (Netty 4.2 defaults to the adaptive one)
+    new NettyAllocatorMetrics(io.netty.buffer.ByteBufAllocator.DEFAULT
+        instanceof io.netty.buffer.ByteBufAllocatorMetricProvider p ? p : PooledByteBufAllocator.DEFAULT)
+        .bindTo(prometheus);
     new NettyEventExecutorMetrics(group).bindTo(prometheus);
     Gauge.builder("gateway.connections.active", connections, AtomicInteger::get)
         .description("Open client connections").register(prometheus);

@@ -202,8 +202,9 @@ final class ConfigValues {
   /** An environment variable name. */
   static String envName(String s) {
     if (!ENV_NAME.matcher(s).matches()) {
-      throw new IllegalArgumentException("'" + s + "' is not an environment variable name"
-          + " (expected letters, digits and '_', e.g. OPENAI_API_KEY)");
+      // the value is not repeated: operators paste the key itself here by mistake
+      throw new IllegalArgumentException("the value (" + s.length() + " characters, not shown: it may be a"
+          + " secret) is not an environment variable name (expected letters, digits and '_', e.g. OPENAI_API_KEY)");
     }
     return s;
   }

@@ -25,4 +25,23 @@ public final class Secrets {
       throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
     }
   }
+
+  /** Shortest piece of a secret that counts as a leak when it shows up in text. */
+  public static final int LEAK_WINDOW = 8;
+
+  /**
+   * Whether {@code text} contains any {@link #LEAK_WINDOW}-character piece of {@code secret} (a
+   * provider echoing part of the key in an error message, for instance).
+   */
+  public static boolean mentions(String text, String secret) {
+    if (text == null || secret == null || secret.length() < LEAK_WINDOW) {
+      return text != null && secret != null && !secret.isEmpty() && text.contains(secret);
+    }
+    for (int i = 0; i + LEAK_WINDOW <= secret.length(); i++) {
+      if (text.contains(secret.substring(i, i + LEAK_WINDOW))) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

@@ -32,12 +32,12 @@ public final class EconomicsRecorder implements ExchangeEvents {
     ledger.record(log);
   }
 
-  /** Records an outcome; false when the workflow is unknown. */
-  public boolean outcome(String id, WorkflowRecord.Outcome outcome, double minutes, double value) {
-    if (!ledger.outcome(id, outcome, minutes, value)) {
+  /** Records an outcome; false when the workflow is unknown in the caller's namespace. */
+  public boolean outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double minutes, double value) {
+    if (!ledger.outcome(namespace, id, outcome, minutes, value)) {
       return false;
     }
-    String type = ledger.get(id).map(WorkflowRecord.Snapshot::type).orElse("other");
+    String type = ledger.get(namespace, id).map(WorkflowRecord.Snapshot::type).orElse("other");
     String o = outcome.name().toLowerCase(Locale.ROOT);
     outcomes.computeIfAbsent(type + '|' + o, k -> Counter.builder("gateway.workflow.outcomes")
         .description("Workflow outcomes reported by applications").tags("workflow_type", type, "outcome", o)

@@ -29,6 +29,18 @@ public final class WorkflowLedger {
         .build();
   }
 
+  /**
+   * The namespace a caller's workflow ids live in: its team's, else its key's, else the anonymous one
+   * (an open gateway). One team can neither read nor write another's workflows, nor add calls to them.
+   */
+  public static String namespace(String keyName, String team) {
+    return team != null ? "team:" + team : keyName != null ? "key:" + keyName : "";
+  }
+
+  private static String key(String namespace, String id) {
+    return namespace + '\u0000' + id;
+  }
+
   /** Adds a finished call to its workflow (no-op for calls without a workflow id). */
   public void record(RequestLog log) {
     if (log.workflowId == null) {
@@ -36,16 +48,18 @@ public final class WorkflowLedger {
     }
     long now = clock.millis();
     String type = log.workflowType == null ? Economics.OTHER : log.workflowType;
-    workflows.get(log.workflowId, id -> new WorkflowRecord(id, type, now)).add(log, now);
+    workflows.get(key(namespace(log.keyName, log.team), log.workflowId),
+        k -> new WorkflowRecord(log.workflowId, type, now)).add(log, now);
   }
 
   /**
    * Records a workflow's outcome.
    *
-   * @return false when the workflow is unknown (never seen, or expired)
+   * @return false when the workflow is unknown in that namespace (never seen, expired, or another's)
    */
-  public boolean outcome(String id, WorkflowRecord.Outcome outcome, double repairMinutes, double value) {
-    WorkflowRecord r = workflows.getIfPresent(id);
+  public boolean outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double repairMinutes,
+      double value) {
+    WorkflowRecord r = workflows.getIfPresent(key(namespace, id));
     if (r == null) {
       return false;
     }
@@ -53,8 +67,8 @@ public final class WorkflowLedger {
     return true;
   }
 
-  public Optional<WorkflowRecord.Snapshot> get(String id) {
-    return Optional.ofNullable(workflows.getIfPresent(id)).map(WorkflowRecord::snapshot);
+  public Optional<WorkflowRecord.Snapshot> get(String namespace, String id) {
+    return Optional.ofNullable(workflows.getIfPresent(key(namespace, id))).map(WorkflowRecord::snapshot);
   }
 
   /** Every workflow active since {@code sinceMillis}. */

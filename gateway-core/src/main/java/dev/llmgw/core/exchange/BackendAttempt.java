@@ -171,7 +171,8 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
       listener.onResponseHead(this, head);
     } else {
       state = State.READING_ERROR;
-      errorReader = new BackendErrorReader(name(), head, maxErrorBodyBytes);
+      errorReader = new BackendErrorReader(name(), route.backend().providerKey().orElse(null), head,
+          maxErrorBodyBytes);
     }
   }
 

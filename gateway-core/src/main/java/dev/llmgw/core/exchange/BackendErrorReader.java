@@ -1,6 +1,7 @@
 package dev.llmgw.core.exchange;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmgw.core.config.Secrets;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.resilience.FailureClassifier;
 import io.netty.buffer.ByteBuf;
@@ -20,13 +21,16 @@ import java.time.format.DateTimeFormatter;
  */
 final class BackendErrorReader {
   private final String backend;
+  private final String providerKey;
   private final int status;
   private final int cap;
   private final Duration retryAfter;
   private final ByteArrayOutputStream body = new ByteArrayOutputStream(256);
 
-  BackendErrorReader(String backend, HttpResponse head, int cap) {
+  /** @param providerKey the backend's key, so that a body echoing it is never passed on (or null) */
+  BackendErrorReader(String backend, String providerKey, HttpResponse head, int cap) {
     this.backend = backend;
+    this.providerKey = providerKey;
     this.status = head.status().code();
     this.cap = cap;
     this.retryAfter = retryAfter(head.headers());
@@ -49,8 +53,14 @@ final class BackendErrorReader {
 
   FailureClassifier.Failure classify() {
     JsonNode err = parseError();
-    return FailureClassifier.ofStatus(backend, status, text(err, "code"), text(err, "type"), text(err, "param"),
-        text(err, "message"));
+    String message = text(err, "message");
+    String param = text(err, "param");
+    if (Secrets.mentions(message, providerKey) || Secrets.mentions(param, providerKey)) {
+      // a provider that echoes (part of) the gateway's key: keep the status and code, drop the text
+      message = "(the backend's message is withheld: it contained credential material)";
+      param = null;
+    }
+    return FailureClassifier.ofStatus(backend, status, text(err, "code"), text(err, "type"), param, message);
   }
 
   static Duration retryAfter(HttpHeaders h) {

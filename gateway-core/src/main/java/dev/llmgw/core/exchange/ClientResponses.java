@@ -7,7 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -26,7 +26,7 @@ public final class ClientResponses {
    * Writes an error response and flushes it; closes the connection after it when {@code keepAlive}
    * is false.
    */
-  public static ChannelFuture writeError(ChannelHandlerContext ctx, GatewayError error, String requestId,
+  public static ChannelFuture writeError(ChannelOutboundInvoker ctx, GatewayError error, String requestId,
       boolean keepAlive, RequestLog log) {
     if (log != null) {
       log.errorCode = error.code() == null ? error.type() : error.code();
@@ -39,7 +39,7 @@ public final class ClientResponses {
   }
 
   /** Writes a JSON response and flushes it. */
-  public static ChannelFuture writeJson(ChannelHandlerContext ctx, HttpResponseStatus status, byte[] json,
+  public static ChannelFuture writeJson(ChannelOutboundInvoker ctx, HttpResponseStatus status, byte[] json,
       String requestId, boolean keepAlive, RequestLog log) {
     return write(ctx, response(status, Unpooled.wrappedBuffer(json), requestId, keepAlive), keepAlive, log);
   }
@@ -60,7 +60,7 @@ public final class ClientResponses {
   }
 
   /** Takes ownership of {@code r}: writes and flushes it, closing afterwards unless keep-alive. */
-  public static ChannelFuture write(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive,
+  public static ChannelFuture write(ChannelOutboundInvoker ctx, FullHttpResponse r, boolean keepAlive,
       RequestLog log) {
     if (log != null) {
       log.status = r.status().code();

@@ -24,6 +24,8 @@ public final class RequestLog {
   public String workflowId;
   /** The gateway key's name (never the key), or null. */
   public String keyName;
+  /** The key's team, or null. */
+  public String team;
   /** Configured workflow type, {@code other}, or null when the request names no workflow. */
   public String workflowType;
   public int retries;

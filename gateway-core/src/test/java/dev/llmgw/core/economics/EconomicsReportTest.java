@@ -93,14 +93,15 @@ class EconomicsReportTest {
       log.baselineCost = 5;
       ledger.record(log);
     }
-    Snapshot a = ledger.get("a").orElseThrow();
+    Snapshot a = ledger.get("", "a").orElseThrow();
     assertThat(a.calls()).isEqualTo(2);
     assertThat(a.attempts()).isEqualTo(4);
     assertThat(a.retries()).isEqualTo(2);
     assertThat(a.promptTokens()).isEqualTo(200);
     assertThat(a.cost()).isEqualTo(1.0);
-    assertThat(ledger.outcome("a", Outcome.REPAIRED, 3, 2.0)).isTrue();
-    assertThat(ledger.outcome("never-seen", Outcome.ACCEPTED, 0, Double.NaN)).isFalse();
+    assertThat(ledger.outcome("", "a", Outcome.REPAIRED, 3, 2.0)).isTrue();
+    assertThat(ledger.outcome("", "never-seen", Outcome.ACCEPTED, 0, Double.NaN)).isFalse();
+    assertThat(ledger.get(WorkflowLedger.namespace("other-key", null), "a")).as("another key's namespace").isEmpty();
     for (int i = 0; i < 50; i++) {
       RequestLog log = new RequestLog();
       log.workflowId = "w" + i;

@@ -45,13 +45,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(ClientRequestHandler.class);
-  private static final int MAX_PIPELINED = 16;
+  /** Pipelined requests waiting behind the one in flight; with {@link #queuedBytes} bounded by one body cap. */
+  private static final int MAX_PIPELINED = 4;
 
   private final Supplier<GatewaySnapshot> snapshots;
   private final ExchangeServices services;
   private final LocalEndpoints local;
   private final AtomicInteger inFlightCount;
   private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
+  private long queuedBytes;
   private ChannelHandlerContext ctx;
   private final AdminEndpoints admin;
   private ProxyExchange inFlight;
@@ -83,11 +85,13 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     if (inFlight != null || awaitingAdmin) {
-      if (queued.size() >= MAX_PIPELINED) {
-        req.release();
+      int cap = snapshots.get().config().limits().maxRequestBytes();
+      if (queued.size() >= MAX_PIPELINED || queuedBytes + req.content().readableBytes() > cap) {
+        req.release(); // a client piling up unanswered requests: refuse to buffer more than one body's worth
         ctx.close();
         return;
       }
+      queuedBytes += req.content().readableBytes();
       queued.add(req);
       return;
     }
@@ -118,6 +122,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         }
         Identity identity = auth.forApi(credential);
         log.keyName = identity.keyName();
+        log.team = identity.team();
         ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
         log.model = parsed.model();
         log.stream = parsed.stream();
@@ -143,15 +148,15 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
             ctx.executor().execute(() -> onAdminDone(json, failure, requestId, keepAlive, log)));
         return;
       }
-      java.util.Set<String> allowedModels = java.util.Set.of();
+      Identity caller = Identity.ANONYMOUS;
       if (path.equals("/metrics") && access.protectMetrics()) {
         auth.forAdmin(credential);
       } else if (path.startsWith("/v1/")) {
-        Identity identity = auth.forApi(credential);
-        log.keyName = identity.keyName();
-        allowedModels = identity.key() == null ? java.util.Set.of() : identity.key().models();
+        caller = auth.forApi(credential);
+        log.keyName = caller.keyName();
+        log.team = caller.team();
       }
-      if (!local.handle(ctx, req, snapshot, requestId, keepAlive, log, allowedModels)) {
+      if (!local.handle(ctx, req, snapshot, requestId, keepAlive, log, caller)) {
         respond(GatewayError.unknownPath(log.method, path), requestId, keepAlive, log);
         return;
       }
@@ -244,6 +249,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     if (ctx.channel().isActive()) {
       FullHttpRequest next;
       while (inFlight == null && !awaitingAdmin && (next = queued.poll()) != null) {
+        queuedBytes -= next.content().readableBytes();
         handle(next);
       }
     }

@@ -7,6 +7,8 @@ import dev.llmgw.core.config.ConfigValuesAccess;
 import dev.llmgw.core.economics.EconomicsRecorder;
 import dev.llmgw.core.economics.EconomicsReport;
 import dev.llmgw.core.economics.ReportJson;
+import dev.llmgw.core.access.Identity;
+import dev.llmgw.core.economics.WorkflowLedger;
 import dev.llmgw.core.economics.WorkflowRecord;
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.error.GatewayException;
@@ -57,21 +59,25 @@ public final class EconomicsEndpoints {
     return json(EconomicsReport.of(recorder.ledger().since(from), snapshot.config().economics(), from, to));
   }
 
-  /** The JSON answer for a workflow path (200), or a {@link GatewayException}. */
-  byte[] handle(FullHttpRequest req, String path, GatewaySnapshot snapshot) {
+  /**
+   * The JSON answer for a workflow path (200), or a {@link GatewayException}. A caller sees only the
+   * workflows of its own namespace (team, else key): another's answer 404, as if they did not exist.
+   */
+  byte[] handle(FullHttpRequest req, String path, GatewaySnapshot snapshot, Identity identity) {
+    String ns = WorkflowLedger.namespace(identity.keyName(), identity.team());
     String rest = path.substring(WORKFLOWS.length());
     if (rest.endsWith("/outcome")) {
       require(req, HttpMethod.POST, path);
       String id = decode(rest.substring(0, rest.length() - "/outcome".length()));
       Outcome o = parseOutcome(req);
-      if (!recorder.outcome(id, o.outcome(), o.minutes(), o.value())) {
+      if (!recorder.outcome(ns, id, o.outcome(), o.minutes(), o.value())) {
         throw unknownWorkflow(id);
       }
-      return json(recorder.ledger().get(id).orElseThrow());
+      return json(recorder.ledger().get(ns, id).orElseThrow());
     }
     require(req, HttpMethod.GET, path);
     String id = decode(rest);
-    return json(recorder.ledger().get(id).orElseThrow(() -> unknownWorkflow(id)));
+    return json(recorder.ledger().get(ns, id).orElseThrow(() -> unknownWorkflow(id)));
   }
 
   private record Outcome(WorkflowRecord.Outcome outcome, double minutes, double value) {}

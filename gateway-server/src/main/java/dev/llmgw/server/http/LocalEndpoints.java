@@ -52,9 +52,10 @@ public final class LocalEndpoints {
   }
 
   /** Answers {@code req} if it is for a local endpoint; returns false when the path is unknown. */
-  /** @param allowedModels the models the caller's key may use (empty: all), for {@code /v1/models} */
+  /** @param identity the caller (its models restrict {@code /v1/models}; its namespace, the workflows) */
   public boolean handle(ChannelHandlerContext ctx, FullHttpRequest req, GatewaySnapshot snapshot,
-      String requestId, boolean keepAlive, RequestLog log, java.util.Set<String> allowedModels) {
+      String requestId, boolean keepAlive, RequestLog log, dev.llmgw.core.access.Identity identity) {
+    java.util.Set<String> allowedModels = identity.key() == null ? java.util.Set.of() : identity.key().models();
     String path = log.path;
     boolean get = HttpMethod.GET.equals(req.method()) || HttpMethod.HEAD.equals(req.method());
     byte[] body;
@@ -76,7 +77,7 @@ public final class LocalEndpoints {
       ClientResponses.write(ctx, r, keepAlive, log);
       return true;
     } else if (economics != null && EconomicsEndpoints.owns(path)) {
-      body = economics.handle(req, path, snapshot);
+      body = economics.handle(req, path, snapshot, identity);
     } else if (path.equals(MODELS)) {
       requireGet(get, log);
       body = json(modelList(snapshot, allowedModels));

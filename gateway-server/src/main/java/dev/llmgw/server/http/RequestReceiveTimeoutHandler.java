@@ -57,7 +57,8 @@ public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
       return;
     }
     state.receiving = false;
-    ClientResponses.writeError(ctx.pipeline().firstContext(), new GatewayError(408, GatewayError.INVALID_REQUEST,
+    // through the whole pipeline (the HTTP encoder sits after this handler)
+    ClientResponses.writeError(ctx.channel(), new GatewayError(408, GatewayError.INVALID_REQUEST,
         "request_timeout", null, "The request was not received in time."), RequestIds.newId(), false, null)
         .addListener(ChannelFutureListener.CLOSE);
   }
