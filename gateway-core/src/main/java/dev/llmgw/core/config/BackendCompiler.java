@@ -80,6 +80,12 @@ final class BackendCompiler {
     }
     String key = enabled == Enabled.FALSE || keyEnv == null ? null : env.get(keyEnv);
     key = key == null || key.isBlank() ? null : key.strip();
+    if (key != null && key.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
+      // it becomes an HTTP header value: refuse what could split or corrupt the header (value not shown)
+      problems.add(YamlPath.child(path, "apiKeyEnv"), "the value of " + keyEnv + " contains spaces, control or"
+          + " non-ASCII characters (expected a single-line key of printable ASCII)");
+      key = null;
+    }
     String reason = switch (enabled) {
       case TRUE -> null;
       case FALSE -> "disabled in the config (enabled: false)";

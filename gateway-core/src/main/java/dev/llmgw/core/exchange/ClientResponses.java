@@ -1,6 +1,7 @@
 package dev.llmgw.core.exchange;
 
 import dev.llmgw.core.error.GatewayError;
+import dev.llmgw.core.http.TrustedHeaders;
 import dev.llmgw.core.log.RequestLog;
 import dev.llmgw.core.upstream.UpstreamRequests;
 import io.netty.buffer.ByteBuf;
@@ -47,7 +48,8 @@ public final class ClientResponses {
   /** A JSON response with the standard headers; the caller may add more before {@link #write}. */
   public static FullHttpResponse response(HttpResponseStatus status, ByteBuf json, String requestId,
       boolean keepAlive) {
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, json);
+    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, json, TrustedHeaders.HEADERS,
+        TrustedHeaders.TRAILERS);
     r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
     r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, json.readableBytes());
     if (requestId != null) {

@@ -1,6 +1,7 @@
 package dev.llmgw.core.exchange;
 
 import dev.llmgw.core.error.GatewayError;
+import dev.llmgw.core.http.TrustedHeaders;
 import dev.llmgw.core.upstream.UpstreamRequests;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -56,7 +57,7 @@ final class ResponseHeads {
    */
   static HttpResponse forClient(HttpResponse backend, String requestId, String backendName, boolean keepAlive,
       boolean bodyChanges) {
-    HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, backend.status());
+    HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, backend.status(), TrustedHeaders.HEADERS);
     HttpHeaders in = backend.headers();
     HttpHeaders out = r.headers();
     for (AsciiString name : FORWARDED) {

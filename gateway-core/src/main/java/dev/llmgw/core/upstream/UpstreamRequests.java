@@ -1,6 +1,7 @@
 package dev.llmgw.core.upstream;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmgw.core.http.TrustedHeaders;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.route.Route;
@@ -44,7 +45,8 @@ public final class UpstreamRequests {
         : rewrite(askUsage ? StreamOptions.withUsageRequested(request.json()) : shallowCopy(request.json()),
             route.backendModel(), alloc);
     String uri = route.backend().basePath() + request.endpoint().path();
-    FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, uri, content);
+    FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, uri, content,
+        TrustedHeaders.HEADERS, TrustedHeaders.TRAILERS);
     HttpHeaders h = out.headers();
     h.set(HttpHeaderNames.HOST, hostHeader(route));
     h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
