@@ -40,10 +40,15 @@ public final class UpstreamRequests {
   public static FullHttpRequest build(Route route, ParsedRequest request, ByteBuf body, String requestId,
       ByteBufAllocator alloc) {
     boolean askUsage = injectsUsage(request);
-    ByteBuf content = route.backendModel().equals(request.model()) && !askUsage
-        ? body.retainedDuplicate()
-        : rewrite(askUsage ? StreamOptions.withUsageRequested(request.json()) : shallowCopy(request.json()),
-            route.backendModel(), alloc);
+    ByteBuf content;
+    if (route.backendModel().equals(request.model()) && !askUsage) {
+      content = body.retainedDuplicate();
+    } else if (request.where().known() && !(askUsage && request.json().has("stream_options"))) {
+      content = splice(body, request.where(), route.backendModel(), askUsage, alloc);
+    } else {
+      content = rewrite(askUsage ? StreamOptions.withUsageRequested(request.json()) : shallowCopy(request.json()),
+          route.backendModel(), alloc);
+    }
     String uri = route.backend().basePath() + request.endpoint().path();
     FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, uri, content,
         TrustedHeaders.HEADERS, TrustedHeaders.TRAILERS);
@@ -72,6 +77,44 @@ public final class UpstreamRequests {
    */
   public static boolean injectsUsage(ParsedRequest request) {
     return request.stream() && !StreamOptions.clientAskedForUsage(request.json());
+  }
+
+  private static final byte[] INCLUDE_USAGE =
+      "\"stream_options\":{\"include_usage\":true},".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /**
+   * The client's bytes with the model value replaced (and {@code stream_options} inserted as the
+   * object's first field when usage is asked for): retained slices of the body around two small
+   * buffers, written with a gathering write. The body stays untouched for the next attempt.
+   */
+  static ByteBuf splice(ByteBuf body, dev.llmgw.core.ingress.ModelLocation at, String model, boolean askUsage,
+      ByteBufAllocator alloc) {
+    int base = body.readerIndex();
+    io.netty.buffer.CompositeByteBuf out = alloc.compositeBuffer(6);
+    try {
+      if (askUsage) {
+        out.addComponent(true, body.retainedSlice(base, at.objectStart() + 1));
+        out.addComponent(true, io.netty.buffer.Unpooled.wrappedBuffer(INCLUDE_USAGE));
+        out.addComponent(true, body.retainedSlice(base + at.objectStart() + 1, at.modelStart() - at.objectStart() - 1));
+      } else {
+        out.addComponent(true, body.retainedSlice(base, at.modelStart()));
+      }
+      out.addComponent(true, io.netty.buffer.Unpooled.wrappedBuffer(jsonString(model)));
+      out.addComponent(true, body.retainedSlice(base + at.modelEnd(), body.readableBytes() - at.modelEnd()));
+      return out;
+    } catch (RuntimeException e) {
+      out.release();
+      throw e;
+    }
+  }
+
+  private static byte[] jsonString(String s) {
+    byte[] escaped = com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsUTF8(s);
+    byte[] out = new byte[escaped.length + 2];
+    out[0] = '"';
+    System.arraycopy(escaped, 0, out, 1, escaped.length);
+    out[out.length - 1] = '"';
+    return out;
   }
 
   private static ObjectNode shallowCopy(ObjectNode json) {

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import dev.llmgw.core.exchange.ProxyExchange;
+import dev.llmgw.core.ingress.ModelLocation;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.log.RequestLog;
@@ -123,7 +124,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         Identity identity = auth.forApi(credential);
         log.keyName = identity.keyName();
         log.team = identity.team();
-        ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
+        ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()))
+            .located(ModelLocation.locate(req.content()));
         log.model = parsed.model();
         log.stream = parsed.stream();
         log.endpoint = endpoint.metricName();

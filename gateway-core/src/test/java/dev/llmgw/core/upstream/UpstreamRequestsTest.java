@@ -1,0 +1,67 @@
+package dev.llmgw.core.upstream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmgw.core.api.Endpoint;
+import dev.llmgw.core.config.GatewayConfig;
+import dev.llmgw.core.ingress.ModelLocation;
+import dev.llmgw.core.ingress.ParsedRequest;
+import dev.llmgw.core.ingress.RequestParser;
+import dev.llmgw.core.route.Route;
+import dev.llmgw.testkit.TestConfigs;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.handler.codec.http.FullHttpRequest;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The upstream body: the client's JSON with the backend's model name — spliced from the client's bytes
+ * where the model value was located, re-serialised otherwise — must be the same JSON either way, and
+ * leave the client's body untouched for the next attempt.
+ */
+class UpstreamRequestsTest {
+  static final GatewayConfig CONFIG = TestConfigs.oneBackend("http://127.0.0.1:9/v1");
+  static final Route ROUTE = new Route(CONFIG.models().get("gw-model"), CONFIG.backends().get("mock"));
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "{\"model\":\"gw-model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi \\\"model\\\": x\"}]}",
+      "  {\"messages\":[{\"role\":\"user\",\"content\":\"é ü 漢字\"}], \"model\" : \"gw-model\" , \"n\":1}",
+      "{\"metadata\":{\"model\":\"nested\"},\"model\":\"gw-\\u006dodel\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+      "{\"model\":\"gw-model\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+      "{\"model\":\"gw-model\",\"stream\":true,\"stream_options\":{\"include_usage\":false},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+  })
+  void splicedAndReserialisedBodiesAreTheSameJson(String json) throws Exception {
+    ByteBuf body = PooledByteBufAllocator.DEFAULT.directBuffer().writeBytes(json.getBytes(StandardCharsets.UTF_8));
+    body.readerIndex(0);
+    try {
+      ParsedRequest parsed = RequestParser.parse(Endpoint.CHAT_COMPLETIONS, new ByteBufInputStream(body.duplicate()));
+      ParsedRequest located = parsed.located(ModelLocation.locate(body));
+      assertThat(located.where().known()).isTrue();
+      JsonNode spliced = send(located, body);
+      JsonNode rewritten = send(parsed, body);
+      assertThat(spliced).isEqualTo(rewritten);
+      assertThat(spliced.get("model").asText()).isEqualTo("backend-model");
+      if (parsed.stream()) {
+        assertThat(spliced.at("/stream_options/include_usage").asBoolean()).isTrue();
+      }
+      assertThat(body.toString(StandardCharsets.UTF_8)).isEqualTo(json); // untouched for the next attempt
+    } finally {
+      body.release();
+    }
+  }
+
+  private static JsonNode send(ParsedRequest request, ByteBuf body) throws Exception {
+    FullHttpRequest r = UpstreamRequests.build(ROUTE, request, body, "rid", PooledByteBufAllocator.DEFAULT);
+    try {
+      assertThat(r.headers().getInt("content-length")).isEqualTo(r.content().readableBytes());
+      return RequestParser.JSON.readTree(r.content().toString(StandardCharsets.UTF_8));
+    } finally {
+      r.release();
+    }
+  }
+}
