@@ -1,0 +1,74 @@
+package dev.llmgw.bench.jmh;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.llmgw.routing.CompileResult;
+import dev.llmgw.routing.FeatureExtractor;
+import dev.llmgw.routing.RouteDecision;
+import dev.llmgw.routing.RoutingPolicy;
+import dev.llmgw.routing.RuleCompiler;
+import dev.llmgw.routing.raw.RoutingYaml;
+import dev.llmgw.routing.raw.TierYaml;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * Tier classification: {@link FeatureExtractor#extract} + {@link RoutingPolicy#decide} with the shipped
+ * {@code config/routing.yaml} (or {@code -Dbench.routing=FILE}) on a request whose model is
+ * {@code auto}, so every rule is evaluated until one matches (the ~1 KB body matches none: worst case).
+ *
+ * <p>Compiled only when routing-rules has a {@code RoutingPolicy} (Maven profile in bench/jmh/pom.xml).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class ClassificationBench {
+
+  @Param({"1KB", "32KB"})
+  public String size;
+
+  private RoutingPolicy policy;
+  private JsonNode body;
+  private final Function<String, String> noHeaders = name -> null;
+
+  @Setup
+  public void setup() throws Exception {
+    Path file = Path.of(System.getProperty("bench.routing", "config/routing.yaml"));
+    YAMLMapper yaml = YAMLMapper.builder()
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .disable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+        .build();
+    RoutingYaml raw = yaml.readValue(Files.readString(file), RoutingYaml.class);
+    Set<String> targets = new HashSet<>();
+    for (TierYaml t : raw.tiers().values()) {
+      targets.addAll(t.targets());
+    }
+    CompileResult r = RuleCompiler.compile(raw, targets);
+    if (!r.ok()) {
+      throw new IllegalStateException(file + " does not compile: " + r.problems());
+    }
+    policy = r.policyOrNull();
+    FeatureExtractor.warmUp();
+    byte[] b = "1KB".equals(size) ? Bodies.small("auto") : Bodies.large("auto");
+    body = new ObjectMapper().readTree(b);
+  }
+
+  @Benchmark
+  public RouteDecision extractAndDecide() {
+    return policy.decide(FeatureExtractor.extract(body, noHeaders, null, null));
+  }
+}
