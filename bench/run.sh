@@ -31,7 +31,7 @@ PIN=${PIN:-split}                   # split | proxy-alone | none   (see docs/ben
 PROFILE=${PROFILE:-1}               # 1: a final JFR-profiled gateway run, summarised in jfr-top.txt
 PROFILE_SECONDS=${PROFILE_SECONDS:-30}
 PROFILE_SETTLE=${PROFILE_SETTLE:-10}
-GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:-}          # empty = the JVM's defaults, as bin/gateway runs it
+GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:--Xms64m -Xmx512m}   # bin/gateway's default heap
 GATEWAY_ENV=${GATEWAY_ENV:-}        # extra environment for the gateway, e.g. "ACCESS_LOG_LEVEL=OFF"
 BACKEND_MODEL=${BACKEND_MODEL:-mock-model}  # the backend model bench-model maps to; "bench-model" = no
                                     # rewrite (the client's bytes are forwarded as they are)

@@ -228,6 +228,9 @@ public final class GatewayServer implements AutoCloseable {
     if (inFlight.get() > 0) {
       LOG.warn("stopping with {} request(s) still in flight after the {} grace period", inFlight.get(), grace);
     }
+    for (io.netty.util.concurrent.EventExecutor loop : group) {
+      loop.submit(dev.llmgw.server.http.AccessLog::flushHere).awaitUninterruptibly(1, TimeUnit.SECONDS);
+    }
     health.close();
     if (reloader != null) {
       reloader.close();

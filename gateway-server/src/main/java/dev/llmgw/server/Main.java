@@ -141,6 +141,11 @@ public final class Main {
   }
 
   private static void run(Path dir) throws InterruptedException {
+    if (System.getProperty("io.netty.leakDetection.level") == null) {
+      // production default: leak tracking records a stack trace per sampled buffer (a measurable cost,
+      // docs/benchmarks.md); the test suite runs with paranoid detection instead
+      io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+    }
     GatewaySnapshot snapshot;
     try {
       snapshot = SnapshotLoader.load(dir, System.getenv(), 1);

@@ -64,6 +64,12 @@ public final class RequestLog {
   /** The access-log line: space-separated key=value pairs, values never containing spaces. */
   public String toLine() {
     StringBuilder sb = new StringBuilder(192);
+    appendTo(sb);
+    return sb.toString();
+  }
+
+  /** Appends the access-log line (without timestamp) to {@code sb}. */
+  public void appendTo(StringBuilder sb) {
     sb.append("rid=").append(requestId)
         .append(" remote=").append(remote)
         .append(" method=").append(method)
@@ -98,7 +104,8 @@ public final class RequestLog {
       }
     }
     if (!Double.isNaN(cost)) {
-      sb.append(" cost_usd=").append(String.format(java.util.Locale.ROOT, "%.6f", cost));
+      sb.append(" cost_usd=").append(java.math.BigDecimal.valueOf(cost).setScale(6, java.math.RoundingMode.HALF_UP)
+          .toPlainString());
     }
     if (workflowType != null) {
       sb.append(" workflow_type=").append(workflowType);
@@ -108,7 +115,6 @@ public final class RequestLog {
       sb.append(" ttfb_ms=").append(Math.round(ttfbMillis() * 10) / 10.0);
     }
     sb.append(" duration_ms=").append(Math.round(elapsedMillis() * 10) / 10.0);
-    return sb.toString();
   }
 
   /** Client-supplied strings are truncated and stripped of spaces and control characters. */

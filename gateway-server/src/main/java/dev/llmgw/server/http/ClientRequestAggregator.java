@@ -26,6 +26,6 @@ public final class ClientRequestAggregator extends HttpObjectAggregator {
     var log = AccessLog.start(ctx, requestId, oversized);
     ClientResponses.writeError(ctx, GatewayError.tooLarge(maxRequestBytes), requestId, false, log)
         .addListener(ChannelFutureListener.CLOSE);
-    AccessLog.write(log);
+    AccessLog.write(ctx, log);
   }
 }

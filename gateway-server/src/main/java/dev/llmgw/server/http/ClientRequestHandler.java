@@ -191,7 +191,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
   /** A request answered here (not proxied): one access-log line, and the metrics. */
   private void completed(RequestLog log) {
-    AccessLog.write(log);
+    AccessLog.write(ctx, log);
     services.events().completed(log);
   }
 
@@ -215,7 +215,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
           done.cost);
       inFlightTicket = null;
     }
-    AccessLog.write(done);
+    AccessLog.write(ctx, done);
     inFlightCount.decrementAndGet();
     if (inFlight == exchange) {
       inFlight = null;

@@ -88,7 +88,9 @@ final class LogCapture implements AutoCloseable {
     String text = sb.toString();
     events.add(text);
     if ("access".equals(logger)) {
-      accessLines.add(e.getFormattedMessage());
+      for (String line : e.getFormattedMessage().split("\n")) { // AccessLog batches lines per event loop
+        accessLines.add(line);
+      }
     }
   }
 
