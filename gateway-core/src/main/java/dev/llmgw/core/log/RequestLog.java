@@ -73,11 +73,14 @@ public final class RequestLog {
     sb.append("rid=").append(requestId)
         .append(" remote=").append(remote)
         .append(" method=").append(method)
-        .append(" path=").append(safe(path))
+        .append(" path=");
+    appendSafe(sb, path);
+    sb
         .append(" status=").append(status)
         .append(" outcome=").append(outcome);
     if (model != null) {
-      sb.append(" model=").append(safe(model));
+      sb.append(" model=");
+      appendSafe(sb, model);
     }
     if (keyName != null) {
       sb.append(" key=").append(keyName);
@@ -119,15 +122,33 @@ public final class RequestLog {
 
   /** Client-supplied strings are truncated and stripped of spaces and control characters. */
   static String safe(String s) {
+    StringBuilder sb = new StringBuilder();
+    appendSafe(sb, s);
+    return sb.toString();
+  }
+
+  /** Appends a client-supplied string, capped, spaces/controls/quotes replaced; clean ones in one copy. */
+  static void appendSafe(StringBuilder sb, String s) {
     if (s == null) {
-      return "-";
+      sb.append('-');
+      return;
     }
     int n = Math.min(s.length(), 128);
-    StringBuilder sb = new StringBuilder(n);
-    for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      sb.append(c <= ' ' || c == 0x7f || c == '"' ? '_' : c);
+    int i = 0;
+    while (i < n && isClean(s.charAt(i))) {
+      i++;
     }
-    return s.length() > n ? sb.append("...").toString() : sb.toString();
+    sb.append(s, 0, i);
+    for (; i < n; i++) {
+      char c = s.charAt(i);
+      sb.append(isClean(c) ? c : '_');
+    }
+    if (s.length() > n) {
+      sb.append("...");
+    }
+  }
+
+  private static boolean isClean(char c) {
+    return c > ' ' && c != 0x7f && c != '"';
   }
 }

@@ -68,7 +68,7 @@ public final class AccessLog {
   public static RequestLog start(ChannelHandlerContext ctx, String requestId, HttpMessage msg) {
     RequestLog log = new RequestLog();
     log.requestId = requestId;
-    log.remote = remote(ctx.channel().remoteAddress());
+    log.remote = remote(ctx);
     if (msg instanceof HttpRequest req) {
       log.method = req.method().name();
       String uri = req.uri();
@@ -110,6 +110,19 @@ public final class AccessLog {
       b.flushScheduled = true;
       loop.schedule(b::flush, FLUSH_MILLIS, TimeUnit.MILLISECONDS);
     }
+  }
+
+  private static final io.netty.util.AttributeKey<String> REMOTE = io.netty.util.AttributeKey.valueOf("gateway.remote");
+
+  /** The client's address as text, formatted once per connection. */
+  private static String remote(ChannelHandlerContext ctx) {
+    io.netty.util.Attribute<String> attr = ctx.channel().attr(REMOTE);
+    String r = attr.get();
+    if (r == null) {
+      r = remote(ctx.channel().remoteAddress());
+      attr.set(r);
+    }
+    return r;
   }
 
   private static String remote(SocketAddress a) {
