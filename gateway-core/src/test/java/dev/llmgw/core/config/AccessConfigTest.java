@@ -215,8 +215,8 @@ class AccessConfigTest {
     assertThat(errors).extracting(ConfigError::line, ConfigError::path, ConfigError::message)
         .containsExactly(
             tuple(10, "auth.open", "no keys (expected at least one key, or open: true)"),
-            tuple(11, "auth.adminTokenEnv", "'1TOKEN' is not an environment variable name"
-                + " (expected letters, digits and '_', e.g. OPENAI_API_KEY)"),
+            tuple(11, "auth.adminTokenEnv", "the value (6 characters, not shown: it may be a secret) is not"
+                + " an environment variable name (expected letters, digits and '_', e.g. OPENAI_API_KEY)"),
             tuple(12, "auth.adminTokenSha256", "written together with adminTokenEnv (expected at"
                 + " most one of adminTokenEnv and adminTokenSha256)"),
             tuple(14, "auth.teams.ops.budget.soft",
