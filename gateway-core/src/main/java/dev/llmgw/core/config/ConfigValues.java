@@ -113,19 +113,7 @@ final class ConfigValues {
    * @param expected what the message says was expected, e.g. {@code an integer 1..10}
    */
   static int intIn(String s, int min, int max, String expected) {
-    if (!INTEGER.matcher(s).matches()) {
-      throw new IllegalArgumentException("'" + s + "' is not an integer (expected " + expected + ")");
-    }
-    long n;
-    try {
-      n = Long.parseLong(s.startsWith("+") ? s.substring(1) : s);
-    } catch (NumberFormatException e) {
-      n = s.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
-    if (n < min || n > max) {
-      throw new IllegalArgumentException("'" + s + "' is out of range (expected " + expected + ")");
-    }
-    return (int) n;
+    return (int) longIn(s, min, max, expected);
   }
 
   /**
