@@ -200,6 +200,24 @@ class ProxyIT {
   }
 
   @Test
+  void aStreamThatGoesQuietPastTheIdleTimeoutEndsWithAnSseError() throws Exception {
+    CountDownLatch done = new CountDownLatch(1);
+    fake.behave((ex, body) -> {
+      OutputStream out = FakeBackend.startSse(ex);
+      FakeBackend.event(out, "{\"n\":1}");
+      done.await(5, TimeUnit.SECONDS); // then silence, longer than the gateway's 800 ms idle timeout
+    });
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = call(fakeGw, "/v1/chat/completions", CHAT_STREAM);
+    done.countDown();
+    assertThat(r.body()).contains("{\"n\":1}").doesNotContain("[DONE]");
+    String last = r.body().trim().substring(r.body().trim().lastIndexOf("data: ") + 6);
+    assertThat(json(last).at("/error/code").asText()).isEqualTo("backend_timeout");
+    assertThat(json(last).at("/error/message").asText()).contains("idle");
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(2500));
+  }
+
+  @Test
   void clientDisconnectClosesTheBackendCall() throws Exception {
     AtomicBoolean backendSawHangUp = new AtomicBoolean();
     CountDownLatch firstSent = new CountDownLatch(1);

@@ -76,8 +76,10 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
   private boolean freshConnectionTried;
   private boolean backendKeepAlive = true;
   private long lastReadNanos;
-  private ScheduledFuture<?> totalTimer;
-  private ScheduledFuture<?> readTimer;
+  /** One timer per attempt for every deadline (total, first byte, idle): see {@link #watch()}. */
+  private ScheduledFuture<?> watchdog;
+  private long totalDeadlineNanos;
+  private long sentNanos;
   private BackendErrorReader errorReader;
 
   BackendAttempt(Route route, ParsedRequest request, ByteBuf body, String requestId, BackendPools pools,
@@ -98,8 +100,11 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
   }
 
   void start() {
-    totalTimer = loop.schedule(() -> timeout(FailureClass.TOTAL_TIMEOUT), timeouts.total().toNanos(),
-        TimeUnit.NANOSECONDS);
+    long now = System.nanoTime();
+    totalDeadlineNanos = now + timeouts.total().toNanos();
+    // first wake-up: the first-byte deadline as if sent now; the request is sent a moment later, so
+    // the watchdog wakes a little early at worst and re-arms for the rest
+    armAt(Math.min(totalDeadlineNanos, now + timeouts.firstByte().toNanos()), now);
     pool = pools.pool(route.backend(), loop);
     pool.acquire().addListener(this::onAcquired);
   }
@@ -133,8 +138,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
           }
         });
     lastReadNanos = System.nanoTime();
-    readTimer = loop.schedule(() -> timeout(FailureClass.TTFB_TIMEOUT), timeouts.firstByte().toNanos(),
-        TimeUnit.NANOSECONDS);
+    sentNanos = lastReadNanos; // the watchdog measures the first-byte deadline from here
     ch.read();
   }
 
@@ -162,8 +166,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
       fail(FailureClassifier.ofIo(name(), head.decoderResult().cause(), true), null);
       return;
     }
-    cancel(readTimer);
-    readTimer = loop.schedule(this::idleCheck, timeouts.idle().toNanos(), TimeUnit.NANOSECONDS);
+    // no timer work here: the watchdog checks the idle deadline from lastReadNanos when it wakes
     backendKeepAlive = HttpUtil.isKeepAlive(head);
     int status = head.status().code();
     if (status >= 200 && status < 300) {
@@ -230,7 +233,6 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
       // so sending again on a fresh connection is safe and is not a new attempt.
       LOG.debug("rid={} backend={} stale pooled connection, retrying on a fresh one", requestId, name());
       releaseChannel(false);
-      cancel(readTimer);
       state = State.CONNECTING;
       pool.acquire().addListener(this::onAcquired);
       return;
@@ -247,18 +249,51 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
     fail(FailureClassifier.ofIo(name(), cause, state == State.RELAYING || state == State.READING_ERROR), null);
   }
 
-  private void idleCheck() {
-    if (state != State.RELAYING && state != State.READING_ERROR) {
+  private void armAt(long atNanos, long nowNanos) {
+    cancel(watchdog);
+    watchdog = loop.schedule(this::watch, Math.max(0, atNanos - nowNanos), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Checks every deadline of the attempt and re-arms for the nearest one still ahead. A short
+   * exchange schedules one timer and cancels it at the end (three separate timers per attempt showed
+   * in the profile, docs/benchmarks.md).
+   */
+  private void watch() {
+    if (state == State.DONE) {
       return;
     }
-    long idle = timeouts.idle().toNanos();
-    long quiet = System.nanoTime() - lastReadNanos;
-    if (quiet >= idle && !pausedByClient) {
-      timeout(FailureClass.IDLE_TIMEOUT);
-    } else {
-      // still flowing, or paused because the client is slow (not the backend's fault)
-      readTimer = loop.schedule(this::idleCheck, Math.max(idle - quiet, idle / 4), TimeUnit.NANOSECONDS);
+    long now = System.nanoTime();
+    if (now >= totalDeadlineNanos) {
+      timeout(FailureClass.TOTAL_TIMEOUT);
+      return;
     }
+    long next;
+    switch (state) {
+      case AWAITING_HEAD -> {
+        long d = sentNanos + timeouts.firstByte().toNanos();
+        if (now >= d) {
+          timeout(FailureClass.TTFB_TIMEOUT);
+          return;
+        }
+        next = d;
+      }
+      case RELAYING, READING_ERROR -> {
+        long idle = timeouts.idle().toNanos();
+        if (pausedByClient) {
+          next = now + idle / 4; // paused because the client is slow: not the backend's fault
+        } else {
+          long d = lastReadNanos + idle;
+          if (now >= d) {
+            timeout(FailureClass.IDLE_TIMEOUT);
+            return;
+          }
+          next = d;
+        }
+      }
+      default -> next = now + timeouts.firstByte().toNanos(); // still connecting (the pool has its own timeout)
+    }
+    armAt(Math.min(next, totalDeadlineNanos), now);
   }
 
   private boolean pausedByClient;
@@ -297,8 +332,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
       return;
     }
     state = State.DONE;
-    cancel(totalTimer);
-    cancel(readTimer);
+    cancel(watchdog);
     releaseChannel(responseComplete);
   }
 
