@@ -5,6 +5,7 @@ import dev.llmgw.core.config.Access;
 import dev.llmgw.core.config.Price;
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.error.GatewayException;
+import dev.llmgw.core.exchange.ClientResponses;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.route.Caller;
 import dev.llmgw.core.route.Route;
@@ -79,7 +80,7 @@ public final class AccessControl {
     if (!rate.allowed()) {
       throw new LimitedException(new GatewayError(429, "rate_limit_error", "rate_limit_exceeded", null,
           "Rate limit reached for key '" + key.name() + "' on " + rate.limitedBy() + " per minute; retry after "
-              + Math.max(1, (rate.retryAfterMillis() + 999) / 1000) + " s."), rate);
+              + ClientResponses.retryAfterSeconds(rate.retryAfterMillis()) + " s."), rate);
     }
     Budgets.Verdict verdict = budgets.admit(key, team, maxCost(plan, prompt, maxOutput));
     if (!verdict.allowed()) {

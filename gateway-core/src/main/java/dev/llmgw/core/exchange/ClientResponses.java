@@ -45,6 +45,11 @@ public final class ClientResponses {
     return write(ctx, response(status, Unpooled.wrappedBuffer(json), requestId, keepAlive), keepAlive, log);
   }
 
+  /** A {@code Retry-After} value: whole seconds, rounded up, at least 1. */
+  public static String retryAfterSeconds(long millis) {
+    return Long.toString(Math.max(1, (millis + 999) / 1000));
+  }
+
   /** A JSON response with the standard headers; the caller may add more before {@link #write}. */
   public static FullHttpResponse response(HttpResponseStatus status, ByteBuf json, String requestId,
       boolean keepAlive) {

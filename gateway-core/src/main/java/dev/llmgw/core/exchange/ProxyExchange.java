@@ -405,7 +405,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
         Unpooled.wrappedBuffer(error.toJsonBytes()), requestId, keepAlive);
     decorate(r.headers());
     if (retryAfter != null) {
-      r.headers().set("retry-after", Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
+      r.headers().set("retry-after", ClientResponses.retryAfterSeconds(retryAfter.toMillis()));
     }
     ClientResponses.write(client, r, keepAlive, log);
     finish();

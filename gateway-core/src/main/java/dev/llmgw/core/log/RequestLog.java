@@ -121,12 +121,6 @@ public final class RequestLog {
   }
 
   /** Client-supplied strings are truncated and stripped of spaces and control characters. */
-  static String safe(String s) {
-    StringBuilder sb = new StringBuilder();
-    appendSafe(sb, s);
-    return sb.toString();
-  }
-
   /** Appends a client-supplied string, capped, spaces/controls/quotes replaced; clean ones in one copy. */
   static void appendSafe(StringBuilder sb, String s) {
     if (s == null) {

@@ -2,6 +2,7 @@ package dev.llmgw.core.upstream;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgw.core.http.TrustedHeaders;
+import dev.llmgw.core.ingress.ModelLocation;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.route.Route;
@@ -39,13 +40,24 @@ public final class UpstreamRequests {
    */
   public static FullHttpRequest build(Route route, ParsedRequest request, ByteBuf body, String requestId,
       ByteBufAllocator alloc) {
+    return build(route, request, body, requestId, alloc, true);
+  }
+
+  /** @param splice false forces the re-serialising path (tests compare the two) */
+  static FullHttpRequest build(Route route, ParsedRequest request, ByteBuf body, String requestId,
+      ByteBufAllocator alloc, boolean splice) {
     boolean askUsage = injectsUsage(request);
-    ByteBuf content;
+    ByteBuf content = null;
     if (route.backendModel().equals(request.model()) && !askUsage) {
       content = body.retainedDuplicate();
-    } else if (request.where().known() && !(askUsage && request.json().has("stream_options"))) {
-      content = splice(body, request.where(), route.backendModel(), askUsage, alloc);
-    } else {
+    } else if (splice && !(askUsage && request.json().has("stream_options"))) {
+      // located only when a rewrite is needed: most requests name the backend's own model
+      ModelLocation at = ModelLocation.locate(body);
+      if (at.known()) {
+        content = splice(body, at, route.backendModel(), askUsage, alloc);
+      }
+    }
+    if (content == null) {
       content = rewrite(askUsage ? StreamOptions.withUsageRequested(request.json()) : shallowCopy(request.json()),
           route.backendModel(), alloc);
     }
@@ -87,7 +99,7 @@ public final class UpstreamRequests {
    * object's first field when usage is asked for): retained slices of the body around two small
    * buffers, written with a gathering write. The body stays untouched for the next attempt.
    */
-  static ByteBuf splice(ByteBuf body, dev.llmgw.core.ingress.ModelLocation at, String model, boolean askUsage,
+  static ByteBuf splice(ByteBuf body, ModelLocation at, String model, boolean askUsage,
       ByteBufAllocator alloc) {
     int base = body.readerIndex();
     io.netty.buffer.CompositeByteBuf out = alloc.compositeBuffer(6);

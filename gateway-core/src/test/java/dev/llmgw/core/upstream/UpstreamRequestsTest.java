@@ -40,10 +40,9 @@ class UpstreamRequestsTest {
     body.readerIndex(0);
     try {
       ParsedRequest parsed = RequestParser.parse(Endpoint.CHAT_COMPLETIONS, new ByteBufInputStream(body.duplicate()));
-      ParsedRequest located = parsed.located(ModelLocation.locate(body));
-      assertThat(located.where().known()).isTrue();
-      JsonNode spliced = send(located, body);
-      JsonNode rewritten = send(parsed, body);
+      assertThat(ModelLocation.locate(body).known()).isTrue();
+      JsonNode spliced = send(parsed, body, true);
+      JsonNode rewritten = send(parsed, body, false);
       assertThat(spliced).isEqualTo(rewritten);
       assertThat(spliced.get("model").asText()).isEqualTo("backend-model");
       if (parsed.stream()) {
@@ -55,8 +54,8 @@ class UpstreamRequestsTest {
     }
   }
 
-  private static JsonNode send(ParsedRequest request, ByteBuf body) throws Exception {
-    FullHttpRequest r = UpstreamRequests.build(ROUTE, request, body, "rid", PooledByteBufAllocator.DEFAULT);
+  private static JsonNode send(ParsedRequest request, ByteBuf body, boolean splice) throws Exception {
+    FullHttpRequest r = UpstreamRequests.build(ROUTE, request, body, "rid", PooledByteBufAllocator.DEFAULT, splice);
     try {
       assertThat(r.headers().getInt("content-length")).isEqualTo(r.content().readableBytes());
       return RequestParser.JSON.readTree(r.content().toString(StandardCharsets.UTF_8));

@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import dev.llmgw.core.exchange.ProxyExchange;
-import dev.llmgw.core.ingress.ModelLocation;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.log.RequestLog;
@@ -124,8 +123,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         Identity identity = auth.forApi(credential);
         log.keyName = identity.keyName();
         log.team = identity.team();
-        ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()))
-            .located(ModelLocation.locate(req.content()));
+        ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
         log.model = parsed.model();
         log.stream = parsed.stream();
         log.endpoint = endpoint.metricName();
@@ -168,7 +166,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
           Unpooled.wrappedBuffer(e.error().toJsonBytes()), requestId, keepAlive);
       r.headers().add(RateLimitHeaders.of(e.rate()));
       if (e.rate() != null) {
-        r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(Math.max(1, (e.rate().retryAfterMillis() + 999) / 1000)));
+        r.headers().set(HttpHeaderNames.RETRY_AFTER, ClientResponses.retryAfterSeconds(e.rate().retryAfterMillis()));
       }
       log.errorCode = e.error().code();
       log.outcome = "error";
