@@ -245,9 +245,11 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     boolean last = content instanceof LastHttpContent;
     ByteBuf in = content.content();
     tapped.clear();
-    tap.onChunk(in, tapped); // takes ownership of the buffer (and so of content, which only wraps it)
+    // the tap takes ownership of the buffer (and so of content, which only wraps it)
     if (last) {
-      tap.onEnd(tapped);
+      tap.onLastChunk(in, tapped);
+    } else {
+      tap.onChunk(in, tapped);
     }
     boolean same = tapped.size() == 1 && tapped.get(0) == in;
     if (same && !last) {

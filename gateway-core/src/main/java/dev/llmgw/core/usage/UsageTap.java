@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import com.fasterxml.jackson.core.async.ByteBufferFeeder;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufUtil;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -200,6 +201,55 @@ public final class UsageTap {
           out.add(chunk);
         }
       }
+    }
+  }
+
+  /**
+   * The body's last chunk: {@link #onChunk} then {@link #onEnd}, except for a JSON body that arrives
+   * whole in this one chunk (the common case for a non-streamed completion), which is read with a
+   * blocking parser that skips everything but the top-level {@code usage} object. The generated text
+   * is then captured only when the body carries no usage (it is only ever needed to estimate a
+   * missing usage), in a second, full pass. Takes ownership of {@code chunk} as {@code onChunk} does.
+   */
+  public void onLastChunk(ByteBuf chunk, List<ByteBuf> out) {
+    if (mode == Mode.JSON && !released && !ended && !jsonDone && parser == null && chunk.isReadable()
+        && readWholeJson(chunk)) {
+      ended = true;
+      jsonDone = true;
+      out.add(chunk);
+      return;
+    }
+    onChunk(chunk, out);
+    onEnd(out);
+  }
+
+  /**
+   * Reads the top-level {@code usage} of a whole JSON body (borrowing {@code body}); true when it was
+   * found and read, false to fall back to the token-by-token walk (no usage, not an object, malformed
+   * before the usage).
+   */
+  private boolean readWholeJson(ByteBuf body) {
+    try (JsonParser p = body.hasArray()
+        ? JSON.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())
+        : JSON.createParser((java.io.InputStream) new ByteBufInputStream(body.duplicate()))) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return false;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        boolean isUsage = "usage".equals(p.currentName());
+        if (p.nextToken() == JsonToken.START_OBJECT && isUsage) {
+          TokenUsage u = ResponseWalker.readUsageObject(p);
+          if (u == null) {
+            return false;
+          }
+          usage = u;
+          return true; // nothing after the usage matters
+        }
+        p.skipChildren();
+      }
+      return false;
+    } catch (IOException | RuntimeException e) {
+      return false;
     }
   }
 

@@ -111,6 +111,15 @@ final class Chunks {
   }
 
   static Result run(UsageTap tap, byte[] input, int[] cuts, KindChooser kinds) {
+    return run(tap, input, cuts, kinds, false);
+  }
+
+  /** As the relay feeds it: the last chunk through {@link UsageTap#onLastChunk}. */
+  static Result runAsRelay(UsageTap tap, byte[] input, int[] cuts, Kind kind) {
+    return run(tap, input, cuts, i -> kind, true);
+  }
+
+  static Result run(UsageTap tap, byte[] input, int[] cuts, KindChooser kinds, boolean lastChunkCall) {
     ByteArrayOutputStream client = new ByteArrayOutputStream();
     List<ByteBuf> inputs = new ArrayList<>();
     List<ByteBuf> out = new ArrayList<>();
@@ -120,12 +129,18 @@ final class Chunks {
       int to = i < cuts.length ? cuts[i] : input.length;
       ByteBuf c = chunk(input, from, to, kinds.kind(i));
       inputs.add(c);
-      tap.onChunk(c, out);
+      if (lastChunkCall && i == cuts.length) {
+        tap.onLastChunk(c, out);
+      } else {
+        tap.onChunk(c, out);
+      }
       buffers += drainTo(out, client);
       from = to;
     }
-    tap.onEnd(out);
-    buffers += drainTo(out, client);
+    if (!lastChunkCall) {
+      tap.onEnd(out);
+      buffers += drainTo(out, client);
+    }
     tap.release(); // harmless after onEnd
     assertAllReleased(inputs);
     return new Result(client.toByteArray(), buffers, inputs);

@@ -233,4 +233,89 @@ class UsageTapJsonTest {
     assertThat(tap.usage()).isNull();
     assertThat(tap.generatedText()).isEqualTo(OPENAI_TEXT); // the content had passed
   }
+
+  // ------------------------------------------------------------- the whole-body path (onLastChunk)
+
+  /** Bodies for the differential test: real responses plus every odd case above. */
+  private static List<byte[]> corpus() {
+    List<byte[]> all = new ArrayList<>();
+    for (String name : List.of("openai-chat.json", "llama-chat.json", "llama-completions.json")) {
+      all.add(Chunks.resource(name));
+    }
+    for (String body : List.of(
+        "{\"id\":\"x\",\"metadata\":{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":5}},\"choices\":[{\"message\":"
+            + "{\"content\":\"\\\"usage\\\": {\\\"prompt_tokens\\\": 1}\",\"usage\":{\"prompt_tokens\":7}}}],"
+            + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5,\"x\":{\"usage\":{\"prompt_tokens\":8}}}}",
+        "{\"choices\":[{\"message\":{\"content\":\"hi\",\"usage\":{\"prompt_tokens\":7}}}],\"usage\":null}",
+        "{\"choices\":[{\"message\":{\"content\":\"hi\"}}]}",
+        "{\"choices\":[{\"message\":{\"content\":\"hi\"}}],\"usage\":{}}",
+        "{\"choices\":[{\"message\":{\"content\":\"hi\"}}],\"usage\":[1,2]}",
+        "{\"choices\":[{\"message\":{\"content\":\"hi\"}}],,\"usage\":{\"prompt_tokens\":3}}",
+        "{\"choices\":[{\"message\":{\"content\":\"hi\"}}],\"usage\":{\"prompt_tokens\":3,",
+        "{\"choices\":[{\"message\":{\"content\":\"hi\"}}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2},\"t\":{",
+        "{\"usage\":{\"prompt_tokens\":\"3\",\"completion_tokens\":true}}",
+        "{\"usage\":{\"prompt_tokens\":{\"a\":1},\"completion_tokens\":[2],\"total_tokens\":9}}",
+        "{\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":2,\"prompt_tokens_details\":{\"audio_tokens\":{\"x\":1},"
+            + "\"cached_tokens\":6}}}",
+        "{\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":2,\"prompt_cache_hit_tokens\":6}}",
+        "{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}}\n garbage {\"usage\":{\"prompt_tokens\":9}}",
+        "<html>502</html>", "[1,2,3]", "\u0000\u0001", "{")) {
+      all.add(utf8(body));
+    }
+    return all;
+  }
+
+  @Test
+  void aWholeBodyGivesTheSameUsageAsTheTokenWalk() {
+    for (byte[] input : corpus()) {
+      String what = new String(input, java.nio.charset.StandardCharsets.UTF_8);
+      UsageTap walked = UsageTap.forJson();
+      Chunks.run(walked, input, new int[0], Kind.DIRECT);
+      for (Kind kind : Kind.values()) {
+        UsageTap whole = UsageTap.forJson();
+        Result r = Chunks.runAsRelay(whole, input, new int[0], kind);
+        assertThat(r.bytes()).as(what).isEqualTo(input);
+        assertThat(r.buffers()).as(what).isEqualTo(input.length == 0 ? 0 : 1);
+        assertThat(whole.usage()).as(what + " " + kind).isEqualTo(walked.usage());
+        if (whole.usage() == null) {
+          // no usage: the text an estimate needs is captured as before
+          assertThat(whole.generatedText()).as(what).isEqualTo(walked.generatedText());
+        }
+      }
+    }
+  }
+
+  @Test
+  void aWholeBodyWithUsageSkipsTheText() {
+    UsageTap tap = UsageTap.forJson();
+    Chunks.runAsRelay(tap, Chunks.resource("openai-chat.json"), new int[0], Kind.DIRECT);
+    assertThat(tap.usage()).isEqualTo(new TokenUsage(1117, 46, 1024, false));
+    assertThat(tap.generatedText()).isEmpty(); // not needed: nothing is estimated when usage came
+  }
+
+  @Test
+  void aBodyInSeveralChunksIsWalkedAsBefore() {
+    byte[] input = Chunks.resource("openai-chat.json");
+    for (int[] cuts : Chunks.everySplit(input.length)) {
+      if (cuts.length == 0) {
+        continue;
+      }
+      UsageTap tap = UsageTap.forJson();
+      Result r = Chunks.runAsRelay(tap, input, cuts, Kind.COMPOSITE);
+      assertThat(r.bytes()).isEqualTo(input);
+      assertThat(tap.usage()).isEqualTo(new TokenUsage(1117, 46, 1024, false));
+      assertThat(tap.generatedText()).isEqualTo(OPENAI_TEXT);
+    }
+  }
+
+  @Test
+  void lastChunkAfterReleaseIsFreed() {
+    UsageTap tap = UsageTap.forJson();
+    tap.release();
+    List<ByteBuf> out = new ArrayList<>();
+    ByteBuf c = Chunks.chunk(Chunks.resource("llama-chat.json"), 0, 100, Kind.DIRECT);
+    tap.onLastChunk(c, out);
+    assertThat(out).isEmpty();
+    assertThat(c.refCnt()).isZero();
+  }
 }

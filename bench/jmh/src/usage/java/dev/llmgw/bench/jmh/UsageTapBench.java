@@ -32,7 +32,8 @@ import org.openjdk.jmh.annotations.State;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class UsageTapBench {
 
-  @Param({"sse", "sse-strip", "json"})
+  /** json: a completion in two chunks (the token walk); json-whole: in one (the usage-only read). */
+  @Param({"sse", "sse-strip", "json", "json-whole"})
   public String kind;
 
   private byte[][] chunks;
@@ -41,7 +42,9 @@ public class UsageTapBench {
 
   @Setup
   public void setup() {
-    if ("json".equals(kind)) {
+    if ("json-whole".equals(kind)) {
+      chunks = new byte[][] {Responses.completion()};
+    } else if ("json".equals(kind)) {
       byte[] body = Responses.completion();
       int half = body.length / 2;
       chunks = new byte[][] {java.util.Arrays.copyOfRange(body, 0, half),
@@ -61,13 +64,15 @@ public class UsageTapBench {
       case "sse-strip" -> UsageTap.forEventStream(true, 1024 * 1024);
       default -> UsageTap.forJson();
     };
-    for (byte[] c : chunks) {
-      ByteBuf b = alloc.directBuffer(c.length).writeBytes(c);
-      tap.onChunk(b, out);
+    for (int i = 0; i < chunks.length; i++) {
+      ByteBuf b = alloc.directBuffer(chunks[i].length).writeBytes(chunks[i]);
+      if (i == chunks.length - 1) {
+        tap.onLastChunk(b, out); // as the relay feeds the body's last chunk
+      } else {
+        tap.onChunk(b, out);
+      }
       drain();
     }
-    tap.onEnd(out);
-    drain();
     return tap.usage();
   }
 
