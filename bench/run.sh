@@ -5,6 +5,7 @@
 #   BENCH_REF=HEAD bench/run.sh       measure a commit (built from `git archive`, the tree untouched)
 #   SKIP_BUILD=1 bench/run.sh         reuse the jars already built
 #   DURATION=5 WARMUP=2 GW_JIT_WARMUP=5 PROFILE=0 STREAM_RUNS=10 bench/run.sh    a quick smoke run
+#   PACED_RATE= bench/run.sh          skip the fixed-rate latency runs
 #
 # Everything listens on 127.0.0.1 only, every process this script starts is stopped by its PID on
 # exit (trap), every step is bounded in time, and the whole run is capped by TIME_LIMIT seconds.
@@ -23,9 +24,11 @@ GW_JIT_WARMUP=${GW_JIT_WARMUP:-40}  # seconds of load on the gateway right after
 MOCK_WARMUP=${MOCK_WARMUP:-5}       # same for the (Java) mock backend
 CONCURRENCY=${CONCURRENCY:-"32 128"}
 ROUNDS=${ROUNDS:-2}                 # rounds of the whole load matrix; the summary takes the median
+PACED_RATE=${PACED_RATE-5000}      # latency at a fixed offered rate: req/s over all c connections ("" to skip)
 STREAM_LOAD_CONC=${STREAM_LOAD_CONC-32}  # a streamed-response load run at this concurrency ("" to skip)
-STREAM_RUNS=${STREAM_RUNS:-25}      # streamed requests measured per target (probe, one at a time)
+STREAM_RUNS=${STREAM_RUNS:-50}      # streamed requests measured per target (probe, one at a time)
 STREAM_WARMUP=${STREAM_WARMUP:-5}
+STREAM_WARMUP_SECONDS=${STREAM_WARMUP_SECONDS:-5} # streamed load on each target's delayed path before the probe
 CHUNK_DELAY_MS=${CHUNK_DELAY_MS:-20} # per-chunk delay of the streaming mock used by the probe
 PIN=${PIN:-split}                   # split | proxy-alone | none   (see docs/benchmarks.md)
 PROFILE=${PROFILE:-1}               # 1: a final JFR-profiled gateway run, summarised in jfr-top.txt
@@ -237,7 +240,7 @@ GW_FLAGS=$(taskset -c "${PROXY_CPUS:-0-$(($(nproc) - 1))}" java $GATEWAY_JAVA_OP
   echo "mock JVM options: $MOCK_JAVA_OPTS"
   echo "noisy runs: re-measured when other processes used > ${NOISY_PCT}% of the CPUs (re-runs budget ${RETRY_BUDGET}s)"
   echo "nice: $NICE; quiet gate: wait up to ${QUIET_MAX_WAIT}s (budget ${QUIET_BUDGET}s) for other processes' CPU < ${QUIET_PCT}%"
-  echo "runs: duration=${DURATION}s warmup=${WARMUP}s gateway-jit-warmup=${GW_JIT_WARMUP}s rounds=$ROUNDS concurrency=[$CONCURRENCY] stream-load-c=${STREAM_LOAD_CONC:-none}"
+  echo "runs: duration=${DURATION}s warmup=${WARMUP}s gateway-jit-warmup=${GW_JIT_WARMUP}s rounds=$ROUNDS concurrency=[$CONCURRENCY] stream-load-c=${STREAM_LOAD_CONC:-none} paced-rate=${PACED_RATE:-none}"
   echo "streaming probe: runs=$STREAM_RUNS warmup=$STREAM_WARMUP chunk-delay=${CHUNK_DELAY_MS}ms"
 } >"$OUT/meta.txt"
 cat "$OUT/meta.txt" >&2
@@ -363,21 +366,23 @@ bench_log "all three targets answer 200"
 printf 'round\ttarget\tconc\tkind\trps\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\trequests\tstatus_err\tsocket_err\tcpu_us_per_req\tforeign_cpu_pct\tattempts\n' \
   >"$OUT/load.tsv"
 
-wrk_run() { # OUTFILE URL CONC SECONDS BODY
-  local out=$1 url=$2 c=$3 secs=$4 body=$5
-  bounded $((secs + 30)) "$LOAD_CPUS" env WRK_BODY="$body" \
-    wrk -t"$WRK_THREADS" -c"$c" -d"${secs}s" --timeout 5s --latency -s "$ROOT/bench/wrk/post.lua" "$url" >"$out" 2>&1 ||
+wrk_run() { # OUTFILE URL CONC SECONDS BODY [RATE]: closed loop, or paced to RATE req/s (paced.lua)
+  local out=$1 url=$2 c=$3 secs=$4 body=$5 rate=${6:-}
+  local script=$ROOT/bench/wrk/post.lua
+  [[ -z "$rate" ]] || script=$ROOT/bench/wrk/paced.lua
+  bounded $((secs + 30)) "$LOAD_CPUS" env WRK_BODY="$body" WRK_RATE="$rate" WRK_CONNS="$c" \
+    wrk -t"$WRK_THREADS" -c"$c" -d"${secs}s" --timeout 5s --latency -s "$script" "$url" >"$out" 2>&1 ||
     bench_log "wrk exited non-zero for $url (see $out)"
 }
 
-measure_once() { # TAG TARGET CONC BODY -> M_* globals
-  local tag=$1 t=$2 c=$3 body=$4
-  wrk_run "$OUT/wrk-$tag-warmup.txt" "${URL[$t]}" "$c" "$WARMUP" "$body"
+measure_once() { # TAG TARGET CONC BODY [RATE] -> M_* globals
+  local tag=$1 t=$2 c=$3 body=$4 rate=${5:-}
+  wrk_run "$OUT/wrk-$tag-warmup.txt" "${URL[$t]}" "$c" "$WARMUP" "$body" "$rate"
   local pid=${SERVER_PID[$t]} cpu0 cpu1 f0 f1 t0 t1 line
   cpu0=$(cpu_ticks "$pid")
   f0=$(foreign_ticks)
   t0=$(now_ns)
-  wrk_run "$OUT/wrk-$tag.txt" "${URL[$t]}" "$c" "$DURATION" "$body"
+  wrk_run "$OUT/wrk-$tag.txt" "${URL[$t]}" "$c" "$DURATION" "$body" "$rate"
   t1=$(now_ns)
   f1=$(foreign_ticks)
   cpu1=$(cpu_ticks "$pid")
@@ -404,11 +409,11 @@ measure_once() { # TAG TARGET CONC BODY -> M_* globals
 
 RETRY_SPENT=0
 declare -A QUIET_CELL=()
-measure() { # ROUND TARGET CONC KIND BODY -> one row of load.tsv
+measure() { # ROUND TARGET CONC KIND BODY [RATE] -> one row of load.tsv
   # A run during which other processes used more than NOISY_PCT % of the CPUs is measured again, unless
   # an earlier round already has a quiet run of that cell or the re-run budget is spent; the quietest
   # attempt is kept. Errors of every attempt are counted, kept or not.
-  local round=$1 t=$2 c=$3 kind=$4 body=$5
+  local round=$1 t=$2 c=$3 kind=$4 body=$5 rate=${6:-}
   local cell="$t-$kind-$c" attempt=1 best_row="" best_foreign=1000 best_cpu="" best_log="" status=0 sock=0 started
   if [[ "$t" == gateway && "$c" == 128 && "$kind" == chat ]]; then
     (while kill -0 "$GW_PID" 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$GW_PID/status"; sleep 0.5; done) \
@@ -420,7 +425,7 @@ measure() { # ROUND TARGET CONC KIND BODY -> one row of load.tsv
   while :; do
     wait_quiet
     started=$SECONDS
-    measure_once "r$round-$t-$kind-c$c-a$attempt" "$t" "$c" "$body"
+    measure_once "r$round-$t-$kind-c$c-a$attempt" "$t" "$c" "$body" "$rate"
     ((attempt == 1)) || RETRY_SPENT=$((RETRY_SPENT + SECONDS - started))
     if ((M_ok)); then
       status=$((status + M_status))
@@ -468,6 +473,13 @@ for round in $(seq 1 "$ROUNDS"); do
       measure "$round" "$t" "$c" chat "$BODY_CHAT"
     done
   done
+  if [[ -n "$PACED_RATE" ]]; then
+    for c in $CONCURRENCY; do
+      for t in "${TARGETS[@]}"; do
+        measure "$round" "$t" "$c" paced "$BODY_CHAT" "$PACED_RATE"
+      done
+    done
+  fi
   if [[ -n "$STREAM_LOAD_CONC" ]]; then
     for t in "${TARGETS[@]}"; do
       measure "$round" "$t" "$STREAM_LOAD_CONC" stream "$BODY_STREAM_FAST"
@@ -478,6 +490,12 @@ grep -h VmHWM "/proc/$GW_PID/status" | awk '{print $2}' >"$OUT/gateway-hwm-kb.tx
 
 # ------------------------------------------------------------------ streaming: TTFB and total, one at a time
 if ((STREAM_RUNS > 0)); then
+  # the delayed mock and every target's path to it have seen no load yet: a few seconds of streams
+  # each, so that the probe times warm code (its own warm-up requests are only a handful)
+  bench_log "warming the delayed streams through each target (${STREAM_WARMUP_SECONDS}s each, c=16)"
+  for t in "${TARGETS[@]}"; do
+    wrk_run "$OUT/wrk-warmup-stream-$t.txt" "http://$HOST:${STREAM_PORT[$t]}$CHAT_PATH" 16 "$STREAM_WARMUP_SECONDS" "$BODY_STREAM"
+  done
   bench_log "streaming probe: $STREAM_RUNS streamed requests per target (round-robin), ${CHUNK_DELAY_MS} ms between chunks"
   bounded 600 "$LOAD_CPUS" java -XX:TieredStopAtLevel=1 -cp "$MOCK_JAR" dev.llmgw.bench.mock.StreamProbe \
     "$HOST" "$CHAT_PATH" "$BODY_STREAM" "$STREAM_RUNS" "$STREAM_WARMUP" \
