@@ -1,6 +1,5 @@
 package dev.llmgw.core.access;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgw.core.config.Access;
 import dev.llmgw.core.config.Price;
 import dev.llmgw.core.error.GatewayError;
@@ -75,7 +74,7 @@ public final class AccessControl {
     Access.Team team = key.team() == null ? null : access.teams().get(key.team());
     boolean needsEstimate = key.tokensPerMinute() > 0 || key.budget() != null || (team != null && team.budget() != null);
     long prompt = needsEstimate ? TokenEstimator.promptTokens(request.json()) : 0;
-    long maxOutput = maxOutput(request.json());
+    long maxOutput = request.maxOutputTokens() > 0 ? request.maxOutputTokens() : DEFAULT_MAX_OUTPUT_TOKENS;
     RateLimits.Admission rate = rateLimits.admit(key, prompt + maxOutput);
     if (!rate.allowed()) {
       throw new LimitedException(new GatewayError(429, "rate_limit_error", "rate_limit_exceeded", null,
@@ -91,16 +90,6 @@ public final class AccessControl {
           "The " + verdict.exhausted() + " budget of key '" + key.name() + "' is spent for this period."), null);
     }
     return new Ticket(rate, verdict.reservation());
-  }
-
-  static long maxOutput(JsonNode json) {
-    for (String f : new String[] {"max_completion_tokens", "max_tokens"}) {
-      JsonNode n = json.get(f);
-      if (n != null && n.canConvertToLong() && n.asLong() > 0) {
-        return n.asLong();
-      }
-    }
-    return DEFAULT_MAX_OUTPUT_TOKENS;
   }
 
   /** The most this request can cost: its tokens at the most expensive candidate's prices. */

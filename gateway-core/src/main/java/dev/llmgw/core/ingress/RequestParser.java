@@ -1,6 +1,8 @@
 package dev.llmgw.core.ingress;
 
 import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -20,6 +22,14 @@ import java.io.InputStream;
  * (model, the input field, {@code stream}) and the shapes a backend would otherwise reject with a
  * less helpful message; everything else is the backend's to judge. Errors name the parameter at
  * fault ({@code param}), as the OpenAI API does.
+ *
+ * <p>One streaming pass over the body (Jackson's {@link JsonParser}, no tree): it reads the few
+ * fields the gateway needs on every request ({@code model} and where its value lies, {@code stream},
+ * {@code stream_options}, the output-token cap, {@code metadata.workflow_*}), checks the shapes
+ * below, skips everything else without building it, and reads to the end, so malformed JSON anywhere
+ * is refused before any field is judged. Duplicate keys: the last one counts, as in a tree. The
+ * tree is built later, only if asked for ({@link ParsedRequest#json()}). The profile had the tree
+ * build at 9–12 % of the gateway's CPU and a quarter of the bytes it allocates per request.
  *
  * <p>Thread-safe; no Netty types (callers hand it an {@link InputStream} over the body).
  */
@@ -43,101 +53,278 @@ public final class RequestParser {
    * @throws GatewayException with a 400 error naming the problem
    */
   public static ParsedRequest parse(Endpoint endpoint, InputStream body) {
-    JsonNode root;
+    byte[] bytes;
     try {
-      root = JSON.readTree(body);
-    } catch (JsonParseException e) {
-      throw new GatewayException(GatewayError.malformedJson(e.getOriginalMessage()));
+      bytes = body.readAllBytes();
+    } catch (IOException e) {
+      throw new GatewayException(GatewayError.malformedJson(String.valueOf(e.getMessage())));
+    }
+    Scan s = new Scan(endpoint);
+    try (JsonParser p = JSON.getFactory().createParser(bytes)) {
+      s.read(p);
     } catch (JsonProcessingException e) {
       throw new GatewayException(GatewayError.malformedJson(e.getOriginalMessage()));
     } catch (IOException e) {
       throw new GatewayException(GatewayError.malformedJson(String.valueOf(e.getMessage())));
     }
-    if (root == null || root.isMissingNode()) {
-      throw new GatewayException(GatewayError.malformedJson("the body is empty"));
-    }
-    if (!root.isObject()) {
-      throw new GatewayException(GatewayError.malformedJson("expected a JSON object, got " + describe(root)));
-    }
-    ObjectNode json = (ObjectNode) root;
-    String model = requireString(json, "model");
-    if (model.isBlank()) {
-      throw new GatewayException(GatewayError.invalidValue("model", "'model' must not be empty."));
-    }
-    boolean stream = optionalBoolean(json, "stream");
-    if (stream && !endpoint.streamable()) {
-      throw new GatewayException(GatewayError.invalidValue("stream", "This endpoint does not support streaming."));
-    }
-    JsonNode streamOptions = json.get("stream_options");
-    if (streamOptions != null && !streamOptions.isNull() && !streamOptions.isObject()) {
-      throw new GatewayException(GatewayError.invalidType("stream_options", "an object", describe(streamOptions)));
-    }
-    switch (endpoint) {
-      case CHAT_COMPLETIONS -> validateMessages(json);
-      case COMPLETIONS -> requireStringOrArray(json, "prompt");
-      case EMBEDDINGS -> requireStringOrArray(json, "input");
-    }
-    return new ParsedRequest(endpoint, model, stream, json);
+    return s.validate(bytes);
   }
 
-  private static void validateMessages(ObjectNode json) {
-    JsonNode messages = json.get("messages");
-    if (messages == null || messages.isNull()) {
-      throw new GatewayException(GatewayError.missingParam("messages"));
+  /** What one pass over the body found; judged afterwards, in a fixed order, by {@link #validate}. */
+  private static final class Scan {
+    private final Endpoint endpoint;
+    private JsonToken root;
+
+    private JsonToken model; // the token of the last "model" value (null: absent)
+    private String modelText;
+    private int modelFields;
+    private int objectStart = -1;
+    private int modelStart = -1;
+    private int modelEnd = -1;
+
+    private JsonToken stream;
+    private JsonToken streamOptions;
+    private boolean includeUsage;
+    private long maxCompletionTokens = -1;
+    private long maxTokens = -1;
+    private String workflowId;
+    private String workflowType;
+
+    // the endpoint's input field: messages / prompt / input
+    private JsonToken input;
+    private int messageCount;
+    private GatewayError messageError; // the first bad element of the last "messages" array
+
+    Scan(Endpoint endpoint) {
+      this.endpoint = endpoint;
     }
-    if (!messages.isArray()) {
-      throw new GatewayException(GatewayError.invalidType("messages", "an array of objects", describe(messages)));
-    }
-    if (messages.isEmpty()) {
-      throw new GatewayException(GatewayError.invalidValue("messages",
-          "Invalid 'messages': empty array. Expected an array with minimum length 1."));
-    }
-    for (int i = 0; i < messages.size(); i++) {
-      JsonNode m = messages.get(i);
-      String at = "messages[" + i + "]";
-      if (!m.isObject()) {
-        throw new GatewayException(GatewayError.invalidType(at, "an object", describe(m)));
+
+    void read(JsonParser p) throws IOException {
+      root = p.nextToken();
+      if (root == null) {
+        return;
       }
-      JsonNode role = m.get("role");
-      if (role == null || role.isNull()) {
-        throw new GatewayException(GatewayError.missingParam(at + ".role"));
+      if (root != JsonToken.START_OBJECT) {
+        p.skipChildren();
+      } else {
+        objectStart = (int) p.currentTokenLocation().getByteOffset();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String name = p.currentName();
+          JsonToken v = p.nextToken();
+          field(name, v, p);
+        }
       }
-      if (!role.isTextual()) {
-        throw new GatewayException(GatewayError.invalidType(at + ".role", "a string", describe(role)));
+      JsonToken trailing = p.nextToken();
+      if (trailing != null) {
+        throw new GatewayException(GatewayError.malformedJson("Trailing token (of type " + trailing
+            + ") found after value: the body must be exactly one JSON value"));
       }
     }
+
+    private void field(String name, JsonToken v, JsonParser p) throws IOException {
+      switch (name) {
+        case "model" -> {
+          modelFields++;
+          model = v;
+          modelText = null;
+          if (v == JsonToken.VALUE_STRING) {
+            modelStart = (int) p.currentTokenLocation().getByteOffset();
+            modelText = p.getText(); // finishes the token: the location is now past the closing quote
+            modelEnd = (int) p.currentLocation().getByteOffset();
+          } else {
+            p.skipChildren();
+          }
+        }
+        case "stream" -> {
+          stream = v;
+          p.skipChildren();
+        }
+        case "stream_options" -> {
+          streamOptions = v;
+          includeUsage = false;
+          if (v == JsonToken.START_OBJECT) {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+              boolean isIncludeUsage = "include_usage".equals(p.currentName());
+              JsonToken u = p.nextToken();
+              if (isIncludeUsage) {
+                includeUsage = u == JsonToken.VALUE_TRUE;
+              }
+              p.skipChildren();
+            }
+          } else {
+            p.skipChildren();
+          }
+        }
+        case "max_completion_tokens" -> maxCompletionTokens = positiveLong(v, p);
+        case "max_tokens" -> maxTokens = positiveLong(v, p);
+        case "metadata" -> {
+          workflowId = null;
+          workflowType = null;
+          if (v == JsonToken.START_OBJECT) {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+              String key = p.currentName();
+              JsonToken m = p.nextToken();
+              if ("workflow_id".equals(key)) {
+                workflowId = m == JsonToken.VALUE_STRING ? p.getText() : null;
+              } else if ("workflow_type".equals(key)) {
+                workflowType = m == JsonToken.VALUE_STRING ? p.getText() : null;
+              }
+              p.skipChildren();
+            }
+          } else {
+            p.skipChildren();
+          }
+        }
+        default -> {
+          if (name.equals(inputField())) {
+            input = v;
+            if (endpoint == Endpoint.CHAT_COMPLETIONS) {
+              messages(v, p);
+            } else {
+              p.skipChildren();
+            }
+          } else {
+            p.skipChildren();
+          }
+        }
+      }
+    }
+
+    private String inputField() {
+      return switch (endpoint) {
+        case CHAT_COMPLETIONS -> "messages";
+        case COMPLETIONS -> "prompt";
+        case EMBEDDINGS -> "input";
+      };
+    }
+
+    /** Checks each element of a {@code messages} array: an object with a string {@code role}. */
+    private void messages(JsonToken v, JsonParser p) throws IOException {
+      messageCount = 0;
+      messageError = null;
+      if (v != JsonToken.START_ARRAY) {
+        p.skipChildren();
+        return;
+      }
+      JsonToken e;
+      while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
+        int i = messageCount++;
+        if (e != JsonToken.START_OBJECT) {
+          if (messageError == null) {
+            messageError = GatewayError.invalidType("messages[" + i + "]", "an object", describe(e));
+          }
+          p.skipChildren();
+          continue;
+        }
+        JsonToken role = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          boolean isRole = "role".equals(p.currentName());
+          JsonToken r = p.nextToken();
+          if (isRole) {
+            role = r;
+          }
+          p.skipChildren();
+        }
+        if (messageError == null) {
+          if (role == null || role == JsonToken.VALUE_NULL) {
+            messageError = GatewayError.missingParam("messages[" + i + "].role");
+          } else if (role != JsonToken.VALUE_STRING) {
+            messageError = GatewayError.invalidType("messages[" + i + "].role", "a string", describe(role));
+          }
+        }
+      }
+    }
+
+    ParsedRequest validate(byte[] bytes) {
+      if (root == null) {
+        throw new GatewayException(GatewayError.malformedJson("the body is empty"));
+      }
+      if (root != JsonToken.START_OBJECT) {
+        throw new GatewayException(GatewayError.malformedJson("expected a JSON object, got " + describe(root)));
+      }
+      if (model == null || model == JsonToken.VALUE_NULL) {
+        throw new GatewayException(GatewayError.missingParam("model"));
+      }
+      if (model != JsonToken.VALUE_STRING) {
+        throw new GatewayException(GatewayError.invalidType("model", "a string", describe(model)));
+      }
+      if (modelText.isBlank()) {
+        throw new GatewayException(GatewayError.invalidValue("model", "'model' must not be empty."));
+      }
+      boolean isStream = false;
+      if (stream != null && stream != JsonToken.VALUE_NULL) {
+        if (stream != JsonToken.VALUE_TRUE && stream != JsonToken.VALUE_FALSE) {
+          throw new GatewayException(GatewayError.invalidType("stream", "a boolean", describe(stream)));
+        }
+        isStream = stream == JsonToken.VALUE_TRUE;
+      }
+      if (isStream && !endpoint.streamable()) {
+        throw new GatewayException(GatewayError.invalidValue("stream", "This endpoint does not support streaming."));
+      }
+      if (streamOptions != null && streamOptions != JsonToken.VALUE_NULL && streamOptions != JsonToken.START_OBJECT) {
+        throw new GatewayException(GatewayError.invalidType("stream_options", "an object", describe(streamOptions)));
+      }
+      String field = inputField();
+      if (input == null || input == JsonToken.VALUE_NULL) {
+        throw new GatewayException(GatewayError.missingParam(field));
+      }
+      if (endpoint == Endpoint.CHAT_COMPLETIONS) {
+        if (input != JsonToken.START_ARRAY) {
+          throw new GatewayException(GatewayError.invalidType("messages", "an array of objects", describe(input)));
+        }
+        if (messageCount == 0) {
+          throw new GatewayException(GatewayError.invalidValue("messages",
+              "Invalid 'messages': empty array. Expected an array with minimum length 1."));
+        }
+        if (messageError != null) {
+          throw new GatewayException(messageError);
+        }
+      } else if (input != JsonToken.VALUE_STRING && input != JsonToken.START_ARRAY) {
+        throw new GatewayException(GatewayError.invalidType(field, "a string or an array", describe(input)));
+      }
+      // one model field: its bytes can be replaced; several (the last counts): re-serialise instead
+      ModelLocation at = modelFields == 1 && objectStart >= 0 && modelStart > objectStart && modelEnd > modelStart
+          && modelEnd <= bytes.length && bytes[modelStart] == '"' && bytes[modelEnd - 1] == '"'
+          ? new ModelLocation(objectStart, modelStart, modelEnd) : ModelLocation.UNKNOWN;
+      long maxOutput = maxCompletionTokens > 0 ? maxCompletionTokens : maxTokens;
+      return new ParsedRequest(endpoint, modelText, isStream, streamOptions != null,
+          streamOptions == JsonToken.START_OBJECT && includeUsage, maxOutput, workflowId, workflowType, at, bytes);
+    }
   }
 
-  private static String requireString(ObjectNode json, String field) {
-    JsonNode v = json.get(field);
-    if (v == null || v.isNull()) {
-      throw new GatewayException(GatewayError.missingParam(field));
+  /**
+   * A positive count that fits a long, as a tree's {@code canConvertToLong()}/{@code asLong()} read it
+   * (a decimal in range is truncated), or -1.
+   */
+  private static long positiveLong(JsonToken v, JsonParser p) throws IOException {
+    long n = -1;
+    if (v == JsonToken.VALUE_NUMBER_INT) {
+      JsonParser.NumberType t = p.getNumberType();
+      if (t == JsonParser.NumberType.INT || t == JsonParser.NumberType.LONG) {
+        n = p.getLongValue();
+      }
+    } else if (v == JsonToken.VALUE_NUMBER_FLOAT) {
+      double d = p.getDoubleValue();
+      if (d >= Long.MIN_VALUE && d <= Long.MAX_VALUE) {
+        n = (long) d;
+      }
+    } else {
+      p.skipChildren();
     }
-    if (!v.isTextual()) {
-      throw new GatewayException(GatewayError.invalidType(field, "a string", describe(v)));
-    }
-    return v.textValue();
+    return n > 0 ? n : -1;
   }
 
-  private static void requireStringOrArray(ObjectNode json, String field) {
-    JsonNode v = json.get(field);
-    if (v == null || v.isNull()) {
-      throw new GatewayException(GatewayError.missingParam(field));
-    }
-    if (!v.isTextual() && !v.isArray()) {
-      throw new GatewayException(GatewayError.invalidType(field, "a string or an array", describe(v)));
-    }
-  }
-
-  private static boolean optionalBoolean(ObjectNode json, String field) {
-    JsonNode v = json.get(field);
-    if (v == null || v.isNull()) {
-      return false;
-    }
-    if (!v.isBoolean()) {
-      throw new GatewayException(GatewayError.invalidType(field, "a boolean", describe(v)));
-    }
-    return v.booleanValue();
+  /** "a string", "an object", ... as the OpenAI API words it, for a value's first token. */
+  static String describe(JsonToken t) {
+    return switch (t) {
+      case START_ARRAY -> "an array";
+      case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+      case VALUE_NUMBER_INT -> "an integer";
+      case VALUE_NUMBER_FLOAT -> "a decimal";
+      case START_OBJECT, VALUE_EMBEDDED_OBJECT -> "an object";
+      case VALUE_STRING -> "a string";
+      default -> "null";
+    };
   }
 
   /** "a string", "an object", ... as the OpenAI API words it. */

@@ -50,9 +50,9 @@ public final class UpstreamRequests {
     ByteBuf content = null;
     if (route.backendModel().equals(request.model()) && !askUsage) {
       content = body.retainedDuplicate();
-    } else if (splice && !(askUsage && request.json().has("stream_options"))) {
-      // located only when a rewrite is needed: most requests name the backend's own model
-      ModelLocation at = ModelLocation.locate(body);
+    } else if (splice && !(askUsage && request.hasStreamOptions())) {
+      // located by the parser; unknown (e.g. the body has two model fields): re-serialised below
+      ModelLocation at = request.modelLocation();
       if (at.known()) {
         content = splice(body, at, route.backendModel(), askUsage, alloc);
       }
@@ -88,7 +88,7 @@ public final class UpstreamRequests {
    * whose client did not ask for usage (the usage chunk is then stripped before the client sees it).
    */
   public static boolean injectsUsage(ParsedRequest request) {
-    return request.stream() && !StreamOptions.clientAskedForUsage(request.json());
+    return request.stream() && !request.clientAskedForUsage();
   }
 
   private static final byte[] INCLUDE_USAGE =

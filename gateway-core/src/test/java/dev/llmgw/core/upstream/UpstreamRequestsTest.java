@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgw.core.api.Endpoint;
 import dev.llmgw.core.config.GatewayConfig;
-import dev.llmgw.core.ingress.ModelLocation;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.route.Route;
@@ -15,6 +14,7 @@ import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.handler.codec.http.FullHttpRequest;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -40,7 +40,7 @@ class UpstreamRequestsTest {
     body.readerIndex(0);
     try {
       ParsedRequest parsed = RequestParser.parse(Endpoint.CHAT_COMPLETIONS, new ByteBufInputStream(body.duplicate()));
-      assertThat(ModelLocation.locate(body).known()).isTrue();
+      assertThat(parsed.modelLocation().known()).isTrue();
       JsonNode spliced = send(parsed, body, true);
       JsonNode rewritten = send(parsed, body, false);
       assertThat(spliced).isEqualTo(rewritten);
@@ -49,6 +49,28 @@ class UpstreamRequestsTest {
         assertThat(spliced.at("/stream_options/include_usage").asBoolean()).isTrue();
       }
       assertThat(body.toString(StandardCharsets.UTF_8)).isEqualTo(json); // untouched for the next attempt
+    } finally {
+      body.release();
+    }
+  }
+
+  @Test
+  void aBodyWithTwoModelFieldsIsReserialisedWithOne() throws Exception {
+    // the last "model" is the one routed on (and the one a backend would read): splicing the first
+    // would let a client route on one model and have the backend run another
+    String json = "{\"model\":\"other-model\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"model\":\"gw-model\"}";
+    ByteBuf body = PooledByteBufAllocator.DEFAULT.directBuffer().writeBytes(json.getBytes(StandardCharsets.UTF_8));
+    try {
+      ParsedRequest parsed = RequestParser.parse(Endpoint.CHAT_COMPLETIONS, new ByteBufInputStream(body.duplicate()));
+      assertThat(parsed.model()).isEqualTo("gw-model");
+      assertThat(parsed.modelLocation().known()).isFalse();
+      FullHttpRequest r = UpstreamRequests.build(ROUTE, parsed, body, "rid", PooledByteBufAllocator.DEFAULT);
+      try {
+        String sent = r.content().toString(StandardCharsets.UTF_8);
+        assertThat(sent).containsOnlyOnce("\"model\"").contains("\"model\":\"backend-model\"");
+      } finally {
+        r.release();
+      }
     } finally {
       body.release();
     }

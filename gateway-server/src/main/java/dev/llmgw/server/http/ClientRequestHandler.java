@@ -128,7 +128,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         log.stream = parsed.stream();
         log.endpoint = endpoint.metricName();
         log.baselinePrice = snapshot.baselinePrice();
-        Workflows.tag(log, req.headers(), parsed.json(), snapshot.config().economics());
+        Workflows.tag(log, req.headers(), parsed, snapshot.config().economics());
         AccessControl control = services.access();
         RoutePlan plan = snapshot.router().plan(parsed, req.headers()::get, control.caller(identity, access));
         AccessControl.Ticket ticket = control.admit(identity, access, parsed, plan);

@@ -1,9 +1,8 @@
 package dev.llmgw.server.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgw.core.config.Economics;
 import dev.llmgw.core.economics.WorkflowLedger;
+import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.log.RequestLog;
 import io.netty.handler.codec.http.HttpHeaders;
 
@@ -19,17 +18,14 @@ final class Workflows {
 
   private Workflows() {}
 
-  static void tag(RequestLog log, HttpHeaders headers, ObjectNode body, Economics economics) {
+  static void tag(RequestLog log, HttpHeaders headers, ParsedRequest body, Economics economics) {
     String id = headers.get(ID_HEADER);
     String type = headers.get(TYPE_HEADER);
-    JsonNode metadata = body.get("metadata");
-    if (metadata != null && metadata.isObject()) {
-      if (id == null && metadata.path("workflow_id").isTextual()) {
-        id = metadata.get("workflow_id").textValue();
-      }
-      if (type == null && metadata.path("workflow_type").isTextual()) {
-        type = metadata.get("workflow_type").textValue();
-      }
+    if (id == null) {
+      id = body.workflowId();
+    }
+    if (type == null) {
+      type = body.workflowType();
     }
     if (id != null && !id.isBlank()) {
       log.workflowId = id.length() > WorkflowLedger.MAX_ID_LENGTH ? id.substring(0, WorkflowLedger.MAX_ID_LENGTH) : id;
