@@ -191,6 +191,21 @@ class RequestParserTest {
     assertThat(e.error().param()).isNull();
   }
 
+  @Test
+  void streamsThatMisstateTheirSizeAreReadWhole() {
+    byte[] body = bytes("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}");
+    for (int claimed : new int[] {0, 1, 10, body.length - 1, body.length, body.length + 5}) {
+      ByteArrayInputStream in = new ByteArrayInputStream(body) {
+        @Override
+        public synchronized int available() {
+          return claimed;
+        }
+      };
+      ParsedRequest p = RequestParser.parse(Endpoint.CHAT_COMPLETIONS, in);
+      assertThat(p.json().at("/messages/0/content").textValue()).as("available() = %d", claimed).isEqualTo("hello there");
+    }
+  }
+
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
