@@ -34,7 +34,8 @@ PIN=${PIN:-split}                   # split | proxy-alone | none   (see docs/ben
 PROFILE=${PROFILE:-1}               # 1: a final JFR-profiled gateway run, summarised in jfr-top.txt
 PROFILE_SECONDS=${PROFILE_SECONDS:-30}
 PROFILE_SETTLE=${PROFILE_SETTLE:-10}
-GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:--Xms64m -Xmx512m}   # bin/gateway's default heap
+# bin/gateway's default heap, read from the script so that the two never differ
+GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:-$(sed -n 's/.*GATEWAY_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/bin/gateway" | head -1)}
 GATEWAY_ENV=${GATEWAY_ENV:-}        # extra environment for the gateway, e.g. "ACCESS_LOG_LEVEL=OFF"
 BACKEND_MODEL=${BACKEND_MODEL:-mock-model}  # the backend model bench-model maps to; "bench-model" = no
                                     # rewrite (the client's bytes are forwarded as they are)
