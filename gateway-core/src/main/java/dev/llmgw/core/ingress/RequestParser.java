@@ -1,16 +1,12 @@
 package dev.llmgw.core.ingress;
 
-import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeType;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgw.core.api.Endpoint;
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.error.GatewayException;
@@ -350,19 +346,6 @@ public final class RequestParser {
       case START_OBJECT, VALUE_EMBEDDED_OBJECT -> "an object";
       case VALUE_STRING -> "a string";
       default -> "null";
-    };
-  }
-
-  /** "a string", "an object", ... as the OpenAI API words it. */
-  static String describe(JsonNode n) {
-    JsonNodeType t = n.getNodeType();
-    return switch (t) {
-      case ARRAY -> "an array";
-      case BOOLEAN -> "a boolean";
-      case NUMBER -> n.isIntegralNumber() ? "an integer" : "a decimal";
-      case OBJECT, POJO -> "an object";
-      case STRING, BINARY -> "a string";
-      case NULL, MISSING -> "null";
     };
   }
 }

@@ -14,12 +14,6 @@ public final class StreamOptions {
 
   private StreamOptions() {}
 
-  /** Whether the client's own request has {@code stream_options.include_usage: true} (a JSON boolean). */
-  public static boolean clientAskedForUsage(ObjectNode request) {
-    JsonNode v = request.path(STREAM_OPTIONS).path(INCLUDE_USAGE);
-    return v.isBoolean() && v.booleanValue();
-  }
-
   /**
    * A shallow copy of {@code request} with {@code stream_options.include_usage: true}, keeping every
    * other field, including any other {@code stream_options} field, in place. The input is never

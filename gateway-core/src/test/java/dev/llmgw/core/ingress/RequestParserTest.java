@@ -236,7 +236,7 @@ class RequestParserTest {
         throw new GatewayException(GatewayError.malformedJson("the body is empty"));
       }
       if (!root.isObject()) {
-        throw new GatewayException(GatewayError.malformedJson("expected a JSON object, got " + RequestParser.describe(root)));
+        throw new GatewayException(GatewayError.malformedJson("expected a JSON object, got " + describe(root)));
       }
       ObjectNode json = (ObjectNode) root;
       JsonNode m = json.get("model");
@@ -244,7 +244,7 @@ class RequestParserTest {
         throw new GatewayException(GatewayError.missingParam("model"));
       }
       if (!m.isTextual()) {
-        throw new GatewayException(GatewayError.invalidType("model", "a string", RequestParser.describe(m)));
+        throw new GatewayException(GatewayError.invalidType("model", "a string", describe(m)));
       }
       String model = m.textValue();
       if (model.isBlank()) {
@@ -254,7 +254,7 @@ class RequestParserTest {
       boolean stream = false;
       if (s != null && !s.isNull()) {
         if (!s.isBoolean()) {
-          throw new GatewayException(GatewayError.invalidType("stream", "a boolean", RequestParser.describe(s)));
+          throw new GatewayException(GatewayError.invalidType("stream", "a boolean", describe(s)));
         }
         stream = s.booleanValue();
       }
@@ -263,7 +263,7 @@ class RequestParserTest {
       }
       JsonNode so = json.get("stream_options");
       if (so != null && !so.isNull() && !so.isObject()) {
-        throw new GatewayException(GatewayError.invalidType("stream_options", "an object", RequestParser.describe(so)));
+        throw new GatewayException(GatewayError.invalidType("stream_options", "an object", describe(so)));
       }
       switch (endpoint) {
         case CHAT_COMPLETIONS -> messages(json);
@@ -296,7 +296,7 @@ class RequestParserTest {
         throw new GatewayException(GatewayError.missingParam("messages"));
       }
       if (!messages.isArray()) {
-        throw new GatewayException(GatewayError.invalidType("messages", "an array of objects", RequestParser.describe(messages)));
+        throw new GatewayException(GatewayError.invalidType("messages", "an array of objects", describe(messages)));
       }
       if (messages.isEmpty()) {
         throw new GatewayException(GatewayError.invalidValue("messages",
@@ -306,16 +306,27 @@ class RequestParserTest {
         JsonNode m = messages.get(i);
         String at = "messages[" + i + "]";
         if (!m.isObject()) {
-          throw new GatewayException(GatewayError.invalidType(at, "an object", RequestParser.describe(m)));
+          throw new GatewayException(GatewayError.invalidType(at, "an object", describe(m)));
         }
         JsonNode role = m.get("role");
         if (role == null || role.isNull()) {
           throw new GatewayException(GatewayError.missingParam(at + ".role"));
         }
         if (!role.isTextual()) {
-          throw new GatewayException(GatewayError.invalidType(at + ".role", "a string", RequestParser.describe(role)));
+          throw new GatewayException(GatewayError.invalidType(at + ".role", "a string", describe(role)));
         }
       }
+    }
+
+    static String describe(JsonNode n) {
+      return switch (n.getNodeType()) {
+        case ARRAY -> "an array";
+        case BOOLEAN -> "a boolean";
+        case NUMBER -> n.isIntegralNumber() ? "an integer" : "a decimal";
+        case OBJECT, POJO -> "an object";
+        case STRING, BINARY -> "a string";
+        case NULL, MISSING -> "null";
+      };
     }
 
     private static void stringOrArray(ObjectNode json, String field) {
@@ -324,7 +335,7 @@ class RequestParserTest {
         throw new GatewayException(GatewayError.missingParam(field));
       }
       if (!v.isTextual() && !v.isArray()) {
-        throw new GatewayException(GatewayError.invalidType(field, "a string or an array", RequestParser.describe(v)));
+        throw new GatewayException(GatewayError.invalidType(field, "a string or an array", describe(v)));
       }
     }
   }
