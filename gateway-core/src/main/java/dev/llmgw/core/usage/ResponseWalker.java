@@ -58,6 +58,7 @@ final class ResponseWalker {
 
   private final StringBuilder text = new StringBuilder();
   private boolean textTruncated;
+  private boolean captureText = true;
 
   /** Feeds one token; {@code p} is positioned on it. */
   void token(JsonToken t, JsonParser p) throws IOException {
@@ -281,6 +282,9 @@ final class ResponseWalker {
   }
 
   private void capture(JsonParser p) throws IOException {
+    if (!captureText) {
+      return;
+    }
     int room = TEXT_CAP - text.length();
     int len = p.getTextLength();
     if (len == 0) {
@@ -335,6 +339,11 @@ final class ResponseWalker {
   }
 
   /** Records that generated text was seen and not kept. */
+  /** Whether string values on the text paths are kept (off while only the usage is wanted). */
+  void captureText(boolean on) {
+    captureText = on;
+  }
+
   void markTruncated() {
     textTruncated = true;
   }

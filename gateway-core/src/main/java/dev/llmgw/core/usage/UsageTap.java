@@ -39,12 +39,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Cheap checks first (SSE).</b> Each line is found with Netty's SWAR {@code indexOf} and
  * copied once into a reused heap array (plain array reads beat per-byte {@code ByteBuf.getByte}, and a
- * line cut by a chunk boundary has to wait somewhere anyway). A data line is parsed only when it is an
- * object with a {@code "usage"} key whose value starts with <code>{</code>, or — while the text cap is
- * not reached — a {@code "content"}, {@code "reasoning_content"}, {@code "text"} or
- * {@code "arguments"} key with a non-empty string value: one pass over the line looking at the bytes
- * after each quote. {@code data: [DONE]}, OpenAI's {@code "usage":null} role and finish chunks and
- * keep-alive comments are never parsed. Parsing uses one Jackson non-blocking parser fed straight from
+ * line cut by a chunk boundary has to wait somewhere anyway). One pass over each data line, looking at
+ * the bytes after each quote, finds whether it has a {@code "usage"} key whose value starts with
+ * <code>{</code> and whether it has a {@code "content"}, {@code "reasoning_content"}, {@code "text"} or
+ * {@code "arguments"} key with a non-empty string value. A usage line is parsed at once (the usage
+ * decides stripping). A text line is <em>not</em> parsed as it passes: the text is only ever needed to
+ * estimate a usage the backend did not send, and the gateway asks every stream for its usage, so the
+ * line is kept raw (copied into a per-stream array) and parsed only if {@link #generatedText()} is
+ * called — in order with the text of any usage line, which is parsed for its usage alone. Past
+ * {@link #DEFER_CAP} held bytes (about 250 events) the held lines are parsed then and the rest of the
+ * stream as it passes, as before, so a long stream holds no more than that. {@code data: [DONE]},
+ * OpenAI's {@code "usage":null} role and finish chunks and keep-alive comments are never parsed. Parsing uses one Jackson non-blocking parser fed straight from
  * that array and reused across events (one root value per event); a malformed event only costs a new
  * parser.
  *
@@ -71,8 +76,9 @@ import org.slf4j.LoggerFactory;
  *   <li>SSE, not stripping: none in the steady state — the chunk is forwarded as is, its lines are
  *       copied into the reused line array (grown on demand up to {@code maxEventBytes}; dropped after
  *       a line above 16 KiB so one huge line is not pinned), and the reused parser is fed from that
- *       array. A parsed usage object yields one {@link TokenUsage}; captured text grows one
- *       {@code StringBuilder} up to the cap. ({@code UsageTapAllocationTest} measures it: under one
+ *       array. A parsed usage object yields one {@link TokenUsage}; held text lines grow one array
+ *       (doubling, up to {@link #DEFER_CAP}) and captured text one {@code StringBuilder} up to the
+ *       cap. ({@code UsageTapAllocationTest} measures it: under one
  *       byte per chunk when only checked, about 40 bytes — the {@code TokenUsage} — per parsed
  *       usage event.)</li>
  *   <li>SSE, stripping: as above when a chunk holds only whole events and no usage-only event (it is
@@ -100,6 +106,10 @@ public final class UsageTap {
   /** Line arrays above this are dropped once their line is done, so one huge line is not pinned. */
   private static final int LINE_KEEP = 16 * 1024;
   private static final byte[] EMPTY = new byte[0];
+  /** Raw text-bearing data lines held per stream before they are parsed after all (~250 events). */
+  static final int DEFER_CAP = 64 * 1024;
+  private static final int HAS_USAGE = 1;
+  private static final int HAS_TEXT = 2;
 
   private enum Mode { PASS, JSON, SSE }
 
@@ -131,6 +141,13 @@ public final class UsageTap {
   private List<ByteBuf> curOut;
   private int runStart; // first byte of cur not yet forwarded nor dropped
   private int eventStart; // first byte of cur that belongs to the event being read
+
+  // SSE: data lines with generated text, kept raw (LF-separated) instead of parsed as they pass; parsed
+  // only if the text is asked for (generatedText(): in practice when the stream ended without usage).
+  // Past DEFER_CAP bytes they are parsed at once and the rest of the stream is parsed as it passes.
+  private byte[] deferred;
+  private int deferredLen;
+  private boolean deferring = true;
 
   private TokenUsage usage;
   private boolean sawDone;
@@ -309,14 +326,25 @@ public final class UsageTap {
     return usage;
   }
 
-  /** The generated text seen so far, capped at 65,536 chars (64 Ki); "" if none. */
+  /**
+   * The generated text seen so far, capped at 65,536 chars (64 Ki); "" if none. For a JSON body read
+   * whole ({@link #onLastChunk}) with a usage, the text is not captured ("").
+   */
   public String generatedText() {
-    return walker == null ? "" : walker.text();
+    if (walker == null) {
+      return "";
+    }
+    replayDeferred();
+    return walker.text();
   }
 
   /** Whether the generated text went past the cap ({@link #generatedText()} is then a prefix). */
   public boolean generatedTextTruncated() {
-    return walker != null && walker.textTruncated();
+    if (walker == null) {
+      return false;
+    }
+    replayDeferred();
+    return walker.textTruncated();
   }
 
   /** SSE: whether a {@code data: [DONE]} line has passed. */
@@ -477,9 +505,33 @@ public final class UsageTap {
     if (len < 2 || a[from] != '{' || a[to - 1] != '}') {
       return; // only objects are chunks
     }
-    if (!worthParsing(a, from, to) || !parseEvent(from, to)) {
+    int kinds = kinds(a, from, to);
+    if (deferring) {
+      if ((kinds & HAS_TEXT) != 0 && !defer(a, from, to)) {
+        // too much held: parse what was held, then this stream as it passes (below)
+        replayDeferred();
+        deferring = false;
+      } else if ((kinds & HAS_USAGE) == 0) {
+        return;
+      } else {
+        // the usage now (it decides stripping); its text, if any, was deferred in order with the rest
+        walker.captureText(false);
+        boolean parsed = parseEvent(a, from, to);
+        walker.captureText(true);
+        if (parsed) {
+          usageParsed();
+        }
+        return;
+      }
+    }
+    if (!worthParsing(a, from, to, kinds) || !parseEvent(a, from, to)) {
       return;
     }
+    usageParsed();
+  }
+
+  /** After an event was parsed: its usage, and whether it is a usage-only event. */
+  private void usageParsed() {
     TokenUsage u = walker.usage();
     if (u != null) {
       usage = u;
@@ -490,12 +542,14 @@ public final class UsageTap {
   }
 
   /**
-   * The cheap check: a usage object, or (while text is captured) a non-empty text string. Past the text
-   * cap, the first text value seen only marks the captured text truncated.
+   * The cheap check, one pass over the line looking at the bytes after each quote: {@link #HAS_USAGE}
+   * for a {@code "usage"} key whose value is an object, {@link #HAS_TEXT} for a text key
+   * ({@code content}, {@code text}, {@code reasoning_content}, {@code arguments}) whose value is a
+   * non-empty string.
    */
-  private boolean worthParsing(byte[] a, int from, int to) {
-    boolean checkText = !walker.textTruncated();
-    for (int q = from; q < to; q++) {
+  private static int kinds(byte[] a, int from, int to) {
+    int kinds = 0;
+    for (int q = from; q < to && kinds != (HAS_USAGE | HAS_TEXT); q++) {
       if (a[q] != QUOTE) {
         continue;
       }
@@ -503,29 +557,79 @@ public final class UsageTap {
       if (startsWith(a, k, to, USAGE_KEY)) {
         int v = valueStart(a, k + USAGE_KEY.length, to);
         if (v >= 0 && a[v] == '{') {
-          return true;
+          kinds |= HAS_USAGE;
         }
-      } else if (checkText) {
+      } else if ((kinds & HAS_TEXT) == 0) {
         for (byte[] key : TEXT_KEYS) {
           if (startsWith(a, k, to, key)) {
             int v = valueStart(a, k + key.length, to);
             if (v >= 0 && v + 1 < to && a[v] == QUOTE && a[v + 1] != QUOTE) {
-              if (!walker.textFull()) {
-                return true;
-              }
-              walker.markTruncated(); // text we no longer keep
-              checkText = false;
+              kinds |= HAS_TEXT;
             }
             break;
           }
         }
       }
     }
-    return false;
+    return kinds;
   }
 
-  /** Parses {@code line[from, to)}; false (and a fresh parser next time) unless it was one JSON value. */
-  private boolean parseEvent(int from, int to) {
+  /**
+   * Whether to parse a line now that text is captured as it passes: a usage object, or a non-empty text
+   * string while the text cap is not reached (past it, the text only marks the captured text truncated).
+   */
+  private boolean worthParsing(byte[] a, int from, int to, int kinds) {
+    if ((kinds & HAS_TEXT) != 0 && walker.textFull()) {
+      walker.markTruncated(); // text we no longer keep
+      return (kinds & HAS_USAGE) != 0;
+    }
+    return kinds != 0;
+  }
+
+  /** Holds a text-bearing data line for later; false (nothing held) when it would pass the cap. */
+  private boolean defer(byte[] a, int from, int to) {
+    int len = to - from;
+    int need = deferredLen + len + 1;
+    if (need > DEFER_CAP) {
+      return false;
+    }
+    if (deferred == null || deferred.length < need) {
+      deferred = java.util.Arrays.copyOf(deferred == null ? EMPTY : deferred,
+          Math.min(DEFER_CAP, Math.max(need, Math.max(8 * 1024, deferredLen * 2))));
+    }
+    System.arraycopy(a, from, deferred, deferredLen, len);
+    deferred[deferredLen + len] = LF;
+    deferredLen = need;
+    return true;
+  }
+
+  /** Parses the held lines, in order, for their text (their usage was read when they passed). */
+  private void replayDeferred() {
+    byte[] d = deferred;
+    if (d == null) {
+      return;
+    }
+    int n = deferredLen;
+    deferred = null;
+    deferredLen = 0;
+    int from = 0;
+    while (from < n) {
+      int to = from;
+      while (d[to] != LF) {
+        to++;
+      }
+      if (worthParsing(d, from, to, kinds(d, from, to) & HAS_TEXT)) {
+        parseEvent(d, from, to);
+      }
+      from = to + 1;
+    }
+    if (released || ended) {
+      discardParser(); // asked for after the stream: no later line will use the parser
+    }
+  }
+
+  /** Parses {@code a[from, to)}; false (and a fresh parser next time) unless it was one JSON value. */
+  private boolean parseEvent(byte[] a, int from, int to) {
     int before = walker.rootsEnded();
     boolean clean;
     try {
@@ -534,7 +638,7 @@ public final class UsageTap {
         arrayFeeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
         walker.resetStructure();
       }
-      arrayFeeder.feedInput(line, from, to);
+      arrayFeeder.feedInput(a, from, to);
       drain();
       clean = walker.rootsEnded() == before + 1 && !walker.inRoot();
     } catch (IOException | RuntimeException e) {

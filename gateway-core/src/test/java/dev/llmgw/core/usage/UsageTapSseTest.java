@@ -492,6 +492,45 @@ class UsageTapSseTest {
   }
 
   @Test
+  void deferredTextComesBackInOrderOnEitherSideOfTheHoldingCap() {
+    // text-bearing lines are held raw and parsed only when the text is asked for; past
+    // UsageTap.DEFER_CAP bytes they are parsed at once and the rest as it passes. Either way the text is
+    // the same, in order, including the text of a llama.cpp-style last event that also carries usage.
+    String llamaLast = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" END\"},\"finish_reason\":\"stop\"}],"
+        + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":7,\"total_tokens\":12}}\n\n";
+    for (int events : new int[] {1, 3, 250, 300, 330, 700}) {
+      StringBuilder s = new StringBuilder();
+      for (int i = 0; i < events; i++) {
+        s.append(content("w" + i + " \\\"q\\\" \\u00e9 "));
+      }
+      for (String end : new String[] {"", llamaLast, USAGE_ONLY}) {
+        String stream = s + end + "data: [DONE]\n\n";
+        UsageTap tap = UsageTap.forEventStream(false, MAX_EVENT);
+        Random random = new Random(events);
+        Chunks.run(tap, utf8(stream), Chunks.randomCuts(random, stream.length(), 20), random);
+        String where = events + " events, end " + end.length();
+        assertThat(tap.generatedText()).as(where).isEqualTo(SseOracle.text(stream));
+        assertThat(tap.generatedTextTruncated()).as(where).isFalse();
+        assertThat(tap.usage()).as(where).isEqualTo(end.isEmpty() ? null
+            : end == llamaLast ? new TokenUsage(5, 7, 0, false) : new TokenUsage(10, 3, 2, false));
+      }
+    }
+  }
+
+  @Test
+  void heldTextIsStillReadableAfterARelease() {
+    UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+    List<ByteBuf> out = new ArrayList<>();
+    ByteBuf c = Chunks.chunk(utf8(content("hello") + content(" world") + "data: {\"choices\":[{\"delta\":"), 0,
+        utf8(content("hello") + content(" world") + "data: {\"choices\":[{\"delta\":").length, Kind.DIRECT);
+    tap.onChunk(c, out);
+    out.forEach(ByteBuf::release);
+    tap.release(); // client gone mid-stream: charged for what passed
+    assertThat(tap.generatedText()).isEqualTo("hello world");
+    assertThat(tap.usage()).isNull();
+  }
+
+  @Test
   void theCapNeverSplitsASurrogatePair() {
     String pad = "p".repeat(64 * 1024 - 1);
     String stream = content(pad + "\uD83D\uDE00") + content("more");
