@@ -524,7 +524,7 @@ public final class UsageTap {
         return;
       }
     }
-    if (!worthParsing(a, from, to, kinds) || !parseEvent(a, from, to)) {
+    if (!worthParsing(kinds) || !parseEvent(a, from, to)) {
       return;
     }
     usageParsed();
@@ -578,7 +578,7 @@ public final class UsageTap {
    * Whether to parse a line now that text is captured as it passes: a usage object, or a non-empty text
    * string while the text cap is not reached (past it, the text only marks the captured text truncated).
    */
-  private boolean worthParsing(byte[] a, int from, int to, int kinds) {
+  private boolean worthParsing(int kinds) {
     if ((kinds & HAS_TEXT) != 0 && walker.textFull()) {
       walker.markTruncated(); // text we no longer keep
       return (kinds & HAS_USAGE) != 0;
@@ -618,7 +618,7 @@ public final class UsageTap {
       while (d[to] != LF) {
         to++;
       }
-      if (worthParsing(d, from, to, kinds(d, from, to) & HAS_TEXT)) {
+      if (worthParsing(kinds(d, from, to) & HAS_TEXT)) {
         parseEvent(d, from, to);
       }
       from = to + 1;
