@@ -210,60 +210,6 @@ final class ResponseWalker {
 
   /** The usage object just closed, or null when it has no count at all. */
   private TokenUsage usageOrNull() {
-    return usageOf(prompt, completion, total, cached, cacheHit);
-  }
-
-  /**
-   * Reads a whole {@code usage} object with a blocking parser positioned on its
-   * {@code START_OBJECT} (the same fields and rules as the token-by-token walk); returns null when it
-   * has no count at all. Leaves the parser on the object's {@code END_OBJECT}.
-   */
-  static TokenUsage readUsageObject(JsonParser p) throws IOException {
-    long pr = -1;
-    long co = -1;
-    long to = -1;
-    long ca = -1;
-    long hit = -1;
-    JsonToken t;
-    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-      String f = p.currentName();
-      t = p.nextToken();
-      switch (f) {
-        case "prompt_tokens" -> pr = countOrSkip(t, p);
-        case "completion_tokens" -> co = countOrSkip(t, p);
-        case "total_tokens" -> to = countOrSkip(t, p);
-        case "prompt_cache_hit_tokens" -> hit = countOrSkip(t, p); // DeepSeek's name for cached input
-        case "prompt_tokens_details" -> {
-          if (t == JsonToken.START_OBJECT) {
-            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-              boolean isCached = "cached_tokens".equals(p.currentName());
-              t = p.nextToken();
-              if (isCached) {
-                ca = countOrSkip(t, p);
-              } else {
-                p.skipChildren();
-              }
-            }
-          } else {
-            p.skipChildren();
-          }
-        }
-        default -> p.skipChildren();
-      }
-    }
-    if (t != JsonToken.END_OBJECT) {
-      throw new IOException("usage object not closed");
-    }
-    return usageOf(pr, co, to, ca, hit);
-  }
-
-  private static long countOrSkip(JsonToken t, JsonParser p) throws IOException {
-    long v = count(t, p);
-    p.skipChildren(); // a no-op unless the value is an object or an array
-    return v;
-  }
-
-  private static TokenUsage usageOf(long prompt, long completion, long total, long cached, long cacheHit) {
     long pr = prompt;
     long co = completion;
     if (pr < 0 && co < 0) {
@@ -338,12 +284,12 @@ final class ResponseWalker {
     return textTruncated || text.length() >= TEXT_CAP;
   }
 
-  /** Records that generated text was seen and not kept. */
   /** Whether string values on the text paths are kept (off while only the usage is wanted). */
   void captureText(boolean on) {
     captureText = on;
   }
 
+  /** Records that generated text was seen and not kept. */
   void markTruncated() {
     textTruncated = true;
   }

@@ -246,16 +246,29 @@ public final class UsageTap {
    * before the usage).
    */
   private boolean readWholeJson(ByteBuf body) {
+    walker.resetStructure();
+    walker.captureText(false);
     try (JsonParser p = body.hasArray()
         ? JSON.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())
         : JSON.createParser((java.io.InputStream) new ByteBufInputStream(body.duplicate()))) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
+      JsonToken t = p.nextToken();
+      if (t != JsonToken.START_OBJECT) {
         return false;
       }
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
+      walker.token(t, p); // the root; then only the usage field goes through the walker (its rules)
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         boolean isUsage = "usage".equals(p.currentName());
-        if (p.nextToken() == JsonToken.START_OBJECT && isUsage) {
-          TokenUsage u = ResponseWalker.readUsageObject(p);
+        JsonToken v = p.nextToken();
+        if (isUsage && v == JsonToken.START_OBJECT) {
+          walker.token(t, p);
+          for (int depth = 0; v != null; v = p.nextToken()) {
+            walker.token(v, p);
+            depth += v.isStructStart() ? 1 : v.isStructEnd() ? -1 : 0;
+            if (depth == 0) {
+              break;
+            }
+          }
+          TokenUsage u = walker.usage();
           if (u == null) {
             return false;
           }
@@ -267,8 +280,11 @@ public final class UsageTap {
       return false;
     } catch (IOException | RuntimeException e) {
       return false;
+    } finally {
+      walker.captureText(true);
     }
   }
+
 
   /**
    * The response ended normally: appends to {@code out} anything still held (an incomplete final event
