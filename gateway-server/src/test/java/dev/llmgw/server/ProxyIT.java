@@ -24,7 +24,9 @@ import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,6 +39,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -330,6 +333,86 @@ class ProxyIT {
       HttpResponse<String> r = f.get(20, TimeUnit.SECONDS);
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(r.body()).isEqualTo(sse.toString());
+    }
+  }
+
+  /**
+   * Reads from the backend are paced by the client's writability: a client that stops reading holds
+   * the backend back (its writes stall far short of the response instead of the gateway buffering
+   * it), the pause outlasts the idle timeout without tripping it (a slow client is not a silent
+   * backend), and once the client reads again every event arrives, [DONE] last.
+   */
+  @Test
+  void aClientThatStopsReadingHoldsTheBackendBack() throws Exception {
+    int events = 8192;
+    String payload = "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + "x".repeat(32 * 1024 - 60) + "\"}}]}";
+    long total = (long) events * payload.length();
+    AtomicLong written = new AtomicLong();
+    try (RawBackend raw = new RawBackend(out -> {
+      RawBackend.sseHead(out);
+      for (int i = 0; i < events; i++) {
+        RawBackend.sseChunk(out, payload);
+        written.addAndGet(payload.length());
+      }
+      RawBackend.sseChunk(out, "[DONE]");
+      out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    })) {
+      Timeouts t = new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(60));
+      GatewayServer g = new GatewayServer(TestConfigs.oneBackend(raw.baseUrl(), t, Limits.defaults()), Transport.best(), 1)
+          .start();
+      try (Socket s = new Socket()) {
+        s.setReceiveBufferSize(16 * 1024);
+        s.connect(new InetSocketAddress("127.0.0.1", g.port()));
+        s.setSoTimeout(20_000);
+        s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + "Content-Type: application/json\r\nContent-Length: " + CHAT_STREAM.length() + "\r\n\r\n" + CHAT_STREAM)
+            .getBytes(StandardCharsets.US_ASCII));
+
+        long[] last = {-1};
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).until(() -> {
+          long now = written.get();
+          boolean stalled = now > 0 && now == last[0];
+          last[0] = now;
+          return stalled;
+        });
+        long stalledAt = written.get();
+        System.out.printf("backend stalled after %,d of %,d bytes while the client read nothing%n", stalledAt, total);
+        // socket buffers on both sides (autotuned, up to tcp_rmem/tcp_wmem) plus the gateway's write
+        // watermark: tens of MiB at most, never the whole 256 MiB
+        assertThat(stalledAt).as("bytes the backend could write while the client read nothing").isLessThan(total / 4);
+        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> written.get() == stalledAt);
+
+        InputStream in = s.getInputStream();
+        byte[] buf = new byte[64 * 1024];
+        byte[] marker = "data: ".getBytes(StandardCharsets.US_ASCII);
+        int matched = 0;
+        int seen = 0;
+        StringBuilder tail = new StringBuilder();
+        while (seen <= events) {
+          int n = in.read(buf);
+          assertThat(n).as("stream ended after %d events", seen).isPositive();
+          for (int i = 0; i < n; i++) {
+            byte b = buf[i];
+            if (seen > events) { // after the last event's "data: "
+              tail.append((char) b);
+            }
+            matched = b == marker[matched] ? matched + 1 : (b == marker[0] ? 1 : 0);
+            if (matched == marker.length) {
+              matched = 0;
+              seen++;
+            }
+          }
+        }
+        while (tail.indexOf("\n\n") < 0) { // the rest of the last event
+          int n = in.read(buf);
+          assertThat(n).isPositive();
+          tail.append(new String(buf, 0, n, StandardCharsets.US_ASCII));
+        }
+        assertThat(tail.toString()).startsWith("[DONE]\n\n");
+        assertThat(written.get()).isEqualTo(total);
+      } finally {
+        g.stop(Duration.ofMillis(100));
+      }
     }
   }
 }

@@ -50,7 +50,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
     /** Takes ownership of {@code content}; a {@link LastHttpContent} ends the attempt successfully. */
     void onContent(BackendAttempt attempt, HttpContent content);
 
-    /** A read finished: flush, and call {@link #read()} when the client can take more. */
+    /** A read finished: flush, and {@link #pausedByClient pause} while the client cannot take more. */
     void onReadComplete(BackendAttempt attempt);
 
     /** The attempt failed; it has already let go of its connection. */
@@ -73,6 +73,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
   private State state = State.CONNECTING;
   private ChannelPool pool;
   private Channel channel;
+  private BackendRelayHandler relay;
   private boolean freshConnectionTried;
   private boolean backendKeepAlive = true;
   private long lastReadNanos;
@@ -127,9 +128,8 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
       return;
     }
     channel = ch;
-    int[] uses = ch.attr(BackendPools.USES).get();
-    freshConnectionTried |= uses[0]++ == 0;
-    ch.pipeline().addLast(BackendRelayHandler.NAME, new BackendRelayHandler(this));
+    relay = BackendRelayHandler.of(ch);
+    freshConnectionTried |= relay.attach(this) == 0;
     state = State.AWAITING_HEAD;
     ch.writeAndFlush(UpstreamRequests.build(route, request, body, requestId, ch.alloc()))
         .addListener((ChannelFutureListener) wf -> {
@@ -139,7 +139,6 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
         });
     lastReadNanos = System.nanoTime();
     sentNanos = lastReadNanos; // the watchdog measures the first-byte deadline from here
-    ch.read();
   }
 
   @Override
@@ -211,15 +210,6 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
     }
     if (state == State.RELAYING) {
       listener.onReadComplete(this);
-    } else {
-      channel.read();
-    }
-  }
-
-  /** Reads the next chunk; the exchange calls it while the client can take more. */
-  void read() {
-    if (state == State.RELAYING && channel != null) {
-      channel.read();
     }
   }
 
@@ -298,11 +288,20 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
 
   private boolean pausedByClient;
 
-  /** The exchange stopped reading because the client cannot take more (idle time does not count). */
+  /**
+   * Stops (true) or resumes (false) reading from the backend because the client cannot take more,
+   * or can again; idle time while paused is not the backend's fault.
+   */
   void pausedByClient(boolean paused) {
+    if (channel == null || state == State.DONE) {
+      return;
+    }
     this.pausedByClient = paused;
-    if (!paused) {
+    if (paused) {
+      relay.pause();
+    } else {
       lastReadNanos = System.nanoTime();
+      relay.resume();
     }
   }
 
@@ -346,9 +345,8 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
       return;
     }
     channel = null;
-    if (ch.pipeline().get(BackendRelayHandler.NAME) != null) {
-      ch.pipeline().remove(BackendRelayHandler.NAME);
-    }
+    relay.detach();
+    relay = null;
     if (!reusable || !backendKeepAlive) {
       ch.close();
     }

@@ -89,7 +89,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   private boolean backendReached;
   private boolean committed;
   private boolean eventStream;
-  private boolean readPending;
+  private boolean backendPaused;
   private boolean done;
   private Failure lastFailure;
   private Duration lastRetryAfter;
@@ -233,6 +233,10 @@ public final class ProxyExchange implements BackendAttempt.Listener {
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       }
       finish();
+    } else if (!backendPaused && !client.channel().isWritable()) {
+      // stop at once: the backend channel reads on its own, up to 16 reads per event otherwise
+      backendPaused = true;
+      attempt.pausedByClient(true);
     }
   }
 
@@ -272,21 +276,14 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     if (attempt != current || done) {
       return;
     }
-    client.flush();
-    if (client.channel().isWritable()) {
-      attempt.read();
-    } else {
-      readPending = true;
-      attempt.pausedByClient(true);
-    }
+    client.flush(); // onContent paused the backend if the client could not take more
   }
 
   /** The client's channel became writable again: resume reading the backend. */
   public void onClientWritable() {
-    if (readPending && current != null && !done && client.channel().isWritable()) {
-      readPending = false;
+    if (backendPaused && current != null && !done && client.channel().isWritable()) {
+      backendPaused = false;
       current.pausedByClient(false);
-      current.read();
     }
   }
 

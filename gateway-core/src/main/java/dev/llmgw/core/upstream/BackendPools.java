@@ -16,7 +16,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
-import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,15 +26,13 @@ import javax.net.ssl.SSLException;
  * loop), so a backend connection always lives on the event loop of the client it serves and the
  * whole exchange runs on one thread.
  *
- * <p>Backend channels run with {@code AUTO_READ=false}: the exchange reads the next chunk only when
- * the client can take it. Names resolve through Netty's non-blocking DNS resolver (never a blocking
+ * <p>Every backend channel ends with a {@link BackendRelayHandler} for its whole life: it relays to
+ * the exchange holding the channel and pauses reading while that exchange's client cannot take more.
+ * Names resolve through Netty's non-blocking DNS resolver (never a blocking
  * lookup on an event loop). TLS is used for {@code https} base URLs, with SNI and hostname
  * verification.
  */
 public final class BackendPools implements AutoCloseable {
-
-  /** How many exchanges a pooled connection has carried; 0 on a fresh one. */
-  public static final AttributeKey<int[]> USES = AttributeKey.valueOf("gateway.backend.uses");
 
   private static final int MAX_PENDING_ACQUIRES = 4096;
   private static final int MAX_RESPONSE_HEADER_BYTES = 32 * 1024;
@@ -71,20 +68,19 @@ public final class BackendPools implements AutoCloseable {
         .remoteAddress(InetSocketAddress.createUnresolved(backend.host(), backend.port()))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
             backend.timeouts().connect().toMillis()))
-        .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024));
     AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
       @Override
       public void channelCreated(Channel ch) {
-        ch.attr(USES).set(new int[1]);
         ChannelPipeline p = ch.pipeline();
         if (backend.tls()) {
           p.addLast("tls", ssl.newHandler(ch.alloc(), backend.host(), backend.port()));
         }
         p.addLast("http", new HttpClientCodec(MAX_RESPONSE_LINE_BYTES, MAX_RESPONSE_HEADER_BYTES,
             16 * 1024, true));
+        p.addLast("relay", new BackendRelayHandler(ch)); // last: BackendRelayHandler.of(ch)
       }
     };
     long acquireTimeoutMillis = backend.timeouts().connect().toMillis();

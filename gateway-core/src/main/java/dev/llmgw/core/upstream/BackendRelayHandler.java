@@ -1,15 +1,27 @@
 package dev.llmgw.core.upstream;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Sits last on a backend channel for the duration of one exchange and hands everything the backend
- * sends to that exchange's {@link BackendListener}. It is removed before the channel goes back to
- * its pool.
+ * Sits last on every backend channel for the channel's whole life and hands what the backend sends
+ * to the exchange that holds the channel ({@link #attach}), or — while the channel idles in its pool —
+ * closes the channel on anything unasked for: a response nobody requested means the connection is out
+ * of step and must not carry another request.
+ *
+ * <p>Installed once when the channel is created (not added and removed per exchange, which cost a
+ * pipeline change each way), and the one place that knows how many exchanges the channel carried.
+ *
+ * <p>Backend channels read on their own ({@code AUTO_READ}, the epoll interest stays set); an exchange
+ * whose client cannot take more calls {@link #pause}, and {@link #resume} when it can. Reading by
+ * explicit {@code read()} calls instead cost two {@code epoll_ctl} calls per response chunk.
  */
 public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
-  public static final String NAME = "relay";
+  private static final Logger LOG = LoggerFactory.getLogger(BackendRelayHandler.class);
 
   /** The exchange side of a backend channel. Every callback runs on the channel's event loop. */
   public interface BackendListener {
@@ -23,30 +35,85 @@ public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
     void onBackendError(Throwable cause);
   }
 
-  private final BackendListener listener;
+  private final Channel channel;
+  private BackendListener listener;
+  private int uses;
 
-  public BackendRelayHandler(BackendListener listener) {
-    this.listener = listener;
+  BackendRelayHandler(Channel channel) {
+    this.channel = channel;
+  }
+
+  /** The relay of a pooled backend channel (always its last handler). */
+  public static BackendRelayHandler of(Channel ch) {
+    return (BackendRelayHandler) ch.pipeline().last();
+  }
+
+  /**
+   * Gives the channel to an exchange until {@link #detach}. Returns how many exchanges the channel
+   * carried before this one (0 on a fresh connection).
+   */
+  public int attach(BackendListener l) {
+    listener = l;
+    return uses++;
+  }
+
+  /** The exchange lets go of the channel; it reads on its own again (as it must while pooled). */
+  public void detach() {
+    listener = null;
+    resume();
+  }
+
+  /** Stops reading from the backend (the client cannot take more). */
+  public void pause() {
+    channel.config().setAutoRead(false);
+  }
+
+  /** Reads from the backend again; a no-op when it already does. */
+  public void resume() {
+    if (!channel.config().isAutoRead()) {
+      channel.config().setAutoRead(true);
+    }
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    listener.onBackendMessage(msg);
+    BackendListener l = listener;
+    if (l != null) {
+      l.onBackendMessage(msg);
+      return;
+    }
+    ReferenceCountUtil.release(msg);
+    if (ctx.channel().isOpen()) {
+      LOG.debug("backend {} sent data on an idle pooled connection; closing it", ctx.channel().remoteAddress());
+      ctx.close();
+    }
   }
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    listener.onBackendReadComplete();
+    BackendListener l = listener;
+    if (l != null) {
+      l.onBackendReadComplete();
+    }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    listener.onBackendClosed();
+    BackendListener l = listener;
+    if (l != null) {
+      l.onBackendClosed();
+    }
     ctx.fireChannelInactive();
   }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    listener.onBackendError(cause);
+    BackendListener l = listener;
+    if (l != null) {
+      l.onBackendError(cause);
+    } else {
+      LOG.debug("backend {} I/O error on an idle pooled connection; closing it", ctx.channel().remoteAddress(), cause);
+      ctx.close();
+    }
   }
 }
