@@ -20,17 +20,38 @@ public final class RawBackend implements AutoCloseable {
     void run(OutputStream out) throws IOException;
   }
 
+  /** The whole conversation on one accepted connection (the socket is closed afterwards). */
+  @FunctionalInterface
+  public interface Conversation {
+    void run(Socket s) throws IOException;
+  }
+
   private final ServerSocket server;
   private final Thread acceptor;
 
   public RawBackend(Script script) throws IOException {
+    this(adapt(script));
+  }
+
+  private static Conversation adapt(Script script) {
+    return s -> {
+      readRequest(s);
+      script.run(s.getOutputStream());
+      s.getOutputStream().flush();
+    };
+  }
+
+  /** A backend that holds the whole conversation itself (reads the request, writes, may read on). */
+  public static RawBackend conversing(Conversation conversation) throws IOException {
+    return new RawBackend(conversation);
+  }
+
+  private RawBackend(Conversation conversation) throws IOException {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     acceptor = new Thread(() -> {
       while (!server.isClosed()) {
         try (Socket s = server.accept()) {
-          readRequest(s);
-          script.run(s.getOutputStream());
-          s.getOutputStream().flush();
+          conversation.run(s);
         } catch (IOException e) {
           // closed, or the gateway hung up: either way the next accept decides
         }
@@ -40,7 +61,8 @@ public final class RawBackend implements AutoCloseable {
     acceptor.start();
   }
 
-  private static void readRequest(Socket s) throws IOException {
+  /** Reads one request (head and Content-Length body) off the socket. */
+  public static void readRequest(Socket s) throws IOException {
     BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
     int length = 0;
     String line;

@@ -39,6 +39,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -410,6 +411,44 @@ class ProxyIT {
         }
         assertThat(tail.toString()).startsWith("[DONE]\n\n");
         assertThat(written.get()).isEqualTo(total);
+      } finally {
+        g.stop(Duration.ofMillis(100));
+      }
+    }
+  }
+
+  /**
+   * A backend that sends something nobody asked for on a keep-alive connection (here a second
+   * response after the first) is out of step: the gateway closes that connection instead of pooling
+   * it, so the stray response can never be taken for the answer to the next request.
+   */
+  @Test
+  void aPooledConnectionThatSendsUnaskedForDataIsClosed() throws Exception {
+    AtomicInteger conversations = new AtomicInteger();
+    AtomicBoolean closedByGateway = new AtomicBoolean();
+    byte[] body = COMPLETION_JSON.getBytes(StandardCharsets.UTF_8);
+    try (RawBackend raw = RawBackend.conversing(s -> {
+      RawBackend.readRequest(s);
+      OutputStream out = s.getOutputStream();
+      out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.write(body);
+      out.flush();
+      if (conversations.incrementAndGet() == 1) {
+        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        s.setSoTimeout(3_000);
+        closedByGateway.set(s.getInputStream().read() == -1);
+      }
+    })) {
+      GatewayServer g = new GatewayServer(TestConfigs.oneBackend(raw.baseUrl()), Transport.best(), 1).start();
+      try {
+        assertThat(call(g, "/v1/chat/completions", CHAT).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(4)).untilTrue(closedByGateway);
+        HttpResponse<String> second = call(g, "/v1/chat/completions", CHAT);
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(json(second.body()).at("/id").asText()).isEqualTo("chatcmpl-1");
+        assertThat(conversations.get()).isEqualTo(2);
       } finally {
         g.stop(Duration.ofMillis(100));
       }
