@@ -96,28 +96,28 @@ public final class UpstreamRequests {
 
   /**
    * The client's bytes with the model value replaced (and {@code stream_options} inserted as the
-   * object's first field when usage is asked for): retained slices of the body around two small
-   * buffers, written with a gathering write. The body stays untouched for the next attempt.
+   * object's first field when usage is asked for), copied into one pooled direct buffer. The body
+   * stays untouched for the next attempt. One copy of a request body is cheaper than the composite
+   * of retained slices around two small heap arrays it replaces: the composite cost five objects, and
+   * its heap parts sent the whole write through a copy anyway (docs/benchmarks.md).
    */
   static ByteBuf splice(ByteBuf body, ModelLocation at, String model, boolean askUsage,
       ByteBufAllocator alloc) {
     int base = body.readerIndex();
-    io.netty.buffer.CompositeByteBuf out = alloc.compositeBuffer(6);
-    try {
-      if (askUsage) {
-        out.addComponent(true, body.retainedSlice(base, at.objectStart() + 1));
-        out.addComponent(true, io.netty.buffer.Unpooled.wrappedBuffer(INCLUDE_USAGE));
-        out.addComponent(true, body.retainedSlice(base + at.objectStart() + 1, at.modelStart() - at.objectStart() - 1));
-      } else {
-        out.addComponent(true, body.retainedSlice(base, at.modelStart()));
-      }
-      out.addComponent(true, io.netty.buffer.Unpooled.wrappedBuffer(jsonString(model)));
-      out.addComponent(true, body.retainedSlice(base + at.modelEnd(), body.readableBytes() - at.modelEnd()));
-      return out;
-    } catch (RuntimeException e) {
-      out.release();
-      throw e;
+    byte[] name = jsonString(model);
+    int size = body.readableBytes() - (at.modelEnd() - at.modelStart()) + name.length
+        + (askUsage ? INCLUDE_USAGE.length : 0);
+    ByteBuf out = alloc.directBuffer(size);
+    if (askUsage) {
+      out.writeBytes(body, base, at.objectStart() + 1);
+      out.writeBytes(INCLUDE_USAGE);
+      out.writeBytes(body, base + at.objectStart() + 1, at.modelStart() - at.objectStart() - 1);
+    } else {
+      out.writeBytes(body, base, at.modelStart());
     }
+    out.writeBytes(name);
+    out.writeBytes(body, base + at.modelEnd(), body.readableBytes() - at.modelEnd());
+    return out;
   }
 
   private static byte[] jsonString(String s) {
