@@ -93,17 +93,15 @@ public final class AccessLog {
     EventExecutor loop = ctx.executor();
     if (!loop.inEventLoop()) {
       StringBuilder one = new StringBuilder(256);
-      one.append(java.time.Instant.now()).append(" access ").append(log.toLine());
+      one.append(java.time.Instant.now()).append(" access ").append(log.toLine()).append('\n');
       ACCESS.info(one.toString());
       return;
     }
     Batch b = BATCH.get();
-    if (b.lines.length() > 0) {
-      b.lines.append('\n');
-    }
     b.timestamp(System.currentTimeMillis());
     b.lines.append(" access ");
     log.appendTo(b.lines);
+    b.lines.append('\n'); // every line ends itself: AccessLogEncoder writes the batch as it is
     if (b.lines.length() >= FLUSH_CHARS) {
       b.flush();
     } else if (!b.flushScheduled) {
