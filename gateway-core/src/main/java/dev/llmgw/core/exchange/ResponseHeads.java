@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -35,20 +36,29 @@ final class ResponseHeads {
   static final AsciiString X_GATEWAY_TIER = AsciiString.cached("x-gateway-tier");
   static final AsciiString X_GATEWAY_RULE = AsciiString.cached("x-gateway-rule");
   static final AsciiString X_GATEWAY_DOWNGRADED = AsciiString.cached("x-gateway-downgraded");
-  private static final String RATE_LIMIT_PREFIX = "x-ratelimit-";
+  private static final AsciiString RATE_LIMIT_PREFIX = AsciiString.cached("x-ratelimit-");
+  private static final AsciiString EVENT_STREAM = AsciiString.cached("text/event-stream");
   private static final byte[] SSE_DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] SSE_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
 
   private ResponseHeads() {}
 
   static boolean isEventStream(HttpResponse head) {
-    String ct = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
-    return ct != null && ct.regionMatches(true, 0, "text/event-stream", 0, 17);
+    return contentTypeStartsWith(head, EVENT_STREAM);
   }
 
   static boolean isJson(HttpResponse head) {
-    String ct = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
-    return ct != null && ct.regionMatches(true, 0, "application/json", 0, 16);
+    return contentTypeStartsWith(head, HttpHeaderValues.APPLICATION_JSON);
+  }
+
+  /** Compares the first Content-Type as the decoder stored it (no conversion to a String). */
+  private static boolean contentTypeStartsWith(HttpResponse head, AsciiString type) {
+    Iterator<? extends CharSequence> it = head.headers().valueCharSequenceIterator(HttpHeaderNames.CONTENT_TYPE);
+    if (!it.hasNext()) {
+      return false;
+    }
+    CharSequence ct = it.next();
+    return ct.length() >= type.length() && AsciiString.regionMatches(ct, true, 0, type, 0, type.length());
   }
 
   /**
@@ -60,18 +70,26 @@ final class ResponseHeads {
     HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, backend.status(), TrustedHeaders.HEADERS);
     HttpHeaders in = backend.headers();
     HttpHeaders out = r.headers();
-    for (AsciiString name : FORWARDED) {
-      String v = in.get(name);
-      if (v != null) {
-        out.set(name, v);
+    CharSequence length = null;
+    // one pass over the backend's headers as the decoder stored them (no String conversions)
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> e = it.next();
+      CharSequence name = e.getKey();
+      if (AsciiString.regionMatches(name, true, 0, RATE_LIMIT_PREFIX, 0, RATE_LIMIT_PREFIX.length())) {
+        out.add(name, e.getValue());
+      } else if (length == null && HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
+        length = e.getValue();
+      } else {
+        for (AsciiString f : FORWARDED) {
+          if (f.contentEqualsIgnoreCase(name)) {
+            if (!out.contains(f)) { // the first value, as a single header
+              out.set(f, e.getValue());
+            }
+            break;
+          }
+        }
       }
     }
-    for (Map.Entry<String, String> e : in) {
-      if (e.getKey().regionMatches(true, 0, RATE_LIMIT_PREFIX, 0, RATE_LIMIT_PREFIX.length())) {
-        out.add(e.getKey(), e.getValue());
-      }
-    }
-    String length = in.get(HttpHeaderNames.CONTENT_LENGTH);
     if (length != null && !bodyChanges && !HttpUtil.isTransferEncodingChunked(backend)) {
       out.set(HttpHeaderNames.CONTENT_LENGTH, length);
     } else {
