@@ -111,34 +111,96 @@ public final class GatewayMetrics implements ExchangeEvents {
         .tags("backend", k.backend(), "reason", k.reason()).register(registry)).increment();
   }
 
+  /**
+   * The meters one kind of request records into, found with one map lookup per request (the key's
+   * labels come from configuration and a fixed set of outcomes, so the map is bounded). Each meter
+   * is registered on first use, as before: a series appears when it first counts something.
+   */
+  private final class RequestMeters {
+    final RequestKey key;
+    final Counter requests;
+    final Timer duration;
+    // set on first use by whichever event loop gets there (the same meter either way: the maps below)
+    private volatile Timer ttft;
+    private volatile Timer overhead;
+    private volatile DistributionSummary attempts;
+    private final java.util.concurrent.atomic.AtomicReferenceArray<Counter> tokens =
+        new java.util.concurrent.atomic.AtomicReferenceArray<>(6); // input, cached_input, output × measured, estimated
+
+    RequestMeters(RequestKey key) {
+      this.key = key;
+      requests = counter(GatewayMetrics.this.requests, key, k -> Counter.builder("gateway.requests")
+          .description("Client requests")
+          .tags("endpoint", k.endpoint(), "tier", k.tier(), "backend", k.backend(), "model", k.model(),
+              "outcome", k.outcome(), "status", k.status()).register(registry));
+      duration = durations.computeIfAbsent(new RequestKey(key.endpoint(), key.tier(), key.backend(), NONE,
+          key.outcome(), NONE), k -> Timer.builder("gateway.request.duration")
+          .description("Client request duration, arrival to last byte")
+          .tags("endpoint", k.endpoint(), "tier", k.tier(), "backend", k.backend(), "outcome", k.outcome())
+          .serviceLevelObjectives(LATENCY_SLOS).register(registry));
+    }
+
+    Timer ttft() {
+      Timer t = ttft;
+      if (t == null) {
+        t = ttft = GatewayMetrics.this.ttft.computeIfAbsent(new RouteKey(key.tier(), key.backend(), key.model()),
+            k -> Timer.builder("gen_ai.server.time_to_first_token").description("Arrival to the first response byte sent")
+                .tags("tier", k.tier(), "backend", k.backend(), "model", k.model())
+                .serviceLevelObjectives(LATENCY_SLOS).register(registry));
+      }
+      return t;
+    }
+
+    Timer overhead() {
+      Timer t = overhead;
+      if (t == null) {
+        t = overhead = GatewayMetrics.this.overhead.computeIfAbsent(key.endpoint(), e -> Timer.builder("gateway.overhead")
+            .description("Time spent in the gateway before the first backend attempt (parse, validate, route)")
+            .tags("endpoint", e).serviceLevelObjectives(OVERHEAD_SLOS).register(registry));
+      }
+      return t;
+    }
+
+    DistributionSummary attempts() {
+      DistributionSummary d = attempts;
+      if (d == null) {
+        d = attempts = attemptsPerRequest.computeIfAbsent(key.tier(), t -> DistributionSummary
+            .builder("gateway.request.attempts").description("Attempts per request (1 = answered by the first try)")
+            .tags("tier", t).serviceLevelObjectives(1, 2, 3, 4, 6, 10).register(registry));
+      }
+      return d;
+    }
+
+    Counter tokens(int type, boolean estimated) {
+      int i = type + (estimated ? 3 : 0);
+      Counter c = tokens.get(i);
+      if (c == null) {
+        c = GatewayMetrics.this.tokens(key, TOKEN_TYPES[type], estimated);
+        tokens.set(i, c);
+      }
+      return c;
+    }
+  }
+
+  private static final String[] TOKEN_TYPES = {"input", "cached_input", "output"};
+  private final Map<RequestKey, RequestMeters> byRequest = new ConcurrentHashMap<>();
+
   @Override
   public void completed(RequestLog log) {
-    String endpoint = orNone(log.endpoint);
-    String tier = orNone(log.tier);
-    String backend = orNone(log.backend);
-    String model = orNone(log.alias);
-    RequestKey key = new RequestKey(endpoint, tier, backend, model, log.outcome, statusClass(log.status));
-    counter(requests, key, k -> Counter.builder("gateway.requests").description("Client requests")
-        .tags("endpoint", k.endpoint(), "tier", k.tier(), "backend", k.backend(), "model", k.model(),
-            "outcome", k.outcome(), "status", k.status()).register(registry)).increment();
-    RequestKey durationKey = new RequestKey(endpoint, tier, backend, NONE, log.outcome, NONE);
-    durations.computeIfAbsent(durationKey, k -> Timer.builder("gateway.request.duration")
-        .description("Client request duration, arrival to last byte")
-        .tags("endpoint", k.endpoint(), "tier", k.tier(), "backend", k.backend(), "outcome", k.outcome())
-        .serviceLevelObjectives(LATENCY_SLOS).register(registry))
-        .record(System.nanoTime() - log.startNanos, TimeUnit.NANOSECONDS);
+    long now = System.nanoTime();
+    RequestKey key = new RequestKey(orNone(log.endpoint), orNone(log.tier), orNone(log.backend), orNone(log.alias),
+        log.outcome, statusClass(log.status));
+    RequestMeters m = byRequest.get(key);
+    if (m == null) {
+      m = byRequest.computeIfAbsent(key, RequestMeters::new);
+    }
+    m.requests.increment();
+    m.duration.record(now - log.startNanos, TimeUnit.NANOSECONDS);
     if (log.firstByteNanos != 0) {
-      ttft.computeIfAbsent(new RouteKey(tier, backend, model), k -> Timer
-          .builder("gen_ai.server.time_to_first_token").description("Arrival to the first response byte sent")
-          .tags("tier", k.tier(), "backend", k.backend(), "model", k.model())
-          .serviceLevelObjectives(LATENCY_SLOS).register(registry))
-          .record(log.firstByteNanos - log.startNanos, TimeUnit.NANOSECONDS);
+      m.ttft().record(log.firstByteNanos - log.startNanos, TimeUnit.NANOSECONDS);
     }
     if (log.firstAttemptNanos != 0) {
-      overhead.computeIfAbsent(endpoint, e -> Timer.builder("gateway.overhead")
-          .description("Time spent in the gateway before the first backend attempt (parse, validate, route)")
-          .tags("endpoint", e).serviceLevelObjectives(OVERHEAD_SLOS).register(registry))
-          .record(log.firstAttemptNanos - log.startNanos, TimeUnit.NANOSECONDS);
+      m.overhead().record(log.firstAttemptNanos - log.startNanos, TimeUnit.NANOSECONDS);
     }
     if (log.tier != null) {
       counter(decisions, new ReasonKey(log.tier, log.rule), k -> Counter.builder("gateway.route.decisions")
@@ -146,20 +208,18 @@ public final class GatewayMetrics implements ExchangeEvents {
           .tags("tier", k.backend(), "rule", k.reason()).register(registry)).increment();
     }
     if (log.promptTokens >= 0) {
-      tokens(key, "input", log.usageEstimated).increment(Math.max(0, log.promptTokens - log.cachedPromptTokens));
-      tokens(key, "cached_input", log.usageEstimated).increment(log.cachedPromptTokens);
-      tokens(key, "output", log.usageEstimated).increment(Math.max(0, log.completionTokens));
+      m.tokens(0, log.usageEstimated).increment(Math.max(0, log.promptTokens - log.cachedPromptTokens));
+      m.tokens(1, log.usageEstimated).increment(log.cachedPromptTokens);
+      m.tokens(2, log.usageEstimated).increment(Math.max(0, log.completionTokens));
     }
     if (!Double.isNaN(log.cost)) {
-      counter(cost, new CostKey(tier, backend, model, orNone(log.workflowType)), k -> Counter
+      counter(cost, new CostKey(key.tier(), key.backend(), key.model(), orNone(log.workflowType)), k -> Counter
           .builder("gateway.cost").baseUnit("usd").description("Model cost of requests in US dollars (list prices)")
           .tags("tier", k.tier(), "backend", k.backend(), "model", k.model(), "workflow_type", k.workflowType())
           .register(registry)).increment(log.cost);
     }
     if (log.attempts > 0) {
-      attemptsPerRequest.computeIfAbsent(tier, t -> DistributionSummary.builder("gateway.request.attempts")
-          .description("Attempts per request (1 = answered by the first try)").tags("tier", t)
-          .serviceLevelObjectives(1, 2, 3, 4, 6, 10).register(registry)).record(log.attempts);
+      m.attempts().record(log.attempts);
     }
   }
 
