@@ -23,10 +23,18 @@ public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
   private final long timeoutNanos;
   private final State state;
 
-  /** Shared between the two positions of the handler on one channel. */
+  /**
+   * Shared between the two positions of the handler on one channel. The timer is lazy: it is not
+   * scheduled and cancelled per request (two timer-queue operations each), but armed when a request
+   * starts and none is pending; when it fires it checks the request being received now (if any) and
+   * re-arms for that one's deadline. Requests on a busy keep-alive connection thus cost a clock read
+   * each, and the timer about one wake-up per timeout period.
+   */
   static final class State {
     ScheduledFuture<?> timer;
     boolean receiving;
+    long startNanos;
+    Runnable check;
   }
 
   private RequestReceiveTimeoutHandler(Duration timeout, State state) {
@@ -45,15 +53,31 @@ public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof ByteBuf b && b.isReadable() && !state.receiving) {
       state.receiving = true;
-      state.timer = ctx.executor().schedule(() -> expire(ctx), timeoutNanos, TimeUnit.NANOSECONDS);
+      state.startNanos = ctx.executor().ticker().nanoTime();
+      if (state.timer == null) {
+        arm(ctx, timeoutNanos);
+      }
     } else if (msg instanceof FullHttpRequest) {
-      stop();
+      state.receiving = false; // the pending timer, if any, finds nothing to do (or a later request)
     }
     ctx.fireChannelRead(msg);
   }
 
-  private void expire(ChannelHandlerContext ctx) {
+  private void arm(ChannelHandlerContext ctx, long delayNanos) {
+    if (state.check == null) {
+      state.check = () -> check(ctx);
+    }
+    state.timer = ctx.executor().schedule(state.check, delayNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void check(ChannelHandlerContext ctx) {
+    state.timer = null;
     if (!state.receiving || !ctx.channel().isActive()) {
+      return;
+    }
+    long left = state.startNanos + timeoutNanos - ctx.executor().ticker().nanoTime();
+    if (left > 0) {
+      arm(ctx, left); // a later request than the one this timer was armed for
       return;
     }
     state.receiving = false;
@@ -63,17 +87,13 @@ public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
         .addListener(ChannelFutureListener.CLOSE);
   }
 
-  private void stop() {
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
     state.receiving = false;
     if (state.timer != null) {
       state.timer.cancel(false);
       state.timer = null;
     }
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    stop();
     ctx.fireChannelInactive();
   }
 }
