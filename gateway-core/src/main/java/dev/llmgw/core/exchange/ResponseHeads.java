@@ -90,15 +90,16 @@ final class ResponseHeads {
         }
       }
     }
+    // the gateway's own: none of them is on the allow-list, so add (no lookup for a value to replace)
     if (length != null && !bodyChanges && !HttpUtil.isTransferEncodingChunked(backend)) {
-      out.set(HttpHeaderNames.CONTENT_LENGTH, length);
+      out.add(HttpHeaderNames.CONTENT_LENGTH, length);
     } else {
-      out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      out.add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
-    out.set(UpstreamRequests.X_REQUEST_ID, requestId);
-    out.set(ClientResponses.X_GATEWAY_BACKEND, backendName);
+    out.add(UpstreamRequests.X_REQUEST_ID, requestId);
+    out.add(ClientResponses.X_GATEWAY_BACKEND, backendName);
     if (!keepAlive) {
-      out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      out.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
     return r;
   }

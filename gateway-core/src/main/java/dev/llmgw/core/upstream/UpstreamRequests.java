@@ -64,15 +64,15 @@ public final class UpstreamRequests {
     String uri = route.backend().basePath() + request.endpoint().path();
     FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, uri, content,
         TrustedHeaders.HEADERS, TrustedHeaders.TRAILERS);
-    HttpHeaders h = out.headers();
-    h.set(HttpHeaderNames.HOST, hostHeader(route));
-    h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-    h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
-    h.set(HttpHeaderNames.ACCEPT, request.stream() ? EVENT_STREAM : HttpHeaderValues.APPLICATION_JSON);
-    h.set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
-    h.set(HttpHeaderNames.USER_AGENT, USER_AGENT);
-    h.set(X_REQUEST_ID, requestId);
-    route.backend().providerKey().ifPresent(k -> h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + k));
+    HttpHeaders h = out.headers(); // fresh and each name once: add, never a lookup for a value to replace
+    h.add(HttpHeaderNames.HOST, hostHeader(route));
+    h.add(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    h.addInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+    h.add(HttpHeaderNames.ACCEPT, request.stream() ? EVENT_STREAM : HttpHeaderValues.APPLICATION_JSON);
+    h.add(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
+    h.add(HttpHeaderNames.USER_AGENT, USER_AGENT);
+    h.add(X_REQUEST_ID, requestId);
+    route.backend().providerKey().ifPresent(k -> h.add(HttpHeaderNames.AUTHORIZATION, "Bearer " + k));
     return out;
   }
 

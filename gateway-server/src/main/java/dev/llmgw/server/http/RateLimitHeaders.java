@@ -1,7 +1,7 @@
 package dev.llmgw.server.http;
 
 import dev.llmgw.core.access.RateLimits;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
+import dev.llmgw.core.http.TrustedHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 
 /**
@@ -11,11 +11,12 @@ import io.netty.handler.codec.http.HttpHeaders;
 final class RateLimitHeaders {
   private RateLimitHeaders() {}
 
+  /** The headers for {@code a}, or null when there is nothing to say (no limits apply). */
   static HttpHeaders of(RateLimits.Admission a) {
-    HttpHeaders h = new DefaultHttpHeaders();
-    if (a == null) {
-      return h;
+    if (a == null || (a.limitRequests() <= 0 && a.limitTokens() <= 0)) {
+      return null;
     }
+    HttpHeaders h = TrustedHeaders.HEADERS.newHeaders(); // constant names, the gateway's own numbers
     if (a.limitRequests() > 0) {
       h.set("x-ratelimit-limit-requests", a.limitRequests());
       h.set("x-ratelimit-remaining-requests", a.remainingRequests());
