@@ -20,9 +20,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * attempt, start to end). A stale pooled connection (closed by the backend while idle, nothing
  * received yet) is retried once on a fresh one; that is not a new attempt.
  */
-final class BackendAttempt implements BackendRelayHandler.BackendListener {
+final class BackendAttempt implements BackendRelayHandler.BackendListener, Watchdog.Watched {
   private static final Logger LOG = LoggerFactory.getLogger(BackendAttempt.class);
 
   /** The exchange side of an attempt. Every callback runs on the event loop. */
@@ -77,20 +75,21 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
   private boolean freshConnectionTried;
   private boolean backendKeepAlive = true;
   private long lastReadNanos;
-  /** One timer per attempt for every deadline (total, first byte, idle): see {@link #watch()}. */
-  private ScheduledFuture<?> watchdog;
+  /** The client connection's timer, for every deadline of this attempt (total, first byte, idle). */
+  private final Watchdog watchdog;
   private long totalDeadlineNanos;
   private long sentNanos;
   private BackendErrorReader errorReader;
 
   BackendAttempt(Route route, ParsedRequest request, ByteBuf body, String requestId, BackendPools pools,
-      EventLoop loop, Timeouts timeouts, int maxErrorBodyBytes, Listener listener) {
+      EventLoop loop, Watchdog watchdog, Timeouts timeouts, int maxErrorBodyBytes, Listener listener) {
     this.route = route;
     this.request = request;
     this.body = body;
     this.requestId = requestId;
     this.pools = pools;
     this.loop = loop;
+    this.watchdog = watchdog;
     this.timeouts = timeouts;
     this.maxErrorBodyBytes = maxErrorBodyBytes;
     this.listener = listener;
@@ -103,9 +102,9 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
   void start() {
     long now = System.nanoTime();
     totalDeadlineNanos = now + timeouts.total().toNanos();
-    // first wake-up: the first-byte deadline as if sent now; the request is sent a moment later, so
-    // the watchdog wakes a little early at worst and re-arms for the rest
-    armAt(Math.min(totalDeadlineNanos, now + timeouts.firstByte().toNanos()), now);
+    // first look: the first-byte deadline as if sent now; the request is sent a moment later, so
+    // the watchdog looks a little early at worst and then again for the rest
+    watchdog.watch(this, Math.min(totalDeadlineNanos, now + timeouts.firstByte().toNanos()));
     pool = pools.pool(route.backend(), loop);
     pool.acquire().addListener(this::onAcquired);
   }
@@ -239,24 +238,18 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
     fail(FailureClassifier.ofIo(name(), cause, state == State.RELAYING || state == State.READING_ERROR), null);
   }
 
-  private void armAt(long atNanos, long nowNanos) {
-    cancel(watchdog);
-    watchdog = loop.schedule(this::watch, Math.max(0, atNanos - nowNanos), TimeUnit.NANOSECONDS);
-  }
-
   /**
-   * Checks every deadline of the attempt and re-arms for the nearest one still ahead. A short
-   * exchange schedules one timer and cancels it at the end (three separate timers per attempt showed
-   * in the profile, docs/benchmarks.md).
+   * Checks every deadline of the attempt (failing it when one has passed) and says when to look
+   * next: the nearest deadline still ahead.
    */
-  private void watch() {
+  @Override
+  public long check(long now) {
     if (state == State.DONE) {
-      return;
+      return Watchdog.DONE;
     }
-    long now = System.nanoTime();
     if (now >= totalDeadlineNanos) {
       timeout(FailureClass.TOTAL_TIMEOUT);
-      return;
+      return Watchdog.DONE;
     }
     long next;
     switch (state) {
@@ -264,7 +257,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
         long d = sentNanos + timeouts.firstByte().toNanos();
         if (now >= d) {
           timeout(FailureClass.TTFB_TIMEOUT);
-          return;
+          return Watchdog.DONE;
         }
         next = d;
       }
@@ -276,14 +269,14 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
           long d = lastReadNanos + idle;
           if (now >= d) {
             timeout(FailureClass.IDLE_TIMEOUT);
-            return;
+            return Watchdog.DONE;
           }
           next = d;
         }
       }
       default -> next = now + timeouts.firstByte().toNanos(); // still connecting (the pool has its own timeout)
     }
-    armAt(Math.min(next, totalDeadlineNanos), now);
+    return Math.min(next, totalDeadlineNanos);
   }
 
   private boolean pausedByClient;
@@ -331,7 +324,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
       return;
     }
     state = State.DONE;
-    cancel(watchdog);
+    watchdog.release(this);
     releaseChannel(responseComplete);
   }
 
@@ -357,9 +350,4 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener {
     return route.backend().name();
   }
 
-  private static void cancel(ScheduledFuture<?> f) {
-    if (f != null) {
-      f.cancel(false);
-    }
-  }
 }

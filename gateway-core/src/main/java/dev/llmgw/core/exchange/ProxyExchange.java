@@ -65,6 +65,8 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   private static final int MAX_EVENT_BYTES = 1 << 20;
 
   private final ChannelHandlerContext client;
+  /** The client connection's timer for the deadlines of the attempt in flight. */
+  private final Watchdog watchdog;
   private final EventLoop loop;
   private final ExchangeServices services;
   private final RoutePlan plan;
@@ -104,8 +106,9 @@ public final class ProxyExchange implements BackendAttempt.Listener {
    */
   public ProxyExchange(ChannelHandlerContext client, ExchangeServices services, RoutePlan plan,
       ParsedRequest request, ByteBuf body, String requestId, boolean keepAlive, Limits limits, Failover failover,
-      RequestLog log, Consumer<ProxyExchange> onDone) {
+      RequestLog log, Watchdog watchdog, Consumer<ProxyExchange> onDone) {
     this.client = client;
+    this.watchdog = watchdog;
     this.loop = client.channel().eventLoop();
     this.services = services;
     this.plan = plan;
@@ -189,7 +192,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       log.firstAttemptNanos = System.nanoTime();
     }
     services.events().attemptStarted(route);
-    current = new BackendAttempt(route, request, body, requestId, services.pools(), loop,
+    current = new BackendAttempt(route, request, body, requestId, services.pools(), loop, watchdog,
         plan.timeouts().applyTo(route.backend().timeouts()),
         limits.maxErrorBodyBytes(), this);
     current.start();
@@ -410,23 +413,24 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     finish();
   }
 
+  /** The gateway's own headers, added to a head built fresh (none of them is there yet). */
   private void decorate(io.netty.handler.codec.http.HttpHeaders h) {
     if (extraHeaders != null) {
       h.add(extraHeaders);
     }
-    h.set(ResponseHeads.X_GATEWAY_ATTEMPTS, attempts);
+    h.addInt(ResponseHeads.X_GATEWAY_ATTEMPTS, attempts);
     if (fallbackTrail.length() > 0) {
-      h.set(ResponseHeads.X_GATEWAY_FALLBACK, fallbackTrail.toString());
+      h.add(ResponseHeads.X_GATEWAY_FALLBACK, fallbackTrail.toString());
     }
     if (plan.tier() != null) {
-      h.set(ResponseHeads.X_GATEWAY_TIER, plan.tier());
-      h.set(ResponseHeads.X_GATEWAY_RULE, plan.rule());
+      h.add(ResponseHeads.X_GATEWAY_TIER, plan.tier());
+      h.add(ResponseHeads.X_GATEWAY_RULE, plan.rule());
     }
     if (plan.downgradedFrom() != null) {
-      h.set(ResponseHeads.X_GATEWAY_DOWNGRADED, plan.downgradedFrom() + "->" + plan.tier());
+      h.add(ResponseHeads.X_GATEWAY_DOWNGRADED, plan.downgradedFrom() + "->" + plan.tier());
     }
     if (log.backend != null && !h.contains(ClientResponses.X_GATEWAY_BACKEND)) {
-      h.set(ClientResponses.X_GATEWAY_BACKEND, log.backend);
+      h.add(ClientResponses.X_GATEWAY_BACKEND, log.backend);
     }
   }
 

@@ -12,8 +12,10 @@ import dev.llmgw.core.exchange.ClientResponses;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import dev.llmgw.core.exchange.ProxyExchange;
+import dev.llmgw.core.exchange.Watchdog;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.log.RequestLog;
@@ -57,6 +59,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private ChannelHandlerContext ctx;
   private final AdminEndpoints admin;
   private ProxyExchange inFlight;
+  /** This connection's timer for backend deadlines, made with its first exchange (see Watchdog). */
+  private Watchdog watchdog;
   private boolean awaitingAdmin;
   private AccessControl.Ticket inFlightTicket;
 
@@ -133,7 +137,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         RoutePlan plan = snapshot.router().plan(parsed, req.headers()::get, control.caller(identity, access));
         AccessControl.Ticket ticket = control.admit(identity, access, parsed, plan);
         ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, req.content().retain(), requestId,
-            keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, this::onExchangeDone)
+            keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, watchdog(ctx),
+            this::onExchangeDone)
             .withResponseHeaders(RateLimitHeaders.of(ticket.rate()));
         inFlight = exchange;
         inFlightTicket = ticket;
@@ -164,7 +169,10 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     } catch (AccessControl.LimitedException e) {
       FullHttpResponse r = ClientResponses.response(HttpResponseStatus.valueOf(e.error().status()),
           Unpooled.wrappedBuffer(e.error().toJsonBytes()), requestId, keepAlive);
-      r.headers().add(RateLimitHeaders.of(e.rate()));
+      HttpHeaders rate = RateLimitHeaders.of(e.rate());
+      if (rate != null) {
+        r.headers().add(rate);
+      }
       if (e.rate() != null) {
         r.headers().set(HttpHeaderNames.RETRY_AFTER, ClientResponses.retryAfterSeconds(e.rate().retryAfterMillis()));
       }
@@ -263,11 +271,22 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     ctx.fireChannelWritabilityChanged();
   }
 
+  private Watchdog watchdog(ChannelHandlerContext ctx) {
+    Watchdog w = watchdog;
+    if (w == null) {
+      w = watchdog = new Watchdog(ctx.executor());
+    }
+    return w;
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     ProxyExchange exchange = inFlight;
     if (exchange != null) {
       exchange.cancel();
+    }
+    if (watchdog != null) {
+      watchdog.close();
     }
     FullHttpRequest r;
     while ((r = queued.poll()) != null) {
