@@ -25,7 +25,6 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.netty.buffer.PooledByteBufAllocator;
 import dev.llmgw.core.exchange.ExchangeServices;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.resilience.HealthChecker;
@@ -130,10 +129,8 @@ public final class GatewayServer implements AutoCloseable {
     new ProcessorMetrics().bindTo(prometheus);
     new UptimeMetrics().bindTo(prometheus);
     new FileDescriptorMetrics().bindTo(prometheus);
-    // the allocator connections really use (Netty 4.2 defaults to the adaptive one)
-    new NettyAllocatorMetrics(io.netty.buffer.ByteBufAllocator.DEFAULT
-        instanceof io.netty.buffer.ByteBufAllocatorMetricProvider p ? p : PooledByteBufAllocator.DEFAULT)
-        .bindTo(prometheus);
+    // the allocator every gateway channel uses (set on the bootstraps, Transport.ALLOCATOR)
+    new NettyAllocatorMetrics((io.netty.buffer.ByteBufAllocatorMetricProvider) Transport.ALLOCATOR).bindTo(prometheus);
     new NettyEventExecutorMetrics(group).bindTo(prometheus);
     Gauge.builder("gateway.connections.active", connections, AtomicInteger::get)
         .description("Open client connections").register(prometheus);
@@ -173,6 +170,8 @@ public final class GatewayServer implements AutoCloseable {
         .channel(transport.serverChannel())
         .option(ChannelOption.SO_BACKLOG, 1024)
         .option(ChannelOption.SO_REUSEADDR, true)
+        .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
+        .childOption(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
         .childHandler(new GatewayChannelInitializer(snapshot::get,

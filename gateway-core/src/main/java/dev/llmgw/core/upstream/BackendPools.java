@@ -68,6 +68,7 @@ public final class BackendPools implements AutoCloseable {
         .remoteAddress(InetSocketAddress.createUnresolved(backend.host(), backend.port()))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
             backend.timeouts().connect().toMillis()))
+        .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024));
