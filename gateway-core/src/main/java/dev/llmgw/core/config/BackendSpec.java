@@ -65,6 +65,17 @@ public record BackendSpec(
     return Optional.ofNullable(apiKey).filter(k -> !k.isEmpty());
   }
 
+  /**
+   * The name and base URL only (both hash once and cache it): a backend is a map key on the request
+   * path (its connection pools), and the derived hash walked every component, the model list and the
+   * nested timeout and resilience records included, on every request. Equal backends still hash
+   * equal; {@code equals} still compares every component.
+   */
+  @Override
+  public int hashCode() {
+    return 31 * name.hashCode() + baseUrl.hashCode();
+  }
+
   /** Redacts the provider key: a config dump or a log line never carries it. */
   @Override
   public String toString() {

@@ -120,7 +120,22 @@ public final class UpstreamRequests {
     return out;
   }
 
+  /** Backend model names as JSON strings: names come from configuration only, so the map is bounded. */
+  private static final java.util.concurrent.ConcurrentHashMap<String, byte[]> JSON_NAMES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private static byte[] jsonString(String s) {
+    byte[] b = JSON_NAMES.get(s);
+    if (b == null) {
+      b = encodeJsonString(s);
+      if (JSON_NAMES.size() < 4096) { // a guard, should a caller ever pass something else
+        JSON_NAMES.put(s, b);
+      }
+    }
+    return b;
+  }
+
+  private static byte[] encodeJsonString(String s) {
     byte[] escaped = com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsUTF8(s);
     byte[] out = new byte[escaped.length + 2];
     out[0] = '"';
