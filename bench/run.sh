@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The gateway against a plain reverse proxy, in one run (issue #7). See docs/benchmarks.md.
 #
-#   bench/run.sh                      build, then measure direct / nginx / gateway (about 7-8 minutes)
+#   bench/run.sh                      build, then measure direct / nginx / gateway (about 14 minutes)
 #   BENCH_REF=HEAD bench/run.sh       measure a commit (built from `git archive`, the tree untouched)
 #   SKIP_BUILD=1 bench/run.sh         reuse the jars already built
 #   DURATION=5 WARMUP=2 GW_JIT_WARMUP=5 PROFILE=0 STREAM_RUNS=10 bench/run.sh    a quick smoke run
@@ -23,7 +23,8 @@ WARMUP=${WARMUP:-3}                 # seconds of wrk warm-up before each measure
 GW_JIT_WARMUP=${GW_JIT_WARMUP:-40}  # seconds of load on the gateway right after start (JIT), discarded
 MOCK_WARMUP=${MOCK_WARMUP:-5}       # same for the (Java) mock backend
 CONCURRENCY=${CONCURRENCY:-"32 128"}
-ROUNDS=${ROUNDS:-2}                 # rounds of the whole load matrix; the summary takes the median
+ROUNDS=${ROUNDS:-3}                 # rounds of the whole load matrix; the summary takes the median
+                                    # (3: one slow round cannot decide a cell, see docs/benchmarks.md)
 PACED_RATE=${PACED_RATE-5000}      # latency at a fixed offered rate: req/s over all c connections ("" to skip)
 STREAM_LOAD_CONC=${STREAM_LOAD_CONC-32}  # a streamed-response load run at this concurrency ("" to skip)
 STREAM_RUNS=${STREAM_RUNS:-50}      # streamed requests measured per target (probe, one at a time)
@@ -40,7 +41,7 @@ GATEWAY_ENV=${GATEWAY_ENV:-}        # extra environment for the gateway, e.g. "A
 BACKEND_MODEL=${BACKEND_MODEL:-mock-model}  # the backend model bench-model maps to; "bench-model" = no
                                     # rewrite (the client's bytes are forwarded as they are)
 MOCK_JAVA_OPTS=${MOCK_JAVA_OPTS:-"-Xms256m -Xmx256m -XX:+UseSerialGC"}
-TIME_LIMIT=${TIME_LIMIT:-1200}      # hard cap on the whole run, seconds
+TIME_LIMIT=${TIME_LIMIT:-1500}      # hard cap on the whole run, seconds
 PORT_BASE=${PORT_BASE:-18080}
 QUIET_PCT=${QUIET_PCT:-15}          # before each measured run, wait until other processes use less than
 QUIET_MAX_WAIT=${QUIET_MAX_WAIT:-10} #   this % of the machine (1 s sample), at most this many seconds,
