@@ -1,0 +1,38 @@
+package dev.llmgw.core.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class RequestLogTest {
+
+  private static String tenths(double v) {
+    StringBuilder sb = new StringBuilder();
+    RequestLog.appendTenths(sb, v);
+    return sb.toString();
+  }
+
+  @Test
+  void millisecondsAreWrittenWithOneDecimalWithoutScientificNotation() {
+    assertThat(tenths(0.25)).isEqualTo("0.3");
+    assertThat(tenths(0.04)).isEqualTo("0.0");
+    assertThat(tenths(12.0)).isEqualTo("12.0");
+    assertThat(tenths(1234.56)).isEqualTo("1234.6");
+    assertThat(tenths(1.0e7)).isEqualTo("10000000.0");
+    assertThat(tenths(-1.26)).isEqualTo("-1.3");
+  }
+
+  @Test
+  void theLineEndsWithTheTimings() {
+    RequestLog log = new RequestLog();
+    log.requestId = "rid-1";
+    log.method = "POST";
+    log.path = "/v1/chat/completions";
+    log.status = 200;
+    log.outcome = "ok";
+    StringBuilder sb = new StringBuilder();
+    log.appendTo(sb);
+    assertThat(sb.toString()).startsWith("rid=rid-1 remote=null method=POST path=/v1/chat/completions status=200 outcome=ok")
+        .containsPattern(" bytes_out=0 duration_ms=\\d+\\.\\d$");
+  }
+}
