@@ -108,16 +108,21 @@ public final class UpstreamRequests {
     int size = body.readableBytes() - (at.modelEnd() - at.modelStart()) + name.length
         + (askUsage ? INCLUDE_USAGE.length : 0);
     ByteBuf out = alloc.directBuffer(size);
-    if (askUsage) {
-      out.writeBytes(body, base, at.objectStart() + 1);
-      out.writeBytes(INCLUDE_USAGE);
-      out.writeBytes(body, base + at.objectStart() + 1, at.modelStart() - at.objectStart() - 1);
-    } else {
-      out.writeBytes(body, base, at.modelStart());
+    try {
+      if (askUsage) {
+        out.writeBytes(body, base, at.objectStart() + 1);
+        out.writeBytes(INCLUDE_USAGE);
+        out.writeBytes(body, base + at.objectStart() + 1, at.modelStart() - at.objectStart() - 1);
+      } else {
+        out.writeBytes(body, base, at.modelStart());
+      }
+      out.writeBytes(name);
+      out.writeBytes(body, base + at.modelEnd(), body.readableBytes() - at.modelEnd());
+      return out;
+    } catch (RuntimeException e) {
+      out.release(); // a location that does not fit the body: nothing half-built is left behind
+      throw e;
     }
-    out.writeBytes(name);
-    out.writeBytes(body, base + at.modelEnd(), body.readableBytes() - at.modelEnd());
-    return out;
   }
 
   /** Backend model names as JSON strings: names come from configuration only, so the map is bounded. */

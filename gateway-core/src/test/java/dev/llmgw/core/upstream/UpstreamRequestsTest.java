@@ -85,4 +85,18 @@ class UpstreamRequestsTest {
       r.release();
     }
   }
+
+  /** A location that does not fit the body fails loudly and leaves no half-built buffer behind. */
+  @Test
+  void aLocationOutsideTheBodyFailsWithoutALeak() {
+    ByteBuf body = PooledByteBufAllocator.DEFAULT.directBuffer().writeBytes("{\"model\":\"x\"}".getBytes(StandardCharsets.UTF_8));
+    try {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> UpstreamRequests.splice(body,
+              new dev.llmgw.core.ingress.ModelLocation(50, 60, 61), "backend-model", true, PooledByteBufAllocator.DEFAULT))
+          .isInstanceOf(RuntimeException.class);
+      assertThat(body.refCnt()).isEqualTo(1);
+    } finally {
+      body.release();
+    }
+  }
 }
