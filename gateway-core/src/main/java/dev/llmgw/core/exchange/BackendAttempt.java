@@ -286,7 +286,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
    * or can again; idle time while paused is not the backend's fault.
    */
   void pausedByClient(boolean paused) {
-    if (channel == null || state == State.DONE) {
+    if (channel == null || state == State.DONE || pausedByClient == paused) {
       return;
     }
     this.pausedByClient = paused;

@@ -91,7 +91,6 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   private boolean backendReached;
   private boolean committed;
   private boolean eventStream;
-  private boolean backendPaused;
   private boolean done;
   private Failure lastFailure;
   private Duration lastRetryAfter;
@@ -236,9 +235,8 @@ public final class ProxyExchange implements BackendAttempt.Listener {
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       }
       finish();
-    } else if (!backendPaused && !client.channel().isWritable()) {
+    } else if (!client.channel().isWritable()) {
       // stop at once: the backend channel reads on its own, up to 16 reads per event otherwise
-      backendPaused = true;
       attempt.pausedByClient(true);
     }
   }
@@ -284,9 +282,8 @@ public final class ProxyExchange implements BackendAttempt.Listener {
 
   /** The client's channel became writable again: resume reading the backend. */
   public void onClientWritable() {
-    if (backendPaused && current != null && !done && client.channel().isWritable()) {
-      backendPaused = false;
-      current.pausedByClient(false);
+    if (current != null && !done && client.channel().isWritable()) {
+      current.pausedByClient(false); // a no-op unless the attempt had paused
     }
   }
 
