@@ -13,6 +13,19 @@
 bench_log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() { bench_log "ERROR: $*"; exit 1; }
 
+# bench_stop PID... : TERM each process the script started, wait up to 10 s for all to go, then KILL
+bench_stop() {
+  local p alive
+  for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 40); do
+    alive=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.25
+  done
+  for p in "$@"; do kill -KILL "$p" 2>/dev/null || true; done
+}
+
 # bench_prepare_src ROOT WORKDIR -> sets BENCH_SRC (the tree to build) and BENCH_REV (what it is)
 bench_prepare_src() {
   local root=$1 work=$2

@@ -84,14 +84,7 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   for p in $CHILD $SAMPLER_PID; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for _ in $(seq 1 60); do
-    local alive=0
-    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    ((alive)) || break
-    sleep 0.25
-  done
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  bench_stop "${PIDS[@]}"
   # keep the head and tail of the big logs, drop the rest with the temp dir
   for f in "$TMP"/*.log "$TMP"/nginx/*.log; do
     [[ -f "$f" ]] || continue
