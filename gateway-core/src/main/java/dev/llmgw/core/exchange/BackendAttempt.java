@@ -48,7 +48,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
     /** Takes ownership of {@code content}; a {@link LastHttpContent} ends the attempt successfully. */
     void onContent(BackendAttempt attempt, HttpContent content);
 
-    /** A read finished: flush, and {@link #pausedByClient pause} while the client cannot take more. */
+    /** A read finished: flush what was relayed. */
     void onReadComplete(BackendAttempt attempt);
 
     /** The attempt failed; it has already let go of its connection. */
@@ -74,6 +74,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   private BackendRelayHandler relay;
   private boolean freshConnectionTried;
   private boolean backendKeepAlive = true;
+  // deadlines, on the watchdog's clock (startNanos above is for durations, on System.nanoTime)
   private long lastReadNanos;
   /** The client connection's timer, for every deadline of this attempt (total, first byte, idle). */
   private final Watchdog watchdog;
@@ -100,7 +101,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   }
 
   void start() {
-    long now = System.nanoTime();
+    long now = watchdog.nanoTime();
     totalDeadlineNanos = now + timeouts.total().toNanos();
     // first look: the first-byte deadline as if sent now; the request is sent a moment later, so
     // the watchdog looks a little early at worst and then again for the rest
@@ -136,7 +137,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
             onBackendError(wf.cause());
           }
         });
-    lastReadNanos = System.nanoTime();
+    lastReadNanos = watchdog.nanoTime();
     sentNanos = lastReadNanos; // the watchdog measures the first-byte deadline from here
   }
 
@@ -146,7 +147,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
       if (state == State.DONE) {
         return;
       }
-      lastReadNanos = System.nanoTime();
+      lastReadNanos = watchdog.nanoTime();
       if (msg instanceof HttpResponse head) {
         onHead(head);
       }
@@ -293,7 +294,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
     if (paused) {
       relay.pause();
     } else {
-      lastReadNanos = System.nanoTime();
+      lastReadNanos = watchdog.nanoTime();
       relay.resume();
     }
   }

@@ -5,28 +5,29 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The deadlines of the backend attempt in flight on one client connection, kept by one lazy timer
- * that lives as long as the connection. Scheduling and cancelling a timer per attempt (a timer-queue
- * insert and removal each, the removal ~2 % of the CPU in the profile, docs/benchmarks.md) gave way
- * to this: an attempt says when it next needs a look; the timer is re-armed only when that is earlier
- * than the wake-up already pending; a wake-up that finds a later attempt, or none, costs a check.
- * On a busy keep-alive connection the timer fires about once per first-byte timeout instead of being
- * scheduled and cancelled for every request.
+ * Deadlines on one connection, kept by one lazy timer that lives as long as the connection: what is
+ * watched says when it next needs a look; the timer is re-armed only when that is earlier than the
+ * wake-up already pending; a wake-up that finds something later, or nothing, costs a check. Used for
+ * the backend attempt in flight (first-byte, idle and total deadlines) and for the request being
+ * received (the receive timeout, gateway-server's {@code RequestReceiveTimeoutHandler}), one watchdog
+ * each. Scheduling and cancelling a timer per request instead (a timer-queue insert and removal each,
+ * the removal ~2 % of the CPU in the profile, docs/benchmarks.md) cost more: on a busy keep-alive
+ * connection the timer now fires about once per timeout period.
  *
- * <p>Confined to the connection's event loop. One attempt is watched at a time (a connection carries
- * one exchange at a time, an exchange one attempt at a time).
+ * <p>Confined to the connection's event loop. One thing is watched at a time. Times are on the
+ * loop's clock ({@link #nanoTime()}; frozen and advanced by hand on an {@code EmbeddedChannel}).
  */
 public final class Watchdog {
-  /** An attempt under watch. */
-  interface Watched {
+  /** Something under watch. */
+  public interface Watched {
     /**
-     * Checks the deadlines at {@code nowNanos} (failing the attempt when one has passed) and returns
-     * when to look next, or {@link #DONE}.
+     * Checks the deadlines at {@code nowNanos} (acting when one has passed) and returns when to look
+     * next, or {@link #DONE}.
      */
     long check(long nowNanos);
   }
 
-  static final long DONE = Long.MIN_VALUE;
+  public static final long DONE = Long.MIN_VALUE;
 
   private final EventExecutor loop;
   private final Runnable fire = this::fire;
@@ -38,14 +39,19 @@ public final class Watchdog {
     this.loop = loop;
   }
 
+  /** The loop's clock, which every deadline given to this watchdog is on. */
+  public long nanoTime() {
+    return loop.ticker().nanoTime();
+  }
+
   /** Watches {@code w} (instead of whatever was watched), looking first at {@code atNanos}. */
-  void watch(Watched w, long atNanos) {
+  public void watch(Watched w, long atNanos) {
     current = w;
     lookAt(atNanos);
   }
 
   /** Stops watching {@code w}; a pending wake-up is left to find nothing. */
-  void release(Watched w) {
+  public void release(Watched w) {
     if (current == w) {
       current = null;
     }
@@ -68,7 +74,7 @@ public final class Watchdog {
       timer.cancel(false); // rare: a backend with a shorter timeout than the last one
     }
     firesAtNanos = atNanos;
-    timer = loop.schedule(fire, Math.max(0, atNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    timer = loop.schedule(fire, Math.max(0, atNanos - nanoTime()), TimeUnit.NANOSECONDS);
   }
 
   private void fire() {
@@ -77,7 +83,7 @@ public final class Watchdog {
     if (w == null) {
       return;
     }
-    long next = w.check(System.nanoTime()); // may fail w, and the exchange may watch its next attempt
+    long next = w.check(nanoTime()); // may fail w, and its owner may watch something else
     if (next != DONE && current == w) {
       lookAt(next);
     }

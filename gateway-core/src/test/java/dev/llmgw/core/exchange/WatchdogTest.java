@@ -31,7 +31,7 @@ class WatchdogTest {
 
     Deadline(String name, long inMillis, List<String> log) {
       this.name = name;
-      this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(inMillis);
+      this.deadlineNanos = dog.nanoTime() + TimeUnit.MILLISECONDS.toNanos(inMillis);
       this.log = log;
     }
 
@@ -72,7 +72,7 @@ class WatchdogTest {
     Deadline fast = new Deadline("fast", 100, log);
     inLoop(() -> dog.watch(slow, slow.deadlineNanos));
     inLoop(() -> dog.release(slow));
-    long t0 = System.nanoTime();
+    long t0 = System.nanoTime(); // wall time of the test itself
     inLoop(() -> dog.watch(fast, fast.deadlineNanos));
     await().atMost(Duration.ofSeconds(2)).until(() -> log.size() == 1);
     assertThat(log.get(0)).startsWith("fast timed out");

@@ -2,14 +2,13 @@ package dev.llmgw.server.http;
 
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.exchange.ClientResponses;
+import dev.llmgw.core.exchange.Watchdog;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Slow-client defence: a request must arrive whole within {@code limits.requestReceiveTimeout} of its
@@ -20,79 +19,77 @@ import java.util.concurrent.TimeUnit;
  * closes.
  */
 public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
-  private final long timeoutNanos;
   private final State state;
 
   /**
-   * Shared between the two positions of the handler on one channel. The timer is lazy: it is not
-   * scheduled and cancelled per request (two timer-queue operations each), but armed when a request
-   * starts and none is pending; when it fires it checks the request being received now (if any) and
-   * re-arms for that one's deadline. Requests on a busy keep-alive connection thus cost a clock read
-   * each, and the timer about one wake-up per timeout period.
+   * Shared between the two positions of the handler on one channel: the request being received and
+   * the connection's {@link Watchdog} for its deadline (a lazy timer, not a schedule and a cancel per
+   * request).
    */
-  static final class State {
-    ScheduledFuture<?> timer;
+  static final class State implements Watchdog.Watched {
+    final long timeoutNanos;
+    Watchdog watchdog;
+    ChannelHandlerContext ctx;
     boolean receiving;
     long startNanos;
-    Runnable check;
+
+    State(long timeoutNanos) {
+      this.timeoutNanos = timeoutNanos;
+    }
+
+    void started(ChannelHandlerContext ctx) {
+      if (watchdog == null) {
+        this.ctx = ctx;
+        watchdog = new Watchdog(ctx.executor());
+      }
+      receiving = true;
+      startNanos = watchdog.nanoTime();
+      watchdog.watch(this, startNanos + timeoutNanos);
+    }
+
+    @Override
+    public long check(long now) {
+      if (!receiving || !ctx.channel().isActive()) {
+        return Watchdog.DONE; // the request arrived in time (or the connection is gone)
+      }
+      long deadline = startNanos + timeoutNanos;
+      if (now < deadline) {
+        return deadline; // a later request than the one the pending wake-up was armed for
+      }
+      receiving = false;
+      // through the whole pipeline (the HTTP encoder sits after this handler)
+      ClientResponses.writeError(ctx.channel(), new GatewayError(408, GatewayError.INVALID_REQUEST,
+          "request_timeout", null, "The request was not received in time."), RequestIds.newId(), false, null)
+          .addListener(ChannelFutureListener.CLOSE);
+      return Watchdog.DONE;
+    }
   }
 
-  private RequestReceiveTimeoutHandler(Duration timeout, State state) {
-    this.timeoutNanos = timeout.toNanos();
+  private RequestReceiveTimeoutHandler(State state) {
     this.state = state;
   }
 
   /** The pair: {@code [0]} goes first in the pipeline, {@code [1]} right after the aggregator. */
   public static RequestReceiveTimeoutHandler[] pair(Duration timeout) {
-    State s = new State();
-    return new RequestReceiveTimeoutHandler[] {new RequestReceiveTimeoutHandler(timeout, s),
-        new RequestReceiveTimeoutHandler(timeout, s)};
+    State s = new State(timeout.toNanos());
+    return new RequestReceiveTimeoutHandler[] {new RequestReceiveTimeoutHandler(s), new RequestReceiveTimeoutHandler(s)};
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof ByteBuf b && b.isReadable() && !state.receiving) {
-      state.receiving = true;
-      state.startNanos = ctx.executor().ticker().nanoTime();
-      if (state.timer == null) {
-        arm(ctx, timeoutNanos);
-      }
+      state.started(ctx);
     } else if (msg instanceof FullHttpRequest) {
-      state.receiving = false; // the pending timer, if any, finds nothing to do (or a later request)
+      state.receiving = false; // a pending wake-up finds nothing to do (or a later request)
     }
     ctx.fireChannelRead(msg);
-  }
-
-  private void arm(ChannelHandlerContext ctx, long delayNanos) {
-    if (state.check == null) {
-      state.check = () -> check(ctx);
-    }
-    state.timer = ctx.executor().schedule(state.check, delayNanos, TimeUnit.NANOSECONDS);
-  }
-
-  private void check(ChannelHandlerContext ctx) {
-    state.timer = null;
-    if (!state.receiving || !ctx.channel().isActive()) {
-      return;
-    }
-    long left = state.startNanos + timeoutNanos - ctx.executor().ticker().nanoTime();
-    if (left > 0) {
-      arm(ctx, left); // a later request than the one this timer was armed for
-      return;
-    }
-    state.receiving = false;
-    // through the whole pipeline (the HTTP encoder sits after this handler)
-    ClientResponses.writeError(ctx.channel(), new GatewayError(408, GatewayError.INVALID_REQUEST,
-        "request_timeout", null, "The request was not received in time."), RequestIds.newId(), false, null)
-        .addListener(ChannelFutureListener.CLOSE);
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     state.receiving = false;
-    if (state.timer != null) {
-      state.timer.cancel(false);
-      state.timer = null;
+    if (state.watchdog != null) {
+      state.watchdog.close();
     }
     ctx.fireChannelInactive();
   }
