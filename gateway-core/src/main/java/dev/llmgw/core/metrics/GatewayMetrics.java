@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The gateway's metrics, in one vocabulary (OpenTelemetry GenAI names where one exists, plus
@@ -124,8 +125,8 @@ public final class GatewayMetrics implements ExchangeEvents {
     private volatile Timer ttft;
     private volatile Timer overhead;
     private volatile DistributionSummary attempts;
-    private final java.util.concurrent.atomic.AtomicReferenceArray<Counter> tokens =
-        new java.util.concurrent.atomic.AtomicReferenceArray<>(6); // input, cached_input, output × measured, estimated
+    private final AtomicReferenceArray<Counter> tokens =
+        new AtomicReferenceArray<>(6); // input, cached_input, output × measured, estimated
 
     RequestMeters(RequestKey key) {
       this.key = key;

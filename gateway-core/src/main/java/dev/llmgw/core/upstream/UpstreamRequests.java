@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Builds the request sent to a backend. It is built from scratch, never copied from the client's:
@@ -126,8 +127,8 @@ public final class UpstreamRequests {
   }
 
   /** Backend model names as JSON strings: names come from configuration only, so the map is bounded. */
-  private static final java.util.concurrent.ConcurrentHashMap<String, byte[]> JSON_NAMES =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<String, byte[]> JSON_NAMES =
+      new ConcurrentHashMap<>();
 
   private static byte[] jsonString(String s) {
     byte[] b = JSON_NAMES.get(s);
