@@ -32,13 +32,20 @@ public record GatewaySnapshot(GatewayConfig config, ModelRouter router, Price ba
   /** @param tierTimeouts per-tier timeout overrides from routing.yaml */
   public static GatewaySnapshot of(GatewayConfig config, RoutingPolicy policy,
       java.util.Map<String, dev.llmgw.core.config.TimeoutOverrides> tierTimeouts, long version) {
+    return of(config, policy, tierTimeouts, dev.llmgw.core.route.ClassifierSettings.DEFAULTS, version);
+  }
+
+  /** @param classifier the classifier stage's limits from routing.yaml */
+  public static GatewaySnapshot of(GatewayConfig config, RoutingPolicy policy,
+      java.util.Map<String, dev.llmgw.core.config.TimeoutOverrides> tierTimeouts,
+      dev.llmgw.core.route.ClassifierSettings classifier, long version) {
     String defaultBaseline = null;
     if (policy != null) {
       List<String> tiers = policy.tiers();
       String top = tiers.contains(HIGH_STAKES) ? HIGH_STAKES : tiers.get(tiers.size() - 1);
       defaultBaseline = policy.targets(top).get(0);
     }
-    return new GatewaySnapshot(config, new ModelRouter(config, policy, tierTimeouts),
+    return new GatewaySnapshot(config, new ModelRouter(config, policy, tierTimeouts, classifier),
         baseline(config, defaultBaseline), version, Instant.now());
   }
 

@@ -26,6 +26,6 @@ public final class SnapshotLoader {
       return GatewaySnapshot.of(config, null, version);
     }
     RoutingLoader.Loaded loaded = RoutingLoader.loadAll(routing, config);
-    return GatewaySnapshot.of(config, loaded.policy(), loaded.tierTimeouts(), version);
+    return GatewaySnapshot.of(config, loaded.policy(), loaded.tierTimeouts(), loaded.classifier(), version);
   }
 }

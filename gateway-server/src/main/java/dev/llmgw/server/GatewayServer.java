@@ -26,6 +26,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.llmgw.core.exchange.ExchangeServices;
+import dev.llmgw.core.route.TierClassifier;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.resilience.HealthChecker;
 import dev.llmgw.core.upstream.BackendPools;
@@ -60,6 +61,7 @@ public final class GatewayServer implements AutoCloseable {
   private final BackendPools pools;
   private final BackendGuards guards = new BackendGuards();
   private final AccessControl accessControl = new AccessControl(Clock.systemUTC());
+  private final TierClassifier classifier;
   private final HealthChecker health = new HealthChecker(guards);
   private final ExchangeEvents events;
   private final PrometheusMeterRegistry prometheus;
@@ -94,6 +96,8 @@ public final class GatewayServer implements AutoCloseable {
     GatewayConfig config = initial.config();
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.metrics = new GatewayMetrics(prometheus);
+    this.classifier = new TierClassifier(prometheus);
+    this.classifier.configure(initial.router().classifierSettings());
     this.economics = new EconomicsRecorder(new WorkflowLedger(config.economics(), Clock.systemUTC()), prometheus);
     ExchangeEvents recorded = ExchangeEvents.both(metrics, economics);
     this.events = listener == ExchangeEvents.NOOP ? recorded : ExchangeEvents.both(recorded, listener);
@@ -175,7 +179,7 @@ public final class GatewayServer implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
         .childHandler(new GatewayChannelInitializer(snapshot::get,
-            new ExchangeServices(pools, guards, events, accessControl), local, admin, inFlight, connections));
+            new ExchangeServices(pools, guards, events, accessControl, classifier), local, admin, inFlight, connections));
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());
@@ -206,6 +210,7 @@ public final class GatewayServer implements AutoCloseable {
    * ledger's bounds apply at the next restart.
    */
   public void apply(GatewaySnapshot next) {
+    classifier.configure(next.router().classifierSettings());
     snapshot.set(next);
     health.apply(next.config());
   }
@@ -238,6 +243,7 @@ public final class GatewayServer implements AutoCloseable {
       admin.close();
     }
     pools.close();
+    classifier.close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
   }
 

@@ -7,12 +7,25 @@ final class Combinators {
 
   private Combinators() {}
 
+  static int signalsOf(Condition[] children) {
+    int s = 0;
+    for (Condition c : children) {
+      s |= c.signals();
+    }
+    return s;
+  }
+
   /** Matches when every child does; tried in order, stopping at the first that does not. */
   static final class All implements Condition {
     private final Condition[] children;
 
     All(List<Condition> children) {
       this.children = children.toArray(new Condition[0]);
+    }
+
+    @Override
+    public int signals() {
+      return signalsOf(children);
     }
 
     @Override
@@ -47,6 +60,11 @@ final class Combinators {
     }
 
     @Override
+    public int signals() {
+      return signalsOf(children);
+    }
+
+    @Override
     public boolean test(RequestFeatures f) {
       for (Condition c : children) {
         if (c.test(f)) {
@@ -76,6 +94,11 @@ final class Combinators {
 
     Not(Condition child) {
       this.child = child;
+    }
+
+    @Override
+    public int signals() {
+      return child.signals();
     }
 
     @Override

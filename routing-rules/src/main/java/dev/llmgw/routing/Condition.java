@@ -13,4 +13,14 @@ interface Condition {
    * keyword 'lawyer'}) or why not ({@code promptTokens 812 not > 2000}). Agrees with {@link #test}.
    */
   String explain(RequestFeatures f);
+
+  /** The signal a semantic condition reads ({@link #signals} bit). */
+  int SEMANTIC = 1;
+  /** The signal a judge condition reads ({@link #signals} bit). */
+  int JUDGE = 2;
+
+  /** Which costly signals this condition (or one nested in it) may read: {@link #SEMANTIC}, {@link #JUDGE}. */
+  default int signals() {
+    return 0;
+  }
 }

@@ -22,17 +22,29 @@ final class ConditionCompiler {
   /** The condition kinds, in {@link ConditionYaml} component order. */
   static final List<String> KINDS = List.of("all", "any", "not", "model", "header", "metadata",
       "user", "promptTokens", "messages", "lastUserMessage", "systemPrompt", "anyMessage", "tools",
-      "jsonSchema", "images", "maxTokens", "temperature", "apiKey", "team");
+      "jsonSchema", "images", "maxTokens", "temperature", "apiKey", "team", "semantic", "judge");
 
   private final Problems problems;
   private final Collection<String> models;
   private final LeafCompiler leaves;
+  private final List<String> tiers;
+  private final boolean semantic;
+  private final boolean judge;
 
-  /** @param models the names a {@code model} glob may match: {@code auto} and the known targets */
-  ConditionCompiler(Problems problems, Collection<String> models) {
+  /**
+   * @param models   the names a {@code model} glob may match: {@code auto} and the known targets
+   * @param tiers    the configured tiers, in order
+   * @param semantic whether {@code classifier.semantic} is configured
+   * @param judge    whether {@code classifier.judge} is configured
+   */
+  ConditionCompiler(Problems problems, Collection<String> models, List<String> tiers,
+      boolean semantic, boolean judge) {
     this.problems = problems;
     this.models = models;
     this.leaves = new LeafCompiler(problems);
+    this.tiers = tiers;
+    this.semantic = semantic;
+    this.judge = judge;
   }
 
   /** @param depth 1 for a rule's {@code when} */
@@ -94,6 +106,10 @@ final class ConditionCompiler {
         return leaves.flag(FlagCondition.Feature.TOOLS, c.tools(), at);
       case "jsonSchema":
         return leaves.flag(FlagCondition.Feature.JSON_SCHEMA, c.jsonSchema(), at);
+      case "semantic":
+        return semantic(c.semantic(), at);
+      case "judge":
+        return judge(c.judge(), at);
       default:
         return leaves.flag(FlagCondition.Feature.IMAGES, c.images(), at);
     }
@@ -132,11 +148,70 @@ final class ConditionCompiler {
     return c;
   }
 
+  private Condition semantic(dev.llmgw.routing.raw.SemanticConditionYaml c, String path) {
+    if (!semantic) {
+      problems.add(path, "no semantic classifier is configured (expected classifier.semantic with "
+          + "a model and example files)");
+      return null;
+    }
+    String tier = tier(c.tier(), child(path, "tier"));
+    Double min = score(c.minScore(), child(path, "minScore"), true);
+    Double margin = score(c.margin(), child(path, "margin"), false);
+    if (tier == null || min == null || (c.margin() != null && margin == null)) {
+      return null;
+    }
+    return new SemanticCondition(tier, tiers.indexOf(tier), min,
+        margin == null ? Double.NaN : margin);
+  }
+
+  private Condition judge(String tier, String path) {
+    if (!judge) {
+      problems.add(path, "no judge is configured (expected classifier.judge with a model)");
+      return null;
+    }
+    String t = tier(tier, path);
+    return t == null ? null : new JudgeCondition(t);
+  }
+
+  private String tier(String raw, String path) {
+    if (raw == null || raw.isBlank()) {
+      problems.add(path, "missing (expected a tier: " + oneOf(tiers) + ")");
+      return null;
+    }
+    if (!tiers.contains(raw.strip())) {
+      problems.add(path, "'" + raw + "' is not a configured tier (expected one of: "
+          + oneOf(tiers) + ")");
+      return null;
+    }
+    return raw.strip();
+  }
+
+  /** A similarity in [-1, 1]. */
+  private Double score(String raw, String path, boolean required) {
+    if (raw == null) {
+      if (required) {
+        problems.add(path, "missing (expected a similarity between -1 and 1, e.g. 0.6)");
+      }
+      return null;
+    }
+    try {
+      double d = Double.parseDouble(raw.strip());
+      if (d >= -2 && d <= 2 && !Double.isNaN(d)) {
+        return d;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    problems.add(path, "'" + raw + "' is not a similarity (expected a number between -1 and 1"
+        + (required ? "" : ", or between -2 and 2 for a margin") + ")");
+    return null;
+  }
+
   private static List<String> setKinds(ConditionYaml c) {
     Object[] values = {c.all(), c.any(), c.not(), c.model(), c.header(), c.metadata(), c.user(),
         c.promptTokens(), c.messages(), c.lastUserMessage(), c.systemPrompt(), c.anyMessage(),
         c.tools(), c.jsonSchema(), c.images(), c.maxTokens(), c.temperature(), c.apiKey(),
-        c.team()};
+        c.team(), c.semantic(), c.judge()};
     List<String> set = new ArrayList<>(1);
     for (int i = 0; i < values.length; i++) {
       if (values[i] != null) {

@@ -13,6 +13,10 @@ final class Problems {
     list.add(new RuleProblem(path, message));
   }
 
+  void add(RuleProblem problem) {
+    list.add(problem);
+  }
+
   boolean isEmpty() {
     return list.isEmpty();
   }

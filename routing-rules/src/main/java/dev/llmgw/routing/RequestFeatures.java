@@ -1,6 +1,7 @@
 package dev.llmgw.routing;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmgw.routing.semantic.SemanticScores;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -22,6 +23,9 @@ public final class RequestFeatures {
   private MessageScan scan;
   private int promptTokens = -1;
   private long promptTokensBound = -1;
+  private List<String> segments;
+  private SemanticScores semantic;
+  private String judgeVerdict;
 
   RequestFeatures(JsonNode body, Function<String, String> headers, String apiKeyName, String team) {
     this.body = body;
@@ -133,6 +137,63 @@ public final class RequestFeatures {
   /** Team of the calling API key, or {@code null} when the gateway did not provide one. */
   public String team() {
     return team;
+  }
+
+  /**
+   * The texts the semantic classifier and the judge read, most telling first: the last user
+   * message, up to {@value Segments#EARLIER_USER_TURNS} earlier user turns (latest first), the system
+   * prompt, the tool calls made so far in the conversation (names and arguments), and the tools
+   * offered (names and descriptions). Empty parts are left out; built on first call.
+   */
+  public List<String> segments() {
+    if (segments == null) {
+      segments = Segments.of(body, scan());
+    }
+    return segments;
+  }
+
+  /**
+   * The semantic scores of this request.
+   *
+   * @throws SignalNeeded when they have not been computed yet
+   */
+  public SemanticScores semantic() {
+    if (semantic == null) {
+      throw SignalNeeded.SEMANTIC;
+    }
+    return semantic;
+  }
+
+  /** Stores the semantic scores computed for this request (see {@link SignalNeeded}). */
+  public void semantic(SemanticScores scores) {
+    this.semantic = scores;
+  }
+
+  /** Whether semantic scores were computed for this request. */
+  public boolean hasSemantic() {
+    return semantic != null;
+  }
+
+  /**
+   * The tier the judge named for this request.
+   *
+   * @throws SignalNeeded when the judge has not been asked yet
+   */
+  public String judgeVerdict() {
+    if (judgeVerdict == null) {
+      throw SignalNeeded.JUDGE;
+    }
+    return judgeVerdict;
+  }
+
+  /** Stores the judge's verdict: a tier name (see {@link SignalNeeded}). */
+  public void judgeVerdict(String tier) {
+    this.judgeVerdict = tier;
+  }
+
+  /** Whether the judge was asked about this request. */
+  public boolean hasJudgeVerdict() {
+    return judgeVerdict != null;
   }
 
   MessageScan scan() {

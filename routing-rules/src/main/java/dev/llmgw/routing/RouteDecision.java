@@ -21,6 +21,11 @@ public record RouteDecision(
   public static final String DEFAULT = "default";
   /** {@code rule} when the tier header forced the tier. */
   public static final String FORCED = "forced-by-header";
+  /**
+   * {@code rule} when a signal the rules needed (semantic score, judge verdict) timed out, failed or
+   * was refused, and the request got the classifier's safe tier.
+   */
+  public static final String FALLBACK = "classifier-fallback";
   /** {@code rule} when the requested model alias is pinned. */
   public static final String PINNED = "pinned";
 

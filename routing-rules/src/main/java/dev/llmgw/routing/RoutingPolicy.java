@@ -1,10 +1,13 @@
 package dev.llmgw.routing;
 
+import dev.llmgw.routing.semantic.SemanticScores;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A compiled {@code routing.yaml}: immutable and thread-safe, so one instance can serve every request
@@ -32,13 +35,18 @@ public final class RoutingPolicy {
   private final CompiledRule[] rules;
   private final String forceHeader;
   private final DecisionTable decisions;
+  private final Classifier classifier;
+  private final Map<String, String> signalOfRule = new HashMap<>();
+  private final Map<String, RouteDecision> fallbacks = new HashMap<>();
+  private final int signals;
 
   /**
    * @param targets     tier to targets, in file order
    * @param forceHeader lower-case header that may force a tier, or {@code null} when not allowed
    */
   RoutingPolicy(int version, String defaultTier, Map<String, List<String>> targets,
-      List<CompiledRule> rules, Set<String> pinnedAliases, String forceHeader) {
+      List<CompiledRule> rules, Set<String> pinnedAliases, String forceHeader,
+      Classifier classifier) {
     this.version = version;
     this.defaultTier = defaultTier;
     Map<String, List<String>> copy = new LinkedHashMap<>();
@@ -48,6 +56,130 @@ public final class RoutingPolicy {
     this.rules = rules.toArray(new CompiledRule[0]);
     this.forceHeader = forceHeader;
     this.decisions = new DecisionTable(defaultTier, copy, pinnedAliases);
+    this.classifier = classifier == null ? Classifier.NONE : classifier;
+    int all = 0;
+    for (CompiledRule r : this.rules) {
+      int s = r.when().signals();
+      all |= s;
+      signalOfRule.put(r.name(), (s & Condition.JUDGE) != 0 ? SIGNAL_JUDGE
+          : (s & Condition.SEMANTIC) != 0 ? SIGNAL_SEMANTIC : SIGNAL_RULE);
+    }
+    this.signals = all;
+    copy.forEach((tier, list) -> fallbacks.put(tier,
+        DecisionTable.routed(tier, RouteDecision.FALLBACK, list)));
+  }
+
+  /** {@link #signal} of a decision by a rule that reads only the request's fields. */
+  public static final String SIGNAL_RULE = "rule";
+  /** {@link #signal} of a decision by a rule with a semantic condition. */
+  public static final String SIGNAL_SEMANTIC = "semantic";
+  /** {@link #signal} of a decision by a rule with a judge condition. */
+  public static final String SIGNAL_JUDGE = "judge";
+
+  /**
+   * What decided: {@code rule}, {@code semantic} or {@code judge} (the costliest signal the matching
+   * rule reads), or {@code default}, {@code forced-by-header}, {@code pinned}, {@code
+   * classifier-fallback}. A bounded set: usable as a metric label.
+   */
+  public String signal(RouteDecision d) {
+    String s = signalOfRule.get(d.rule());
+    return s != null ? s : d.rule();
+  }
+
+  /** The classifier section: example index, judge, safe tier. */
+  public Classifier classifier() {
+    return classifier;
+  }
+
+  /** Whether any rule reads a semantic score. */
+  public boolean usesSemantic() {
+    return (signals & Condition.SEMANTIC) != 0;
+  }
+
+  /** Whether any rule reads a judge verdict. */
+  public boolean usesJudge() {
+    return (signals & Condition.JUDGE) != 0;
+  }
+
+  /**
+   * Scores the request against the examples (embedding its segments: milliseconds of CPU, never on
+   * an event loop), for {@link RequestFeatures#semantic(SemanticScores)}.
+   */
+  public SemanticScores computeSemantic(RequestFeatures f) {
+    if (classifier.semantic() == null) {
+      throw new IllegalStateException("no semantic classifier configured");
+    }
+    return classifier.semantic().score(f.segments());
+  }
+
+  /**
+   * The decision of a request whose signal could not be had (timed out, failed, refused): {@code
+   * tier}, rule {@value RouteDecision#FALLBACK}; a pinned model stays pinned.
+   *
+   * @throws IllegalArgumentException when {@code tier} is not configured
+   */
+  public RouteDecision fallback(RequestFeatures f, String tier) {
+    RouteDecision d = fallbacks.get(tier);
+    if (d == null) {
+      throw new IllegalArgumentException("tier: " + tier);
+    }
+    String model = f.model();
+    return decisions.isPinned(model) ? decisions.pinned(model, tier, false) : d;
+  }
+
+  /**
+   * {@link #decide}, computing every signal a rule reaches on this thread (blocking: the judge is a
+   * model call). For {@code explain}, {@code eval} and tests; never on an event loop.
+   *
+   * @param judge asks the judge; returns a tier name, or {@code null} when it failed or timed out
+   *              (the request then gets the safe tier, or {@code safeDefault} when none is set)
+   */
+  public RouteDecision decideBlocking(RequestFeatures f, Function<RequestFeatures, String> judge,
+      String safeDefault) {
+    while (true) {
+      try {
+        return decide(f);
+      } catch (SignalNeeded n) {
+        RouteDecision fb = supply(f, n, judge, safeDefault);
+        if (fb != null) {
+          return fb;
+        }
+      }
+    }
+  }
+
+  /** {@link #explain} with signals computed as {@link #decideBlocking} does. */
+  public RouteDecision explainBlocking(RequestFeatures f, Function<RequestFeatures, String> judge,
+      String safeDefault) {
+    while (true) {
+      try {
+        return explain(f);
+      } catch (SignalNeeded n) {
+        RouteDecision fb = supply(f, n, judge, safeDefault);
+        if (fb != null) {
+          List<TraceStep> trace = List.of(new TraceStep(RouteDecision.FALLBACK, true,
+              "the " + n.kind().name().toLowerCase(java.util.Locale.ROOT)
+                  + " signal failed: safe tier '" + fb.tier() + "'"));
+          return fb.withTrace(trace);
+        }
+      }
+    }
+  }
+
+  /** Computes the needed signal onto {@code f}; returns the fallback decision when it failed. */
+  private RouteDecision supply(RequestFeatures f, SignalNeeded n,
+      Function<RequestFeatures, String> judge, String safeDefault) {
+    String safe = classifier.safeTier() != null ? classifier.safeTier() : safeDefault;
+    if (n.kind() == SignalNeeded.Kind.SEMANTIC) {
+      f.semantic(computeSemantic(f));
+      return null;
+    }
+    String verdict = judge == null ? null : judge.apply(f);
+    if (verdict == null || !targets.containsKey(verdict)) {
+      return fallback(f, safe);
+    }
+    f.judgeVerdict(verdict);
+    return null;
   }
 
   /**

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -35,7 +36,8 @@ public final class RuleCompiler {
       + "or digit";
   static final String DEFAULT_FORCE_HEADER = "x-gateway-tier";
   static final Set<String> RESERVED_RULES =
-      Set.of(RouteDecision.DEFAULT, RouteDecision.FORCED, RouteDecision.PINNED);
+      Set.of(RouteDecision.DEFAULT, RouteDecision.FORCED, RouteDecision.PINNED,
+          RouteDecision.FALLBACK);
 
   private final Problems problems = new Problems();
   private final TreeSet<String> known;
@@ -49,9 +51,24 @@ public final class RuleCompiler {
    * @param knownTargets the model aliases configured in {@code gateway.yaml}
    */
   public static CompileResult compile(RoutingYaml raw, Set<String> knownTargets) {
-    requireNonNull(knownTargets, "knownTargets");
-    return new RuleCompiler(knownTargets).run(raw);
+    return compile(raw, knownTargets, Path.of("."));
   }
+
+  /**
+   * @param raw          the bound file ({@code null} for an empty file)
+   * @param knownTargets the model aliases configured in {@code gateway.yaml}
+   * @param baseDir      the directory of {@code routing.yaml}: example and model files are relative
+   *                     to it
+   */
+  public static CompileResult compile(RoutingYaml raw, Set<String> knownTargets, Path baseDir) {
+    requireNonNull(knownTargets, "knownTargets");
+    requireNonNull(baseDir, "baseDir");
+    RuleCompiler c = new RuleCompiler(knownTargets);
+    c.baseDir = baseDir;
+    return c.run(raw);
+  }
+
+  private Path baseDir;
 
   private CompileResult run(RoutingYaml raw) {
     if (raw == null) {
@@ -63,12 +80,16 @@ public final class RuleCompiler {
     String defaultTier = tierRef(raw.defaultTier(), "defaultTier", tiers);
     Set<String> pinned = new ModelModes(problems, known).pinnedAliases(raw.models());
     String forceHeader = forceHeader(raw.forceTier());
-    List<CompiledRule> rules = rules(raw.rules(), tiers);
+    ClassifierCompiler classifierCompiler =
+        new ClassifierCompiler(problems, baseDir, List.copyOf(tiers.keySet()), known);
+    ClassifierCompiler.Parts parts = classifierCompiler.parts(raw.classifier(), raw.tiers());
+    List<CompiledRule> rules = rules(raw.rules(), tiers, parts);
+    Classifier classifier = problems.isEmpty() ? classifierCompiler.build(parts) : null;
     if (!problems.isEmpty()) {
       return new CompileResult(null, problems.list());
     }
     RoutingPolicy policy = new RoutingPolicy(version, defaultTier, tiers, rules, pinned,
-        forceHeader);
+        forceHeader, classifier);
     return new CompileResult(policy, List.of());
   }
 
@@ -170,7 +191,8 @@ public final class RuleCompiler {
     return Boolean.TRUE.equals(allowed) ? header : null;
   }
 
-  private List<CompiledRule> rules(List<RuleYaml> raw, Map<String, List<String>> tiers) {
+  private List<CompiledRule> rules(List<RuleYaml> raw, Map<String, List<String>> tiers,
+      ClassifierCompiler.Parts parts) {
     List<CompiledRule> out = new ArrayList<>();
     if (raw == null) {
       return out;
@@ -178,7 +200,8 @@ public final class RuleCompiler {
     List<String> models = new ArrayList<>();
     models.add("auto");
     models.addAll(known);
-    ConditionCompiler conditions = new ConditionCompiler(problems, models);
+    ConditionCompiler conditions = new ConditionCompiler(problems, models,
+        List.copyOf(tiers.keySet()), parts.semantic(), parts.judge());
     Map<String, Integer> names = new HashMap<>();
     for (int i = 0; i < raw.size(); i++) {
       String path = element("rules", i);

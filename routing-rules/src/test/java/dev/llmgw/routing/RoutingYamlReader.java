@@ -53,7 +53,12 @@ final class RoutingYamlReader {
 
   /** Compiles text that must compile, failing with every problem otherwise. */
   static RoutingPolicy policy(String yamlText) {
-    CompileResult r = RuleCompiler.compile(read(yamlText), SHIPPED_TARGETS);
+    return policy(yamlText, Path.of("."));
+  }
+
+  /** Compiles text that must compile, with example files relative to {@code baseDir}. */
+  static RoutingPolicy policy(String yamlText, Path baseDir) {
+    CompileResult r = RuleCompiler.compile(read(yamlText), SHIPPED_TARGETS, baseDir);
     if (!r.ok()) {
       throw new AssertionError("policy does not compile:\n" + String.join("\n",
           r.problems().stream().map(RuleProblem::toString).toList()));
@@ -63,7 +68,7 @@ final class RoutingYamlReader {
 
   static RoutingPolicy shipped() {
     try {
-      return policy(Files.readString(SHIPPED_POLICY));
+      return policy(Files.readString(SHIPPED_POLICY), SHIPPED_POLICY.getParent());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -67,6 +67,12 @@ final class Problems {
     }
   }
 
+  /** Records a problem in another file this one refers to (an example file of the classifier). */
+  void addIn(java.nio.file.Path other, int line, String path, String message) {
+    reported++;
+    errors.add(new ConfigError(other, line, path, message));
+  }
+
   /** Records a problem even if one is already recorded at that path (e.g. a duplicate key). */
   void addAlways(int line, String path, String message) {
     reported++;

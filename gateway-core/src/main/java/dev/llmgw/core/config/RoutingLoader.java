@@ -30,7 +30,8 @@ public final class RoutingLoader {
    * @throws ConfigException listing every problem
    */
   /** A compiled routing file: the policy, and each tier's timeout overrides. */
-  public record Loaded(RoutingPolicy policy, Map<String, TimeoutOverrides> tierTimeouts) {}
+  public record Loaded(RoutingPolicy policy, Map<String, TimeoutOverrides> tierTimeouts,
+      dev.llmgw.core.route.ClassifierSettings classifier) {}
 
   public static RoutingPolicy load(Path file, GatewayConfig gateway) throws ConfigException {
     return loadAll(file, gateway).policy();
@@ -68,15 +69,74 @@ public final class RoutingLoader {
       throw problems.exception();
     }
     // compile even after binding problems (unknown keys, wrong shapes): every problem is reported at once
-    CompileResult result = RuleCompiler.compile(raw, Set.copyOf(gateway.models().keySet()));
+    Path dir = source.toAbsolutePath().getParent();
+    CompileResult result = RuleCompiler.compile(raw, Set.copyOf(gateway.models().keySet()),
+        dir == null ? Path.of(".") : dir);
     for (RuleProblem p : result.problems()) {
-      problems.add(p.path(), p.message());
+      if (p.file() != null) {
+        problems.addIn(p.file(), p.line(), p.path(), p.message());
+      } else {
+        problems.add(p.path(), p.message());
+      }
     }
     Map<String, TimeoutOverrides> timeouts = tierTimeouts(raw, problems);
+    dev.llmgw.core.route.ClassifierSettings classifier = classifierSettings(raw, problems);
     if (problems.hasErrors() || result.policyOrNull() == null) {
       throw problems.exception();
     }
-    return new Loaded(result.policyOrNull(), timeouts);
+    return new Loaded(result.policyOrNull(), timeouts, classifier);
+  }
+
+  private static dev.llmgw.core.route.ClassifierSettings classifierSettings(RoutingYaml raw, Problems problems) {
+    dev.llmgw.core.route.ClassifierSettings d = dev.llmgw.core.route.ClassifierSettings.DEFAULTS;
+    var c = raw.classifier();
+    if (c == null) {
+      return d;
+    }
+    Duration semantic = d.semanticTimeout();
+    if (c.semantic() != null && c.semantic().timeout() != null) {
+      semantic = positive(problems, "classifier.semantic.timeout", c.semantic().timeout(), semantic);
+    }
+    Duration judge = d.judgeTimeout();
+    int cache = d.judgeCacheSize();
+    if (c.judge() != null) {
+      if (c.judge().timeout() != null) {
+        judge = positive(problems, "classifier.judge.timeout", c.judge().timeout(), judge);
+      }
+      cache = count(problems, "classifier.judge.cacheSize", c.judge().cacheSize(), cache, 0, 10_000_000);
+    }
+    int threads = count(problems, "classifier.threads", c.threads(), d.threads(), 1, 64);
+    int queue = count(problems, "classifier.queue", c.queue(), d.queue(), 0, 100_000);
+    return new dev.llmgw.core.route.ClassifierSettings(semantic, judge, cache, threads, queue);
+  }
+
+  private static Duration positive(Problems problems, String path, String raw, Duration fallback) {
+    Duration v = problems.required(path, raw, "a duration, " + ConfigValues.DURATION_EXPECTED,
+        ConfigValues::duration);
+    if (v == null) {
+      return fallback;
+    }
+    if (v.isZero() || v.isNegative()) {
+      problems.add(path, "'" + raw + "' is not a positive duration (expected e.g. 250ms)");
+      return fallback;
+    }
+    return v;
+  }
+
+  private static int count(Problems problems, String path, String raw, int fallback, int min, int max) {
+    if (raw == null) {
+      return fallback;
+    }
+    try {
+      int v = Integer.parseInt(raw.strip());
+      if (v >= min && v <= max) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    problems.add(path, "'" + raw + "' is not a count (expected an integer from " + min + " to " + max + ")");
+    return fallback;
   }
 
   private static final List<String> OVERRIDABLE = List.of("firstByte", "idle", "total");

@@ -2,13 +2,19 @@ package dev.llmgw.core.exchange;
 
 import dev.llmgw.core.access.AccessControl;
 import dev.llmgw.core.resilience.BackendGuards;
+import dev.llmgw.core.route.TierClassifier;
 import dev.llmgw.core.upstream.BackendPools;
 
 /** The process-wide services every request uses. */
 public record ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events,
-    AccessControl access) {
+    AccessControl access, TierClassifier classifier) {
 
   public ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events) {
     this(pools, guards, events, new AccessControl(java.time.Clock.systemUTC()));
+  }
+
+  public ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events,
+      AccessControl access) {
+    this(pools, guards, events, access, new TierClassifier());
   }
 }

@@ -122,6 +122,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     this.deadlineNanos = log.startNanos + failover.deadline().toNanos();
     log.tier = plan.tier();
     log.rule = plan.rule();
+    log.signal = plan.signal();
   }
 
   public RequestLog log() {

@@ -45,6 +45,8 @@ public final class RequestLog {
   public dev.llmgw.core.config.Price baselinePrice;
   public String tier;
   public String rule;
+  /** What decided the tier: rule, semantic, judge, default, ... (RoutingPolicy.signal). */
+  public String signal;
   public int attempts;
   public boolean stream;
   public long firstByteNanos;

@@ -50,7 +50,7 @@ public final class GatewayMetrics implements ExchangeEvents {
   private final Map<String, DistributionSummary> attemptsPerRequest = new ConcurrentHashMap<>();
   private final Map<TokenKey, Counter> tokens = new ConcurrentHashMap<>();
   private final Map<CostKey, Counter> cost = new ConcurrentHashMap<>();
-  private final Map<ReasonKey, Counter> decisions = new ConcurrentHashMap<>();
+  private final Map<DecisionKey, Counter> decisions = new ConcurrentHashMap<>();
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -72,6 +72,8 @@ public final class GatewayMetrics implements ExchangeEvents {
   record FallbackKey(String from, String to, String reason) {}
 
   record ReasonKey(String backend, String reason) {}
+
+  record DecisionKey(String tier, String rule, String signal) {}
 
   record TokenKey(String type, String tier, String backend, String model, boolean estimated) {}
 
@@ -204,9 +206,12 @@ public final class GatewayMetrics implements ExchangeEvents {
       m.overhead().record(log.firstAttemptNanos - log.startNanos, TimeUnit.NANOSECONDS);
     }
     if (log.tier != null) {
-      counter(decisions, new ReasonKey(log.tier, log.rule), k -> Counter.builder("gateway.route.decisions")
-          .description("Routing decisions by tier and the rule that decided (rule names come from routing.yaml)")
-          .tags("tier", k.backend(), "rule", k.reason()).register(registry)).increment();
+      counter(decisions, new DecisionKey(log.tier, log.rule, orNone(log.signal)),
+          k -> Counter.builder("gateway.route.decisions")
+          .description("Routing decisions by tier, the rule that decided (rule names come from routing.yaml) "
+              + "and the signal it read: rule, semantic, judge, default, forced-by-header, pinned, "
+              + "classifier-fallback")
+          .tags("tier", k.tier(), "rule", k.rule(), "signal", k.signal()).register(registry)).increment();
     }
     if (log.promptTokens >= 0) {
       m.tokens(0, log.usageEstimated).increment(Math.max(0, log.promptTokens - log.cachedPromptTokens));

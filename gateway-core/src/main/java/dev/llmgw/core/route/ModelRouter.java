@@ -34,6 +34,7 @@ public final class ModelRouter {
   private final GatewayConfig config;
   private final RoutingPolicy policy;
   private final java.util.Map<String, TimeoutOverrides> tierTimeouts;
+  private final ClassifierSettings classifierSettings;
 
   public ModelRouter(GatewayConfig config) {
     this(config, null, java.util.Map.of());
@@ -44,9 +45,24 @@ public final class ModelRouter {
   }
 
   public ModelRouter(GatewayConfig config, RoutingPolicy policy, java.util.Map<String, TimeoutOverrides> tierTimeouts) {
+    this(config, policy, tierTimeouts, ClassifierSettings.DEFAULTS);
+  }
+
+  public ModelRouter(GatewayConfig config, RoutingPolicy policy, java.util.Map<String, TimeoutOverrides> tierTimeouts,
+      ClassifierSettings classifierSettings) {
     this.config = config;
     this.policy = policy;
     this.tierTimeouts = java.util.Map.copyOf(tierTimeouts);
+    this.classifierSettings = classifierSettings;
+  }
+
+  /** The classifier stage's limits from routing.yaml. */
+  public ClassifierSettings classifierSettings() {
+    return classifierSettings;
+  }
+
+  public GatewayConfig config() {
+    return config;
   }
 
   public RoutingPolicy policy() {
@@ -66,12 +82,29 @@ public final class ModelRouter {
    * @throws GatewayException 404 for an unknown model, 403 for what the caller may not use
    */
   public RoutePlan plan(ParsedRequest request, Function<String, String> headers, Caller caller) {
+    RequestFeatures features = features(request, headers, caller);
+    if (features == null) {
+      return plan(request.model());
+    }
+    return plan(request, caller, policy.decideBlocking(features, null, safeTier(caller)));
+  }
+
+  /**
+   * The first half of {@link #plan(ParsedRequest, Function, Caller)}: checks the model against the
+   * caller and the config and gives what the rules will read, or {@code null} when there is no
+   * routing policy (then {@link #plan(String)} applies). Decide with {@link RoutingPolicy#decide}
+   * (which may need a signal: {@link TierClassifier}), then {@link #plan(ParsedRequest, Caller,
+   * RouteDecision)}.
+   *
+   * @throws GatewayException 404 for an unknown model, 403 for what the caller may not use
+   */
+  public RequestFeatures features(ParsedRequest request, Function<String, String> headers, Caller caller) {
     String model = request.model();
     if (!caller.mayUseModel(model)) {
       throw new GatewayException(forbidden("model '" + model + "'"));
     }
     if (policy == null) {
-      return plan(model);
+      return null;
     }
     boolean known = config.models().containsKey(model);
     if (!known && !AUTO.equals(model)) {
@@ -80,8 +113,34 @@ public final class ModelRouter {
     String forceHeader = policy.forceTierHeader();
     Function<String, String> visible = caller.mayForceTier() || forceHeader == null ? headers
         : name -> name.equals(forceHeader) ? null : headers.apply(name);
-    RequestFeatures features = FeatureExtractor.extract(request.json(), visible, caller.keyName(), caller.team());
-    RouteDecision d = policy.decide(features);
+    return FeatureExtractor.extract(request.json(), visible, caller.keyName(), caller.team());
+  }
+
+  /**
+   * The tier a request gets when a classifier signal cannot be had: the policy's {@code safeTier},
+   * else the highest tier (last in file order) the caller may use.
+   */
+  public String safeTier(Caller caller) {
+    String configured = policy.classifier().safeTier();
+    if (configured != null) {
+      return configured;
+    }
+    List<String> tiers = policy.tiers();
+    for (int i = tiers.size() - 1; i >= 0; i--) {
+      if (caller.mayUseTier(tiers.get(i))) {
+        return tiers.get(i);
+      }
+    }
+    return tiers.get(tiers.size() - 1);
+  }
+
+  /**
+   * The second half of {@link #plan(ParsedRequest, Function, Caller)}: the plan for a decision.
+   *
+   * @throws GatewayException 403 for a tier the caller may not use, 503 when no backend serves it
+   */
+  public RoutePlan plan(ParsedRequest request, Caller caller, RouteDecision d) {
+    String model = request.model();
     String tier = d.tier();
     String rule = d.rule();
     String downgradedFrom = null;
@@ -97,7 +156,8 @@ public final class ModelRouter {
     }
     TimeoutOverrides overrides = tierTimeouts.getOrDefault(tier, TimeoutOverrides.NONE);
     if (d.pinned()) {
-      return new RoutePlan(tier, rule, withFallbacks(route(model)), null, overrides);
+      return new RoutePlan(tier, rule, withFallbacks(route(model)), null, overrides)
+          .withSignal(policy.signal(d));
     }
     List<Route> candidates = new ArrayList<>();
     for (String target : policy.targets(tier)) {
@@ -110,7 +170,7 @@ public final class ModelRouter {
       throw new GatewayException(GatewayError.unavailable("No enabled backend serves tier '" + tier + "' (targets: "
           + String.join(", ", policy.targets(tier)) + ")."));
     }
-    return new RoutePlan(tier, rule, candidates, downgradedFrom, overrides);
+    return new RoutePlan(tier, rule, candidates, downgradedFrom, overrides).withSignal(policy.signal(d));
   }
 
   /**
@@ -120,16 +180,27 @@ public final class ModelRouter {
    * @return the plan (or the refusal it would give) and the trace
    */
   public Explanation explain(ParsedRequest request, Function<String, String> headers, Caller caller) {
+    return explain(request, headers, caller, null);
+  }
+
+  /**
+   * {@link #explain(ParsedRequest, Function, Caller)}, asking the judge through {@code judge} when a
+   * rule reaches it (blocking: never on an event loop). Semantic scores are computed here.
+   *
+   * @param judge the judge, or {@code null} to treat it as failed (the safe tier)
+   */
+  public Explanation explain(ParsedRequest request, Function<String, String> headers, Caller caller,
+      Function<RequestFeatures, String> judge) {
     List<dev.llmgw.routing.TraceStep> trace = List.of();
-    if (policy != null && (AUTO.equals(request.model()) || config.models().containsKey(request.model()))) {
-      String forceHeader = policy.forceTierHeader();
-      Function<String, String> visible = caller.mayForceTier() || forceHeader == null ? headers
-          : name -> name.equals(forceHeader) ? null : headers.apply(name);
-      trace = policy.explain(FeatureExtractor.extract(request.json(), visible, caller.keyName(), caller.team()))
-          .trace();
-    }
+    RouteDecision decision = null;
     try {
-      return new Explanation(plan(request, headers, caller), null, trace);
+      RequestFeatures features = features(request, headers, caller);
+      if (features == null) {
+        return new Explanation(plan(request.model()), null, trace);
+      }
+      decision = policy.explainBlocking(features, judge, safeTier(caller));
+      trace = decision.trace();
+      return new Explanation(plan(request, caller, decision), null, trace);
     } catch (GatewayException e) {
       return new Explanation(null, e.error(), trace);
     }

@@ -19,7 +19,13 @@ import dev.llmgw.core.exchange.Watchdog;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.core.log.RequestLog;
+import dev.llmgw.core.route.Caller;
+import dev.llmgw.core.route.ModelRouter;
 import dev.llmgw.core.route.RoutePlan;
+import dev.llmgw.routing.RequestFeatures;
+import dev.llmgw.routing.RouteDecision;
+import dev.llmgw.routing.SignalNeeded;
+import io.netty.buffer.ByteBuf;
 import dev.llmgw.core.exchange.ExchangeServices;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.channel.ChannelHandlerContext;
@@ -62,6 +68,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   /** This connection's timer for backend deadlines, made with its first exchange (see Watchdog). */
   private Watchdog watchdog;
   private boolean awaitingAdmin;
+  /** A request waits for the classifier (see {@link #classify}). */
+  private boolean awaitingClassification;
   private AccessControl.Ticket inFlightTicket;
 
   /**
@@ -88,7 +96,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (inFlight != null || awaitingAdmin) {
+    if (inFlight != null || awaitingAdmin || awaitingClassification) {
       int cap = snapshots.get().config().limits().maxRequestBytes();
       if (queued.size() >= MAX_PIPELINED || queuedBytes + req.content().readableBytes() > cap) {
         req.release(); // a client piling up unanswered requests: refuse to buffer more than one body's worth
@@ -133,17 +141,24 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         log.endpoint = endpoint.metricName();
         log.baselinePrice = snapshot.baselinePrice();
         Workflows.tag(log, req.headers(), parsed, snapshot.config().economics());
-        AccessControl control = services.access();
-        RoutePlan plan = snapshot.router().plan(parsed, req.headers()::get, control.caller(identity, access));
-        AccessControl.Ticket ticket = control.admit(identity, access, parsed, plan);
-        ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, req.content().retain(), requestId,
-            keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, watchdog(ctx),
-            this::onExchangeDone)
-            .withResponseHeaders(RateLimitHeaders.of(ticket.rate()));
-        inFlight = exchange;
-        inFlightTicket = ticket;
-        inFlightCount.incrementAndGet();
-        exchange.start();
+        Caller caller = services.access().caller(identity, access);
+        ModelRouter router = snapshot.router();
+        RequestFeatures features = router.features(parsed, req.headers()::get, caller);
+        if (features == null) {
+          proxy(snapshot, parsed, router.plan(parsed.model()), identity, req.content().retain(), requestId,
+              keepAlive, log);
+          return;
+        }
+        RouteDecision decision;
+        try {
+          decision = router.policy().decide(features);
+        } catch (SignalNeeded needed) {
+          classify(snapshot, parsed, features, caller, identity, req.content().retain(), requestId, keepAlive,
+              log);
+          return;
+        }
+        proxy(snapshot, parsed, router.plan(parsed, caller, decision), identity, req.content().retain(),
+            requestId, keepAlive, log);
         return;
       }
       if (admin != null && AdminEndpoints.owns(path)) {
@@ -166,7 +181,16 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       completed(log);
-    } catch (AccessControl.LimitedException e) {
+    } catch (RuntimeException e) {
+      fail(e, requestId, keepAlive, log);
+    } finally {
+      req.release();
+    }
+  }
+
+  /** Answers a request that failed before its exchange started: the error, one log line, the metrics. */
+  private void fail(RuntimeException failure, String requestId, boolean keepAlive, RequestLog log) {
+    if (failure instanceof AccessControl.LimitedException e) {
       FullHttpResponse r = ClientResponses.response(HttpResponseStatus.valueOf(e.error().status()),
           Unpooled.wrappedBuffer(e.error().toJsonBytes()), requestId, keepAlive);
       HttpHeaders rate = RateLimitHeaders.of(e.rate());
@@ -180,14 +204,77 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       log.outcome = "error";
       ClientResponses.write(ctx, r, keepAlive, log);
       completed(log);
-    } catch (GatewayException e) {
+    } else if (failure instanceof GatewayException e) {
       respond(e.error(), requestId, keepAlive, log);
-    } catch (RuntimeException e) {
-      LOG.error("rid={} unexpected failure handling {} {}", requestId, log.method, log.path, e);
+    } else {
+      LOG.error("rid={} unexpected failure handling {} {}", requestId, log.method, log.path, failure);
       respond(GatewayError.internal("unexpected failure"), requestId, keepAlive, log);
-    } finally {
-      req.release();
     }
+  }
+
+
+  /**
+   * Starts the exchange of a routed request. Takes ownership of {@code body}.
+   *
+   * @throws RuntimeException a refusal by access control (the body is released first)
+   */
+  private void proxy(GatewaySnapshot snapshot, ParsedRequest parsed, RoutePlan plan, Identity identity,
+      ByteBuf body, String requestId, boolean keepAlive, RequestLog log) {
+    AccessControl.Ticket ticket;
+    try {
+      ticket = services.access().admit(identity, snapshot.config().access(), parsed, plan);
+    } catch (RuntimeException e) {
+      body.release();
+      throw e;
+    }
+    ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, body, requestId,
+        keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, watchdog(ctx),
+        this::onExchangeDone)
+        .withResponseHeaders(RateLimitHeaders.of(ticket.rate()));
+    inFlight = exchange;
+    inFlightTicket = ticket;
+    inFlightCount.incrementAndGet();
+    exchange.start();
+  }
+
+  /**
+   * The rules need a costly signal: the classifier computes it off the event loop while this
+   * connection waits (its pipelined requests queue behind); the request then continues here, on
+   * this channel's loop. Takes ownership of {@code body}.
+   */
+  private void classify(GatewaySnapshot snapshot, ParsedRequest parsed, RequestFeatures features, Caller caller,
+      Identity identity, ByteBuf body, String requestId, boolean keepAlive, RequestLog log) {
+    awaitingClassification = true;
+    ModelRouter router = snapshot.router();
+    services.classifier().decide(router.policy(), features, router.safeTier(caller), snapshot.config())
+        .whenComplete((decision, failure) -> ctx.executor().execute(() -> {
+          awaitingClassification = false;
+          if (!ctx.channel().isActive()) {
+            body.release();
+            log.outcome = "client_closed";
+            log.status = 499;
+            completed(log);
+            return;
+          }
+          RoutePlan plan;
+          try {
+            if (failure != null) {
+              throw new IllegalStateException("classifier failed", failure);
+            }
+            plan = router.plan(parsed, caller, decision);
+          } catch (RuntimeException e) {
+            body.release();
+            fail(e, requestId, keepAlive, log);
+            drainQueue();
+            return;
+          }
+          try {
+            proxy(snapshot, parsed, plan, identity, body, requestId, keepAlive, log); // owns body from here
+          } catch (RuntimeException e) {
+            fail(e, requestId, keepAlive, log);
+          }
+          drainQueue();
+        }));
   }
 
   private void respond(GatewayError error, String requestId, boolean keepAlive, RequestLog log) {
@@ -256,7 +343,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private void drainQueue() {
     if (ctx.channel().isActive()) {
       FullHttpRequest next;
-      while (inFlight == null && !awaitingAdmin && (next = queued.poll()) != null) {
+      while (inFlight == null && !awaitingAdmin && !awaitingClassification && (next = queued.poll()) != null) {
         queuedBytes -= next.content().readableBytes();
         handle(next);
       }

@@ -25,6 +25,8 @@ import java.util.List;
  * @param temperature     {@code temperature}
  * @param apiKey          name of the calling API key
  * @param team            team of the calling API key
+ * @param semantic        the request's similarity to a tier's examples
+ * @param judge           the tier the judge model names
  */
 public record ConditionYaml(
     List<ConditionYaml> all,
@@ -45,4 +47,6 @@ public record ConditionYaml(
     RangeYaml maxTokens,
     RangeYaml temperature,
     IdentityYaml apiKey,
-    IdentityYaml team) {}
+    IdentityYaml team,
+    SemanticConditionYaml semantic,
+    String judge) {}

@@ -12,6 +12,7 @@ import java.util.Map;
  * @param models      what a request naming a concrete model alias gets: pinned or routed (optional)
  * @param forceTier   whether (and through which header) a client may force a tier (optional)
  * @param rules       the rules, tried in order; the first that matches decides the tier
+ * @param classifier  the semantic classifier and the judge (optional)
  */
 public record RoutingYaml(
     String version,
@@ -19,4 +20,5 @@ public record RoutingYaml(
     Map<String, TierYaml> tiers,
     ModelsYaml models,
     ForceTierYaml forceTier,
-    List<RuleYaml> rules) {}
+    List<RuleYaml> rules,
+    ClassifierYaml classifier) {}

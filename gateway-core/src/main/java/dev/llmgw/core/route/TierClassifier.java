@@ -1,0 +1,254 @@
+package dev.llmgw.core.route;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.llmgw.core.config.BackendSpec;
+import dev.llmgw.core.config.GatewayConfig;
+import dev.llmgw.core.config.ModelAlias;
+import dev.llmgw.routing.Classifier;
+import dev.llmgw.routing.RequestFeatures;
+import dev.llmgw.routing.RouteDecision;
+import dev.llmgw.routing.RoutingPolicy;
+import dev.llmgw.routing.SignalNeeded;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The classifier stage: gives a request the signals its rules reach — the semantic score
+ * (embedding, CPU work on a small bounded pool of its own) and the judge's verdict (a model call
+ * on the JDK HTTP client) — and decides again, until the rules decide. Never on an event loop; the
+ * request waits asynchronously.
+ *
+ * <p>A signal that does not come in time (semantic: {@code classifier.semantic.timeout}, queueing
+ * included; judge: {@code classifier.judge.timeout}), fails, or is refused because the queue is
+ * full gives the safe tier (rule {@value RouteDecision#FALLBACK}), counted in {@code
+ * gateway.classifier.fallbacks}. Judge verdicts are cached by a hash of the classified text.
+ *
+ * <p>Metrics: {@code gateway.classifier.duration} (the whole stage per classified request, by the
+ * signal that decided), {@code gateway.classifier.fallbacks} (by signal and reason); decisions by
+ * signal are {@code gateway.route.decisions}' {@code signal} label.
+ */
+public final class TierClassifier implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TierClassifier.class);
+
+  private final ThreadPoolExecutor pool;
+  private final AtomicInteger waiting = new AtomicInteger();
+  private final JudgeClient judge = new JudgeClient();
+  private final Cache<String, String> verdicts;
+  private final MeterRegistry registry;
+  private final Map<String, Timer> durations = new ConcurrentHashMap<>();
+  private final Map<String, Counter> fallbacks = new ConcurrentHashMap<>();
+  private volatile ClassifierSettings settings = ClassifierSettings.DEFAULTS;
+
+  public TierClassifier(MeterRegistry registry) {
+    this.registry = registry;
+    AtomicInteger n = new AtomicInteger();
+    this.pool = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        r -> {
+          Thread t = new Thread(r, "classifier-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    this.pool.allowCoreThreadTimeOut(true);
+    this.verdicts = Caffeine.newBuilder().maximumSize(100_000).build();
+  }
+
+  /** For tests and tools: metrics go nowhere. */
+  public TierClassifier() {
+    this(new SimpleMeterRegistry());
+  }
+
+  /** Applies a (re)loaded policy's limits: pool size and queue bound. */
+  public void configure(ClassifierSettings s) {
+    settings = s;
+    if (s.threads() > pool.getMaximumPoolSize()) {
+      pool.setMaximumPoolSize(s.threads());
+      pool.setCorePoolSize(s.threads());
+    } else {
+      pool.setCorePoolSize(s.threads());
+      pool.setMaximumPoolSize(s.threads());
+    }
+  }
+
+  /** Requests waiting for or being scored by a classifier thread. */
+  public int pending() {
+    return waiting.get();
+  }
+
+  /**
+   * Decides {@code f} with {@code policy}, computing the signals the rules reach.
+   *
+   * @param safeTier the tier when a signal cannot be had (the policy's {@code safeTier}, or the
+   *                 highest tier the caller may use)
+   * @return completes with the decision, never exceptionally, on a classifier or HTTP thread
+   */
+  public CompletableFuture<RouteDecision> decide(RoutingPolicy policy, RequestFeatures f,
+      String safeTier, GatewayConfig config) {
+    long start = System.nanoTime();
+    CompletableFuture<RouteDecision> out = new CompletableFuture<>();
+    step(policy, f, safeTier, config, out, start);
+    return out;
+  }
+
+  private void step(RoutingPolicy policy, RequestFeatures f, String safeTier,
+      GatewayConfig config, CompletableFuture<RouteDecision> out, long start) {
+    SignalNeeded needed;
+    try {
+      RouteDecision d = policy.decide(f);
+      timer(policy.signal(d)).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      out.complete(d);
+      return;
+    } catch (SignalNeeded n) {
+      needed = n;
+    } catch (RuntimeException e) {
+      LOG.error("routing policy failed on a request; safe tier {}", safeTier, e);
+      fallback(policy, f, safeTier, "semantic", "error", out, start);
+      return;
+    }
+    ClassifierSettings s = settings;
+    if (needed.kind() == SignalNeeded.Kind.SEMANTIC) {
+      if (waiting.incrementAndGet() > s.threads() + s.queue()) {
+        waiting.decrementAndGet();
+        fallback(policy, f, safeTier, "semantic", "queue_full", out, start);
+        return;
+      }
+      CompletableFuture<Void> scored = new CompletableFuture<>();
+      try {
+        pool.execute(() -> {
+          try {
+            if (!scored.isDone()) {
+              f.semantic(policy.computeSemantic(f));
+            }
+            scored.complete(null);
+          } catch (RuntimeException | LinkageError e) {
+            scored.completeExceptionally(e);
+          } finally {
+            waiting.decrementAndGet();
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        waiting.decrementAndGet();
+        fallback(policy, f, safeTier, "semantic", "queue_full", out, start);
+        return;
+      }
+      long left = s.semanticTimeout().toNanos() - (System.nanoTime() - start);
+      scored.orTimeout(Math.max(1, left), TimeUnit.NANOSECONDS).whenComplete((v, err) -> {
+        if (err != null) {
+          boolean timeout = err instanceof TimeoutException;
+          if (!timeout) {
+            LOG.warn("semantic classifier failed; safe tier {}: {}", safeTier, err.toString());
+          }
+          fallback(policy, f, safeTier, "semantic", timeout ? "timeout" : "error", out, start);
+        } else {
+          step(policy, f, safeTier, config, out, start);
+        }
+      });
+      return;
+    }
+    judge(policy, f, config, s).whenComplete((tier, err) -> {
+      if (err != null) {
+        Throwable cause = err instanceof java.util.concurrent.CompletionException
+            && err.getCause() != null ? err.getCause() : err;
+        boolean timeout = cause instanceof TimeoutException
+            || cause instanceof java.net.http.HttpTimeoutException;
+        LOG.debug("judge failed; safe tier {}: {}", safeTier, cause.toString());
+        fallback(policy, f, safeTier, "judge", timeout ? "timeout" : "error", out, start);
+      } else {
+        f.judgeVerdict(tier);
+        step(policy, f, safeTier, config, out, start);
+      }
+    });
+  }
+
+  /**
+   * Asks the judge and waits (for {@code explain} and {@code eval}, never on an event loop).
+   *
+   * @return the tier named, or {@code null} when the judge failed or timed out
+   */
+  public String judgeBlocking(RoutingPolicy policy, RequestFeatures f, GatewayConfig config) {
+    try {
+      return judge(policy, f, config, settings).join();
+    } catch (RuntimeException e) {
+      LOG.debug("judge failed: {}", e.toString());
+      return null;
+    }
+  }
+
+  private CompletableFuture<String> judge(RoutingPolicy policy, RequestFeatures f,
+      GatewayConfig config, ClassifierSettings s) {
+    Classifier c = policy.classifier();
+    String text = String.join("\n---\n", f.segments());
+    String key = sha256(c.judgeModel() + "\n" + c.judgePrompt() + "\n" + text);
+    String cached = verdicts.getIfPresent(key);
+    if (cached != null && policy.tiers().contains(cached)) {
+      return CompletableFuture.completedFuture(cached);
+    }
+    ModelAlias alias = config.models().get(c.judgeModel());
+    BackendSpec backend = alias == null ? null : config.backendOf(alias);
+    if (backend == null || !backend.enabled()) {
+      return CompletableFuture.failedFuture(new IllegalStateException("judge model '"
+          + c.judgeModel() + "' has no enabled backend"));
+    }
+    return judge.judge(alias, backend, c.judgePrompt(), text, policy.tiers(), s.judgeTimeout())
+        .orTimeout(s.judgeTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .thenApply(tier -> {
+          verdicts.put(key, tier);
+          return tier;
+        });
+  }
+
+  private void fallback(RoutingPolicy policy, RequestFeatures f, String safeTier, String signal,
+      String reason, CompletableFuture<RouteDecision> out, long start) {
+    fallbacks.computeIfAbsent(signal + "|" + reason, k -> Counter
+        .builder("gateway.classifier.fallbacks")
+        .description("Requests given the safe tier because a classifier signal timed out, failed or "
+            + "was refused (queue full)")
+        .tag("signal", signal).tag("reason", reason).register(registry)).increment();
+    RouteDecision d = policy.fallback(f, safeTier);
+    timer(RouteDecision.FALLBACK).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    out.complete(d);
+  }
+
+  private Timer timer(String signal) {
+    return durations.computeIfAbsent(signal, s -> Timer.builder("gateway.classifier.duration")
+        .description("Time from a request reaching a costly signal (semantic, judge) to its tier, "
+            + "by the signal that decided")
+        .tag("signal", s)
+        .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
+            Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+            Duration.ofSeconds(2), Duration.ofSeconds(5))
+        .register(registry));
+  }
+
+  static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.shutdownNow();
+  }
+}

@@ -1,0 +1,67 @@
+package dev.llmgw.routing;
+
+import dev.llmgw.routing.semantic.SemanticScores;
+import java.util.Locale;
+
+/**
+ * {@code semantic: {tier: high-stakes, minScore: 0.6, margin: 0.02}}: the request's score for a
+ * tier (the mean similarity of its nearest examples of that tier, see {@link
+ * dev.llmgw.routing.semantic.SemanticIndex}) is at least {@code minScore}, and, when {@code margin}
+ * is set, exceeds every other tier's score by at least that much.
+ */
+final class SemanticCondition implements Condition {
+
+  private final String tier;
+  private final int index;
+  private final double minScore;
+  private final double margin;
+
+  /** @param margin NaN when not set */
+  SemanticCondition(String tier, int index, double minScore, double margin) {
+    this.tier = tier;
+    this.index = index;
+    this.minScore = minScore;
+    this.margin = margin;
+  }
+
+  @Override
+  public boolean test(RequestFeatures f) {
+    SemanticScores s = f.semantic();
+    double score = s.score(index);
+    if (Double.isNaN(score) || score < minScore) {
+      return false;
+    }
+    return Double.isNaN(margin) || score - s.bestOther(index) >= margin;
+  }
+
+  @Override
+  public String explain(RequestFeatures f) {
+    SemanticScores s = f.semantic();
+    double score = s.score(index);
+    StringBuilder sb = new StringBuilder("semantic ").append(tier).append(' ')
+        .append(fmt(score)).append(score >= minScore ? " >= " : " < ").append(fmt(minScore));
+    if (!Double.isNaN(margin)) {
+      double lead = score - s.bestOther(index);
+      sb.append(", lead over the next tier ").append(fmt(lead))
+          .append(lead >= margin ? " >= " : " < ").append(fmt(margin));
+    }
+    sb.append(" (from segment ").append(s.segments()[index]).append("; nearest:");
+    for (SemanticScores.Neighbour n : s.nearest()) {
+      String text = n.example().text();
+      sb.append(' ').append(n.example().tier()).append(' ').append(fmt(n.similarity()))
+          .append(' ').append(n.example().where()).append(" '")
+          .append(text.length() > 60 ? text.substring(0, 60) + "…" : text).append("';");
+    }
+    sb.setLength(sb.length() - 1);
+    return sb.append(')').toString();
+  }
+
+  @Override
+  public int signals() {
+    return SEMANTIC;
+  }
+
+  private static String fmt(double v) {
+    return String.format(Locale.ROOT, "%.3f", v);
+  }
+}

@@ -1,0 +1,157 @@
+package dev.llmgw.routing.semantic;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.langchain4j.model.embedding.onnx.AbstractInProcessEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.OnnxEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.PoolingMode;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+/**
+ * The embedding models of this process: loaded once (an ONNX session costs about a second and tens
+ * of megabytes) and shared by every policy that names them, so a reload that keeps the model keeps
+ * its session. Each model has a bounded cache of vectors by text: example files re-read on reload,
+ * and the earlier turns of a conversation that come back with every request, are embedded once.
+ *
+ * <p>Two kinds: the built-in {@value #BUILTIN} (all-MiniLM-L6-v2, quantized, English; shipped inside
+ * the LangChain4j artifact, nothing to download), or an operator's own ONNX model with its
+ * HuggingFace {@code tokenizer.json} (for example a multilingual sentence-transformer exported to
+ * ONNX), with mean or CLS pooling.
+ */
+public final class Embedders {
+
+  /** The built-in model's name in {@code routing.yaml}. */
+  public static final String BUILTIN = "all-minilm-l6-v2-q";
+  /** Vectors kept per model (384 floats each: about 1.6 KiB). */
+  static final int CACHED_VECTORS = 20_000;
+  /** Characters of one text that are embedded; the model reads about 256 tokens anyway. */
+  public static final int MAX_CHARS = 1_000;
+
+  /** Runs a batch on the calling thread: the gateway's own classifier executor bounds the work. */
+  private static final Executor SAME_THREAD = Runnable::run;
+  private static final Map<String, Embedder> LOADED = new ConcurrentHashMap<>();
+
+  private Embedders() {}
+
+  /** Why a model could not be loaded, phrased for the operator. */
+  public static final class LoadException extends Exception {
+    public LoadException(String message) {
+      super(message);
+    }
+  }
+
+  /** The built-in model. */
+  public static Embedder builtin(String name) throws LoadException {
+    if (!BUILTIN.equals(name)) {
+      throw new LoadException("'" + name + "' is not a built-in model (expected " + BUILTIN
+          + ", or onnx and tokenizer files of your own)");
+    }
+    try {
+      return LOADED.computeIfAbsent(name,
+          n -> new Cached(n, new AllMiniLmL6V2QuantizedEmbeddingModel(SAME_THREAD)));
+    } catch (RuntimeException | LinkageError e) {
+      throw new LoadException("cannot load the built-in model " + name + ": " + e);
+    }
+  }
+
+  /**
+   * An operator's ONNX model.
+   *
+   * @param pooling {@code mean} or {@code cls}
+   */
+  public static Embedder onnx(Path model, Path tokenizer, String pooling) throws LoadException {
+    PoolingMode mode;
+    try {
+      mode = PoolingMode.valueOf(pooling.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new LoadException("pooling '" + pooling + "' is not known (expected mean or cls)");
+    }
+    for (Path p : List.of(model, tokenizer)) {
+      if (!Files.isRegularFile(p)) {
+        throw new LoadException(p + ": file not found");
+      }
+      if (!Files.isReadable(p)) {
+        throw new LoadException(p + ": cannot be read");
+      }
+    }
+    String key;
+    try {
+      key = model.toRealPath() + "|" + Files.getLastModifiedTime(model).toMillis() + "|"
+          + tokenizer.toRealPath() + "|" + Files.getLastModifiedTime(tokenizer).toMillis() + "|"
+          + mode;
+    } catch (IOException e) {
+      throw new LoadException(model + ": cannot be read: " + e.getMessage());
+    }
+    Embedder loaded = LOADED.get(key);
+    if (loaded != null) {
+      return loaded;
+    }
+    Embedder fresh;
+    try {
+      fresh = new Cached(model.getFileName().toString(),
+          new OnnxEmbeddingModel(model, tokenizer, mode, SAME_THREAD));
+      fresh.embed("warm up"); // a model that loads but cannot run is refused here, not per request
+    } catch (RuntimeException | LinkageError e) {
+      throw new LoadException(model + ": not a usable ONNX sentence-embedding model with "
+          + tokenizer.getFileName() + " (" + rootMessage(e) + ")");
+    }
+    Embedder raced = LOADED.putIfAbsent(key, fresh);
+    return raced == null ? fresh : raced;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String m = t.getMessage();
+    return t.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
+  }
+
+  /** Scales {@code v} to unit length in place. */
+  static float[] normalize(float[] v) {
+    double sum = 0;
+    for (float x : v) {
+      sum += x * x;
+    }
+    if (sum > 0) {
+      float inv = (float) (1 / Math.sqrt(sum));
+      for (int i = 0; i < v.length; i++) {
+        v[i] *= inv;
+      }
+    }
+    return v;
+  }
+
+  /** A LangChain4j model with a vector cache. */
+  private static final class Cached implements Embedder {
+    private final String id;
+    private final AbstractInProcessEmbeddingModel model;
+    private final Cache<String, float[]> cache =
+        Caffeine.newBuilder().maximumSize(CACHED_VECTORS).build();
+
+    Cached(String id, AbstractInProcessEmbeddingModel model) {
+      this.id = id;
+      this.model = model;
+    }
+
+    @Override
+    public String id() {
+      return id;
+    }
+
+    @Override
+    public float[] embed(String text) {
+      String t = text.length() > MAX_CHARS ? text.substring(0, MAX_CHARS) : text;
+      return cache.get(t, s -> normalize(model.embed(s.isBlank() ? "(empty)" : s).content().vector()));
+    }
+  }
+}
