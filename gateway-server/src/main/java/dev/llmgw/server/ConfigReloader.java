@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * (file, line, path, reason), counted ({@code gateway_config_reloads_total{result="refused"}}) and
  * logged, and the last good config keeps serving.
  *
- * <p>Triggers: {@code POST /admin/reload}, and file changes — the files' modification times are
+ * <p>Triggers: {@code POST /admin/reload}, and file changes (gateway.yaml, routing.yaml, keys.yaml
+ * and the semantic classifier's example files) — the files' modification times are
  * polled every second and a change is reloaded once it has been quiet for the debounce period (so an
  * editor's save-in-several-writes is one reload).
  */
@@ -121,6 +122,17 @@ public final class ConfigReloader implements AutoCloseable {
         }
       } catch (IOException e) {
         out.put(f, FileTime.fromMillis(-1));
+      }
+    }
+    // the semantic classifier's example files, as the policy serving now names them
+    var policy = server.snapshot().policy();
+    if (policy != null && policy.classifier().semantic() != null) {
+      for (Path p : policy.classifier().semantic().files()) {
+        try {
+          out.put(p.toString(), Files.exists(p) ? Files.getLastModifiedTime(p) : FileTime.fromMillis(-2));
+        } catch (IOException e) {
+          out.put(p.toString(), FileTime.fromMillis(-1));
+        }
       }
     }
     return out;

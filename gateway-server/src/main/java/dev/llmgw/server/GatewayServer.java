@@ -196,6 +196,11 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   /** Rate-limit buckets and budget accounts (per key and team). */
+  /** The classifier stage (semantic scores, judge) requests wait for off the event loops. */
+  public TierClassifier classifier() {
+    return classifier;
+  }
+
   public AccessControl accessControl() {
     return accessControl;
   }

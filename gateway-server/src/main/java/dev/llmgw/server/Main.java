@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
  *                                                    every problem (for operators' CI, like nginx -t)
  *   gateway-server.jar explain CONFIG_DIR REQ.json   print the routing decision and its trace; calls no
  *                                                    backend ({"headers": {...}} in the file count as headers)
+ *   gateway-server.jar eval CONFIG_DIR LABELLED.jsonl [--min-recall R] [--max-below S] [--max-false-alarms F]
+ *                                                    route labelled requests; confusion matrix, recall, saving
  * </pre>
  */
 public final class Main {
@@ -54,6 +56,7 @@ public final class Main {
         }
         System.exit(explain(Path.of(args[1]), Path.of(args[2]), System.out, System.err));
       }
+      case "eval" -> System.exit(EvalCommand.run(args, System.out, System.err));
       case "run" -> run(configDir(args, 1));
       case "-h", "--help", "help" -> usage(System.out);
       default -> {
@@ -75,6 +78,9 @@ public final class Main {
     out.println("usage: gateway-server.jar [run] [CONFIG_DIR]            start the gateway (default CONFIG_DIR: config)");
     out.println("       gateway-server.jar validate CONFIG_DIR           check the config, exit 1 listing every problem");
     out.println("       gateway-server.jar explain CONFIG_DIR REQ.json   show the routing decision for a request");
+    out.println("       gateway-server.jar eval CONFIG_DIR LABELLED.jsonl [--min-recall R] [--max-below S] "
+        + "[--max-false-alarms F]");
+    out.println("                                                        route labelled requests and score the policy");
   }
 
   /** Validates a config directory; returns the process exit code. */

@@ -27,6 +27,9 @@ public final class EmbedDump {
           RequestFeatures f = FeatureExtractor.extract(row.body(), h -> null, null, null);
           RouteDecision d;
           try {
+            // the keyword rules' decision: semantic conditions never match here
+            f.semantic(new dev.llmgw.routing.semantic.SemanticScores(EvalSet.TIERS,
+                new double[] {Double.NaN, Double.NaN, Double.NaN}, new int[3], List.of()));
             d = policy.decide(f);
           } catch (SignalNeeded n) {
             d = null;

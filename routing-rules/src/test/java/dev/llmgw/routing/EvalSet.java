@@ -143,7 +143,7 @@ final class EvalSet {
     Report rep = new Report();
     for (Row row : rows) {
       RequestFeatures f = FeatureExtractor.extract(row.body(), h -> null, null, null);
-      RouteDecision d = policy.decide(f);
+      RouteDecision d = policy.decideBlocking(f, null, "high-stakes");
       int label = TIERS.indexOf(row.label());
       int routed = TIERS.indexOf(d.tier());
       rep.rows++;

@@ -29,7 +29,8 @@ class EvalSetTest {
     System.out.println("high-stakes routed below high-stakes: " + r.underRoutedHighStakes);
     System.out.println("misrouted (id label -> routed [rule]):");
     for (EvalSet.Row row : rows) {
-      RouteDecision d = policy.decide(FeatureExtractor.extract(row.body(), h -> null, null, null));
+      RouteDecision d = policy.decideBlocking(FeatureExtractor.extract(row.body(), h -> null, null,
+          null), null, "high-stakes");
       if (!d.tier().equals(row.label())) {
         System.out.println("  " + row.id() + " " + row.label() + " -> " + d.tier() + " ["
             + d.rule() + "]");

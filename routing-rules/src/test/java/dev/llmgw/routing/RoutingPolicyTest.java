@@ -29,7 +29,33 @@ class RoutingPolicyTest {
     assertThat(a.rule()).isEqualTo("code");
     assertThat(b).isSameAs(a);
     assertThat(a.trace()).isEmpty();
-    assertThat(SHIPPED.decide(chat("hi"))).isSameAs(SHIPPED.decide(chat("hello")));
+    assertThat(SHIPPED.decideBlocking(chat("hi"), null, "high-stakes"))
+        .isSameAs(SHIPPED.decideBlocking(chat("hello"), null, "high-stakes"));
+  }
+
+  @Test
+  void aRuleReachingTheSemanticSignalAsksForItAndKeywordRulesBeforeItDoNot() throws Exception {
+    assertThat(SHIPPED.decide(chat("What are the side effects of ibuprofen?")).rule())
+        .isEqualTo("medical");
+    RequestFeatures f = chat("My two-year-old just put a button battery in his mouth");
+    assertThatThrownBy(() -> SHIPPED.decide(f)).isInstanceOf(SignalNeeded.class)
+        .extracting(e -> ((SignalNeeded) e).kind()).isEqualTo(SignalNeeded.Kind.SEMANTIC);
+    f.semantic(SHIPPED.computeSemantic(f));
+    RouteDecision d = SHIPPED.decide(f);
+    assertThat(d.tier()).isEqualTo("high-stakes");
+    assertThat(d.rule()).isEqualTo("semantic-high-stakes");
+    assertThat(SHIPPED.signal(d)).isEqualTo("semantic");
+    assertThat(SHIPPED.signal(SHIPPED.decide(chat("What dosage of aspirin?")))).isEqualTo("rule");
+  }
+
+  @Test
+  void theFallbackDecisionIsTheSafeTierAndKeepsPinning() throws Exception {
+    RouteDecision d = SHIPPED.fallback(chat("hi"), "high-stakes");
+    assertThat(d.rule()).isEqualTo(RouteDecision.FALLBACK);
+    assertThat(d.targets()).containsExactly("gpt-4o", "gpt-4o-mini", "local");
+    JsonNode pinned = EvalSet.JSON.readTree("{\"model\":\"gpt-4o\"}");
+    assertThat(SHIPPED.fallback(FeatureExtractor.extract(pinned, h -> null, null, null), "trivial")
+        .targets()).containsExactly("gpt-4o");
   }
 
   @Test
@@ -45,7 +71,7 @@ class RoutingPolicyTest {
 
   @Test
   void explainOfTheDefaultListsEveryRule() throws Exception {
-    RouteDecision d = SHIPPED.explain(chat("Hello there"));
+    RouteDecision d = SHIPPED.explainBlocking(chat("Hello there"), null, "high-stakes");
     assertThat(d.rule()).isEqualTo("default");
     assertThat(d.trace()).hasSize(SHIPPED.rules().size() + 1);
     assertThat(d.trace().get(d.trace().size() - 1))
@@ -93,7 +119,7 @@ class RoutingPolicyTest {
         "What dosage of aspirin?", "Write a 2000-word essay on rivers");
     List<String> expected = new ArrayList<>();
     for (String t : texts) {
-      expected.add(SHIPPED.decide(chat(t)).rule());
+      expected.add(SHIPPED.decideBlocking(chat(t), null, "high-stakes").rule());
     }
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
@@ -102,7 +128,8 @@ class RoutingPolicyTest {
         results.add(pool.submit(() -> {
           for (int i = 0; i < 200; i++) {
             int k = i % texts.size();
-            if (!SHIPPED.decide(chat(texts.get(k))).rule().equals(expected.get(k))) {
+            if (!SHIPPED.decideBlocking(chat(texts.get(k)), null, "high-stakes").rule()
+                .equals(expected.get(k))) {
               return false;
             }
           }

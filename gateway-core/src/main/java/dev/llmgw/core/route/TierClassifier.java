@@ -87,6 +87,14 @@ public final class TierClassifier implements AutoCloseable {
     }
   }
 
+  /**
+   * The classifier's own threads. Tests hold one to stand for a slow classifier; nothing else
+   * should run here.
+   */
+  public java.util.concurrent.Executor executor() {
+    return pool;
+  }
+
   /** Requests waiting for or being scored by a classifier thread. */
   public int pending() {
     return waiting.get();

@@ -57,6 +57,17 @@ public final class SemanticIndex {
     return k;
   }
 
+  /** The example files the examples came from (the reloader watches them). */
+  public List<java.nio.file.Path> files() {
+    java.util.Set<java.nio.file.Path> out = new java.util.LinkedHashSet<>();
+    for (Example[] tier : examples) {
+      for (Example e : tier) {
+        out.add(e.file());
+      }
+    }
+    return List.copyOf(out);
+  }
+
   /** Examples per tier, in tier order. */
   public int[] counts() {
     int[] c = new int[tiers.size()];
