@@ -57,6 +57,11 @@ final class DocExamples {
         defaultTier: trivial
         tiers:
           trivial: {targets: [local]}
+          balanced: {targets: [gpt-4o-mini]}
+          high-stakes: {targets: [gpt-4o]}
+        classifier:
+          semantic: {examples: [src/test/resources/golden/golden-examples.jsonl]}
+          judge: {model: gpt-4o-mini}
         rules:
           - name: example
             tier: trivial

@@ -45,8 +45,9 @@ class DocExamplesTest {
   @Test
   void theTraceShownForTheShippedPolicyIsTheOneItGives() throws Exception {
     java.util.Map<String, String> headers = java.util.Map.of("x-gateway-tier", "premium");
-    RouteDecision d = RoutingYamlReader.shipped().explain(FeatureExtractor.extract(
-        EvalSet.JSON.readTree(DOC.requests.get("shipped")), headers::get, null, null));
+    RouteDecision d = RoutingYamlReader.shipped().explainBlocking(FeatureExtractor.extract(
+        EvalSet.JSON.readTree(DOC.requests.get("shipped")), headers::get, null, null), null,
+        "high-stakes");
     assertThat(d.tier() + " " + d.rule()).isEqualTo("balanced code");
     assertThat(d.trace()).extracting(TraceStep::toString)
         .containsExactlyElementsOf(DOC.traces.get("shipped").lines().toList());

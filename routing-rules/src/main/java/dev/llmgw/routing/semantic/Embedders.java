@@ -2,11 +2,15 @@ package dev.llmgw.routing.semantic;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.langchain4j.model.embedding.onnx.AbstractInProcessEmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.OnnxEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.OnnxBertBiEncoder;
 import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -55,8 +59,19 @@ public final class Embedders {
           + ", or onnx and tokenizer files of your own)");
     }
     try {
-      return LOADED.computeIfAbsent(name,
-          n -> new Cached(n, new AllMiniLmL6V2QuantizedEmbeddingModel(SAME_THREAD)));
+      return LOADED.computeIfAbsent(name, n -> {
+        Class<?> jar = AllMiniLmL6V2QuantizedEmbeddingModel.class;
+        try (InputStream model = jar.getResourceAsStream("/all-minilm-l6-v2-q.onnx");
+            InputStream tokenizer = jar.getResourceAsStream("/all-minilm-l6-v2-q-tokenizer.json")) {
+          if (model == null || tokenizer == null) {
+            throw new IllegalStateException("the model files are missing from "
+                + jar.getProtectionDomain().getCodeSource());
+          }
+          return new Cached(n, new SingleThreaded(model.readAllBytes(), tokenizer, PoolingMode.MEAN));
+        } catch (IOException | OrtException e) {
+          throw new IllegalStateException(e);
+        }
+      });
     } catch (RuntimeException | LinkageError e) {
       throw new LoadException("cannot load the built-in model " + name + ": " + e);
     }
@@ -96,10 +111,12 @@ public final class Embedders {
     }
     Embedder fresh;
     try {
-      fresh = new Cached(model.getFileName().toString(),
-          new OnnxEmbeddingModel(model, tokenizer, mode, SAME_THREAD));
+      try (InputStream tok = Files.newInputStream(tokenizer)) {
+        fresh = new Cached(model.getFileName().toString(),
+            new SingleThreaded(Files.readAllBytes(model), tok, mode));
+      }
       fresh.embed("warm up"); // a model that loads but cannot run is refused here, not per request
-    } catch (RuntimeException | LinkageError e) {
+    } catch (RuntimeException | LinkageError | IOException | OrtException e) {
       throw new LoadException(model + ": not a usable ONNX sentence-embedding model with "
           + tokenizer.getFileName() + " (" + rootMessage(e) + ")");
     }
@@ -129,6 +146,33 @@ public final class Embedders {
       }
     }
     return v;
+  }
+
+  /**
+   * A LangChain4j in-process model whose ONNX session computes on the calling thread only (one
+   * intra-op and one inter-op thread): ONNX Runtime's default spreads one small inference over every
+   * core, which on a gateway competes with the event loops for little gain; the classifier's own
+   * pool decides how many embeddings run at once.
+   */
+  private static final class SingleThreaded extends AbstractInProcessEmbeddingModel {
+    private final OnnxBertBiEncoder encoder;
+
+    SingleThreaded(byte[] model, InputStream tokenizer, PoolingMode pooling) throws OrtException {
+      super(SAME_THREAD);
+      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+        options.setIntraOpNumThreads(1);
+        options.setInterOpNumThreads(1);
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        this.encoder = new OnnxBertBiEncoder(env, env.createSession(model, options), tokenizer,
+            pooling);
+      }
+    }
+
+    @Override
+    protected OnnxBertBiEncoder model() {
+      return encoder;
+    }
   }
 
   /** A LangChain4j model with a vector cache. */

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The classifier stage's cost, measured side by side in one run: two gateways built from the same jar
+# beside one mock backend — A with the shipped routing policy (keyword rules, then the semantic
+# classifier over config/semantic/), B with the same rules minus the classifier (rules only) — and
+# `model: auto` traffic at a fixed offered rate whose texts differ on every request (no cache helps).
+# Rounds alternate A and B; prints per round and the medians: p50/p99 and what A adds over B.
+#
+#   bench/semantic.sh                    RATE=200 CONNS=8 DURATION=20 ROUNDS=3
+#   SKIP_BUILD=1 bench/semantic.sh       use the jars already built
+# Needs: java 17, wrk, curl, python3 (apt-get install -y wrk curl python3).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/bench/lib.sh"
+RATE=${RATE:-200}; CONNS=${CONNS:-8}; DURATION=${DURATION:-20}; WARMUP=${WARMUP:-5}; ROUNDS=${ROUNDS:-3}
+PORT_BASE=${PORT_BASE:-19300}
+MOCK_PORT=$PORT_BASE; A_PORT=$((PORT_BASE + 1)); B_PORT=$((PORT_BASE + 2))
+HOST=127.0.0.1
+for tool in java wrk curl python3; do command -v "$tool" >/dev/null || bench_die "$tool not found"; done
+OUT=$ROOT/bench/results/semantic-$(date +%Y%m%d-%H%M%S); mkdir -p "$OUT"
+TMP=$(mktemp -d); PIDS=()
+trap 'bench_stop "${PIDS[@]}"; rm -rf "$TMP"' EXIT
+GATEWAY_JAR=${GATEWAY_JAR:-$ROOT/gateway-server/target/gateway-server.jar}
+MOCK_JAR=${MOCK_JAR:-$ROOT/bench/mock-backend/target/mock-backend.jar}
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  bench_log "building gateway-server and bench/mock-backend"
+  (cd "$ROOT" && ./mvnw -B -q -Pbench -DskipTests package -pl gateway-server,bench/mock-backend -am) >"$OUT/build.log" 2>&1 ||
+    { tail -30 "$OUT/build.log" >&2; bench_die "build failed"; }
+fi
+
+wait_up() { for _ in $(seq 1 240); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.25; done; return 1; }
+
+java -jar "$MOCK_JAR" "$MOCK_PORT" >"$OUT/mock.log" 2>&1 & PIDS+=($!)
+wait_up "http://$HOST:$MOCK_PORT/healthz" || bench_die "mock did not start"
+for side in a b; do
+  d=$TMP/$side; mkdir -p "$d"; cp -r "$ROOT/config/semantic" "$d/"
+  port=$A_PORT; [[ $side == b ]] && port=$B_PORT
+  cat >"$d/gateway.yaml" <<YAML
+listener: {host: $HOST, port: $port}
+limits: {maxRequestBytes: 1MiB, clientIdleTimeout: 300s}
+backends:
+  mock: {baseUrl: http://$HOST:$MOCK_PORT/v1, models: [mock-model], maxConnections: 64}
+models:
+  local: {backend: mock, model: mock-model, price: {input: 0, output: 0}}
+  gpt-4o-mini: {backend: mock, model: mock-model, price: {input: 0.15, output: 0.6}}
+  gpt-4o: {backend: mock, model: mock-model, price: {input: 2.5, output: 10}}
+auth: {open: true}
+YAML
+done
+cp "$ROOT/config/routing.yaml" "$TMP/a/routing.yaml"
+# B: the same policy without the classifier section and without the rules that read it
+python3 - "$ROOT/config/routing.yaml" "$TMP/b/routing.yaml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text = re.sub(r'(?ms)^classifier:\n.*?(?=^\S)', '', text)
+blocks = re.split(r'(?m)^(?=  - name: )', text)
+keep = [b for b in blocks if not b.startswith('  - name: ') or ('semantic:' not in b and 'judge:' not in b)]
+open(sys.argv[2], 'w').write(''.join(keep))
+PY
+for side in a b; do
+  java -jar "$GATEWAY_JAR" validate "$TMP/$side" >"$OUT/validate-$side.txt" 2>&1 || { cat "$OUT/validate-$side.txt" >&2; bench_die "config $side does not validate"; }
+done
+java ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" run "$TMP/a" >"$OUT/gateway-a.log" 2>&1 & PIDS+=($!)
+java ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" run "$TMP/b" >"$OUT/gateway-b.log" 2>&1 & PIDS+=($!)
+wait_up "http://$HOST:$A_PORT/readyz" || bench_die "gateway A did not start"
+wait_up "http://$HOST:$B_PORT/readyz" || bench_die "gateway B did not start"
+bench_log "A (semantic) on :$A_PORT, B (rules only) on :$B_PORT; $ROUNDS rounds of ${DURATION}s at $RATE req/s over $CONNS connections"
+
+run() { # SIDE PORT SECONDS -> RESULT line
+  WRK_RATE=$RATE WRK_CONNS=$CONNS wrk -t1 -c"$CONNS" -d"${3}s" --timeout 5s --latency \
+    -s "$ROOT/bench/wrk/varied.lua" "http://$HOST:$2/v1/chat/completions" 2>&1 | grep '^RESULT' || echo "RESULT failed"
+}
+run a "$A_PORT" "$WARMUP" >/dev/null; run b "$B_PORT" "$WARMUP" >/dev/null
+: >"$OUT/rounds.txt"
+for r in $(seq 1 "$ROUNDS"); do
+  for side in a b; do
+    port=$A_PORT; [[ $side == b ]] && port=$B_PORT
+    line=$(run "$side" "$port" "$DURATION")
+    echo "round $r $side: $line" >&2
+    echo "round=$r side=$side ${line#RESULT }" >>"$OUT/rounds.txt"
+  done
+done
+curl -fsS "http://$HOST:$A_PORT/metrics" | grep -E '^gateway_(route_decisions_total|classifier_)' >"$OUT/metrics-a.txt" || true
+python3 - "$OUT/rounds.txt" <<'PY' | tee "$OUT/summary.txt"
+import statistics as st, sys
+rows = [dict(kv.split('=', 1) for kv in line.split()) for line in open(sys.argv[1]) if 'p99_us=' in line]
+def med(side, col): return st.median(float(r[col]) for r in rows if r['side'] == side)
+for side, name in (('a', 'A semantic'), ('b', 'B rules only')):
+    print(f"{name:13s} rps {med(side,'rps'):7.1f}  p50 {med(side,'p50_us')/1000:6.2f} ms  p99 {med(side,'p99_us')/1000:6.2f} ms"
+          f"  errors {sum(int(r['status_err'])+int(r['socket_err']) for r in rows if r['side']==side)}")
+print(f"added by the classifier (median of rounds): p50 {(med('a','p50_us')-med('b','p50_us'))/1000:+.2f} ms, "
+      f"p99 {(med('a','p99_us')-med('b','p99_us'))/1000:+.2f} ms; p99 ratio A/B {med('a','p99_us')/med('b','p99_us'):.2f}")
+PY
+bench_log "results in $OUT"
