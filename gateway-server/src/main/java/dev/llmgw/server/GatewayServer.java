@@ -168,7 +168,7 @@ public final class GatewayServer implements AutoCloseable {
     EconomicsEndpoints economicsEndpoints = new EconomicsEndpoints(economics, Clock.systemUTC());
     LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards,
         prometheus::scrape).withEconomics(economicsEndpoints);
-    admin = new AdminEndpoints(reloader, economicsEndpoints, guards);
+    admin = new AdminEndpoints(reloader, economicsEndpoints, guards, classifier);
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channel(transport.serverChannel())

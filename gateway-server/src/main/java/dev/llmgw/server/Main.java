@@ -122,8 +122,12 @@ public final class Main {
           ? Endpoint.COMPLETIONS : Endpoint.CHAT_COMPLETIONS;
       ParsedRequest parsed = RequestParser.parse(endpoint,
           new ByteArrayInputStream(RequestParser.JSON.writeValueAsBytes(body)));
-      ModelRouter.Explanation e = s.router().explain(parsed, name -> headers.get(name.toLowerCase(Locale.ROOT)),
-          Caller.ANONYMOUS);
+      ModelRouter.Explanation e;
+      try (dev.llmgw.core.route.TierClassifier classifier = new dev.llmgw.core.route.TierClassifier()) {
+        classifier.configure(s.router().classifierSettings());
+        e = s.router().explain(parsed, name -> headers.get(name.toLowerCase(Locale.ROOT)), Caller.ANONYMOUS,
+            s.policy() == null ? null : f -> classifier.judgeBlocking(s.policy(), f, s.config()));
+      }
       for (TraceStep step : e.trace()) {
         out.println((step.matched() ? "  ✔ " : "  ✘ ") + step.rule() + ": " + step.detail());
       }

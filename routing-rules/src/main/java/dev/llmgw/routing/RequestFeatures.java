@@ -141,7 +141,7 @@ public final class RequestFeatures {
 
   /**
    * The texts the semantic classifier and the judge read, most telling first: the last user
-   * message, up to {@value Segments#EARLIER_USER_TURNS} earlier user turns (latest first), the system
+   * message (and its end, when it is long), up to {@value Segments#EARLIER_USER_TURNS} earlier user turns (latest first), the system
    * prompt, the tool calls made so far in the conversation (names and arguments), and the tools
    * offered (names and descriptions). Empty parts are left out; built on first call.
    */

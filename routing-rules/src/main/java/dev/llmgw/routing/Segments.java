@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * The text segments of a request that the semantic classifier and the judge read (see {@link
  * RequestFeatures#segments()}). Each segment is cut at {@value #MAX_CHARS} characters: the embedding
- * model reads about 256 tokens of a text anyway, and the cut bounds the cost of a request.
+ * model reads about 256 tokens of a text anyway, and the cut bounds the cost of a request. A last
+ * user message longer than that also gives its last {@value #MAX_CHARS} characters as a segment.
  */
 final class Segments {
 
@@ -20,7 +21,13 @@ final class Segments {
   static List<String> of(JsonNode body, MessageScan scan) {
     List<String> out = new ArrayList<>(6);
     if (scan.lastUser >= 0) {
-      add(out, scan.texts[scan.lastUser]);
+      String last = scan.texts[scan.lastUser];
+      add(out, last);
+      if (last.strip().length() > MAX_CHARS) {
+        // a long message often asks its question after the material (code, a document): its end too
+        String t = last.strip();
+        add(out, t.substring(Math.max(MAX_CHARS, t.length() - MAX_CHARS)));
+      }
     }
     int earlier = 0;
     for (int i = scan.lastUser - 1; i >= 0 && earlier < EARLIER_USER_TURNS; i--) {

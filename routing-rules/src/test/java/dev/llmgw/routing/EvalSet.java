@@ -23,6 +23,7 @@ final class EvalSet {
 
   static final Path DEV = Path.of("../../shared/eval/routing-dev.jsonl");
   static final Path TEST = Path.of("../../shared/eval/routing-test.jsonl");
+  static final Path DEV_EXTRA = Path.of("../../shared/eval/routing-dev-extra.jsonl");
   static final List<String> TIERS = List.of("trivial", "balanced", "high-stakes");
   static final double[] PRICE = {0, 0.6, 10};
   static final ObjectMapper JSON = new ObjectMapper();

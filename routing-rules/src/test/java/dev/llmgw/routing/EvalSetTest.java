@@ -13,12 +13,14 @@ import org.junit.jupiter.api.Test;
  */
 class EvalSetTest {
 
-  // measured on dev when tuning: 34/34 high-stakes kept, 12/232 below label, 112/121 trivial kept,
-  // saving 0.810 against all-to-high-stakes
+  // measured on dev when tuning the keyword rules with the semantic classifier (config/semantic/):
+  // 34/34 high-stakes kept, 2/232 below label, 77/121 trivial kept trivial (38 go to balanced, the
+  // semantic-balanced rule's price for catching balanced work that names no keyword), 6/121 trivial
+  // sent to high-stakes, saving 0.770 against all-to-high-stakes
   static final int MAX_HIGH_STAKES_UNDER_ROUTED = 1;
-  static final double MAX_SHARE_BELOW_LABEL = 0.065;
-  static final double MIN_TRIVIAL_KEPT_TRIVIAL = 0.90;
-  static final double MIN_SAVING = 0.79;
+  static final double MAX_SHARE_BELOW_LABEL = 0.025;
+  static final double MIN_TRIVIAL_KEPT_TRIVIAL = 0.60;
+  static final double MIN_SAVING = 0.75;
 
   @Test
   void devSplitMeetsTheFloorsMeasuredWhenTuning() {
@@ -45,6 +47,20 @@ class EvalSetTest {
     assertThat(r.trivialKeptTrivial()).as("trivial kept on trivial")
         .isGreaterThanOrEqualTo(MIN_TRIVIAL_KEPT_TRIVIAL);
     assertThat(r.saving()).as("cost saving vs all high-stakes").isGreaterThanOrEqualTo(MIN_SAVING);
+    assertThat(r.confusion[0][2]).as("trivial sent to high-stakes").isLessThanOrEqualTo(8);
+  }
+
+  @Test
+  void devExtraSplitMeetsTheFloorsMeasuredWhenTuning() {
+    // the extra development rows (implicit stakes, scary-but-harmless, non-English, multi-turn,
+    // agent tools): measured when tuning 130/164 high-stakes kept, 17/116 trivial sent to
+    // high-stakes; keyword rules alone kept 66/164 and sent 19/116
+    List<EvalSet.Row> rows = EvalSet.load(EvalSet.DEV_EXTRA);
+    EvalSet.Report r = EvalSet.run(RoutingYamlReader.shipped(), rows);
+    System.out.println(r.format("dev-extra split: config/routing.yaml"));
+    assertThat(rows).hasSize(358);
+    assertThat(r.confusion[2][2]).as("high-stakes kept").isGreaterThanOrEqualTo(126);
+    assertThat(r.confusion[0][2]).as("trivial sent to high-stakes").isLessThanOrEqualTo(20);
   }
 
   @Test

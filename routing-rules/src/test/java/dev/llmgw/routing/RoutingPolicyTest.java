@@ -24,8 +24,10 @@ class RoutingPolicyTest {
 
   @Test
   void decideReturnsPrebuiltDecisionsWithoutATrace() throws Exception {
-    RouteDecision a = SHIPPED.decide(chat("Write a Python function to merge two lists"));
-    RouteDecision b = SHIPPED.decide(chat("Write Java code that parses a date"));
+    RouteDecision a = SHIPPED.decideBlocking(chat("Write a Python function to merge two lists"), null,
+        "high-stakes");
+    RouteDecision b = SHIPPED.decideBlocking(chat("Write Java code that parses a date"), null,
+        "high-stakes");
     assertThat(a.rule()).isEqualTo("code");
     assertThat(b).isSameAs(a);
     assertThat(a.trace()).isEmpty();

@@ -129,15 +129,15 @@ class RuleCompilerTest {
         """);
     assertThat(p).extracting(RuleProblem::toString).containsExactly(
         "rules[0].name: missing (expected a unique rule name, e.g. legal-advice)",
-        "rules[1].name: 'default' is reserved (expected a name other than default, "
-            + "forced-by-header, pinned)",
+        "rules[1].name: 'default' is reserved (expected a name other than "
+            + "classifier-fallback, default, forced-by-header, pinned)",
         "rules[2].tier: 'cheap' is not a configured tier (expected one of: trivial, high-stakes)",
         "rules[3].name: 'a' is already the name of rules[2] (expected unique rule names)",
         "rules[4].name: 'has space' is not a valid rule name (expected letters, digits, '.', '_' "
             + "and '-', starting with a letter or digit)",
         "rules[5].when: missing (expected a condition: one of all, any, not, model, header, "
             + "metadata, user, promptTokens, messages, lastUserMessage, systemPrompt, anyMessage, "
-            + "tools, jsonSchema, images, maxTokens, temperature, apiKey, team)",
+            + "tools, jsonSchema, images, maxTokens, temperature, apiKey, team, semantic, judge)",
         "rules[6]: empty rule (expected name, tier and when)");
   }
 

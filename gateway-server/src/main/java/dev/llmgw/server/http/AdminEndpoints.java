@@ -49,6 +49,7 @@ public final class AdminEndpoints implements AutoCloseable {
   public static final String PREFIX = "/admin/";
 
   private final ConfigReloader reloader;
+  private final dev.llmgw.core.route.TierClassifier classifier;
   private final EconomicsEndpoints economics;
   private final BackendGuards guards;
   private final ExecutorService worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
@@ -59,6 +60,13 @@ public final class AdminEndpoints implements AutoCloseable {
       });
 
   public AdminEndpoints(ConfigReloader reloader, EconomicsEndpoints economics, BackendGuards guards) {
+    this(reloader, economics, guards, null);
+  }
+
+  /** @param classifier asks the judge for explain when a rule reaches it (null: the judge counts as failed) */
+  public AdminEndpoints(ConfigReloader reloader, EconomicsEndpoints economics, BackendGuards guards,
+      dev.llmgw.core.route.TierClassifier classifier) {
+    this.classifier = classifier;
     this.reloader = reloader;
     this.economics = economics;
     this.guards = guards;
@@ -129,7 +137,10 @@ public final class AdminEndpoints implements AutoCloseable {
   }
 
   private byte[] explain(GatewaySnapshot snapshot, ParsedRequest parsed, HttpHeaders headers) {
-    ModelRouter.Explanation e = snapshot.router().explain(parsed, headers::get, Caller.ANONYMOUS);
+    var policy = snapshot.policy();
+    ModelRouter.Explanation e = snapshot.router().explain(parsed, headers::get, Caller.ANONYMOUS,
+        classifier == null || policy == null ? null
+            : f -> classifier.judgeBlocking(policy, f, snapshot.config()));
     ObjectNode n = RequestParser.JSON.createObjectNode();
     n.put("configVersion", snapshot.version());
     n.put("model", parsed.model());
