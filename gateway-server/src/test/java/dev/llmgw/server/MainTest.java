@@ -64,4 +64,46 @@ class MainTest {
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("marked-high-stakes").contains("tier: high-stakes").contains("candidates: ");
   }
+
+  @Test
+  void evalScoresAPolicyOnLabelledRequestsAndFailsOnAMissedThreshold(@TempDir Path dir) throws Exception {
+    Files.copy(SHIPPED.resolve("gateway.yaml"), dir.resolve("gateway.yaml"));
+    Files.writeString(dir.resolve("routing.yaml"), """
+        defaultTier: trivial
+        tiers:
+          trivial: { targets: [local] }
+          high-stakes: { targets: [gpt-4o] }
+        rules:
+          - name: legal
+            tier: high-stakes
+            when: { lastUserMessage: { keywords: [lawsuit] } }
+        """);
+    Path rows = dir.resolve("labelled.jsonl");
+    Files.writeString(rows, """
+        {"id": "a", "messages": [{"role": "user", "content": "I got a lawsuit notice"}], "label": "high-stakes"}
+        {"id": "b", "messages": [{"role": "user", "content": "my landlord keeps my deposit"}], "label": "high-stakes"}
+        {"request": {"messages": [{"role": "user", "content": "hello there"}]}, "tier": "trivial"}
+        {"request": {"messages": [{"role": "user", "content": "a lawsuit in a novel I am writing"}]}, "tier": "trivial"}
+        """);
+    Run ok = run((out, err) -> EvalCommand.run(new String[] {"eval", dir.toString(), rows.toString()}, out, err));
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains("4 requests")
+        .containsPattern("trivial\\s+1\\s+1\\n").containsPattern("high-stakes\\s+1\\s+1\\n")
+        .contains("high-stakes recall: 0.500 (1/2)", "routed below label: 0.250 (1/4)",
+            "trivial sent to high-stakes: 0.500 (1/2)", "high-stakes routed below: b")
+        .containsPattern("legal\\s+2").containsPattern("default\\s+2");
+    // two trivial requests at $0 and two high-stakes ones at gpt-4o's price, against four at gpt-4o's
+    assertThat(ok.out()).containsPattern("saving vs all high-stakes at the configured prices: 0\\.[45]\\d\\d");
+    Run strict = run((out, err) -> EvalCommand.run(new String[] {"eval", dir.toString(), rows.toString(),
+        "--min-recall", "0.9", "--max-below", "0.3", "--max-false-alarms", "0.1"}, out, err));
+    assertThat(strict.code()).isEqualTo(1);
+    assertThat(strict.err()).contains("FAIL: high-stakes recall 0.500 < --min-recall 0.900")
+        .contains("FAIL: trivial sent to high-stakes 0.500 > --max-false-alarms 0.100")
+        .doesNotContain("--max-below");
+    Files.writeString(rows, "{\"request\": {\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}, "
+        + "\"tier\": \"gold\"}\n");
+    Run bad = run((out, err) -> EvalCommand.run(new String[] {"eval", dir.toString(), rows.toString()}, out, err));
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("labelled.jsonl:1: label 'gold' is not a tier (expected one of: trivial, high-stakes)");
+  }
 }

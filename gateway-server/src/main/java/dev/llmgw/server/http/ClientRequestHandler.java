@@ -245,10 +245,12 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private void classify(GatewaySnapshot snapshot, ParsedRequest parsed, RequestFeatures features, Caller caller,
       Identity identity, ByteBuf body, String requestId, boolean keepAlive, RequestLog log) {
     awaitingClassification = true;
+    inFlightCount.incrementAndGet(); // a graceful stop waits for it like for a proxied request
     ModelRouter router = snapshot.router();
     services.classifier().decide(router.policy(), features, router.safeTier(caller), snapshot.config())
         .whenComplete((decision, failure) -> ctx.executor().execute(() -> {
           awaitingClassification = false;
+          inFlightCount.decrementAndGet();
           if (!ctx.channel().isActive()) {
             body.release();
             log.outcome = "client_closed";
