@@ -26,8 +26,22 @@ import java.util.concurrent.CompletableFuture;
 final class JudgeClient {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
-      .version(HttpClient.Version.HTTP_1_1).build();
+  /** Made on the first judgement: a client has a selector thread, most gateways never judge. */
+  private volatile HttpClient http;
+
+  private HttpClient http() {
+    HttpClient h = http;
+    if (h == null) {
+      synchronized (this) {
+        h = http;
+        if (h == null) {
+          h = http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+              .version(HttpClient.Version.HTTP_1_1).build();
+        }
+      }
+    }
+    return h;
+  }
 
   /**
    * @return the tier named, or a failed future (bad status, no tier in the answer, I/O)
@@ -50,7 +64,7 @@ final class JudgeClient {
         .header("content-type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(bytes(body)));
     backend.providerKey().ifPresent(key -> req.header("authorization", "Bearer " + key));
-    return http.sendAsync(req.build(), HttpResponse.BodyHandlers.ofByteArray())
+    return http().sendAsync(req.build(), HttpResponse.BodyHandlers.ofByteArray())
         .thenApply(r -> {
           if (r.statusCode() != 200) {
             throw new IllegalStateException("judge answered HTTP " + r.statusCode());

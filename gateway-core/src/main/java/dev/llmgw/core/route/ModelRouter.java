@@ -78,6 +78,10 @@ public final class ModelRouter {
   /**
    * The plan for a request.
    *
+   * <p>Signals are computed on the calling thread (semantic scores: milliseconds of CPU), and a judge
+   * counts as failed: for tools and tests, never on an event loop; the request path decides with
+   * {@link #features}, {@link RoutingPolicy#decide} and {@link TierClassifier}.
+   *
    * @param headers lower-case header name to value (or null)
    * @throws GatewayException 404 for an unknown model, 403 for what the caller may not use
    */
@@ -117,12 +121,12 @@ public final class ModelRouter {
   }
 
   /**
-   * The tier a request gets when a classifier signal cannot be had: the policy's {@code safeTier},
-   * else the highest tier (last in file order) the caller may use.
+   * The tier a request gets when a classifier signal cannot be had: the policy's {@code safeTier}
+   * when the caller may use it, else the highest tier (last in file order) the caller may use.
    */
   public String safeTier(Caller caller) {
     String configured = policy.classifier().safeTier();
-    if (configured != null) {
+    if (configured != null && caller.mayUseTier(configured)) {
       return configured;
     }
     List<String> tiers = policy.tiers();

@@ -212,7 +212,6 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-
   /**
    * Starts the exchange of a routed request. Takes ownership of {@code body}.
    *

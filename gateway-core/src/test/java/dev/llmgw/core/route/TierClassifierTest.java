@@ -1,0 +1,87 @@
+package dev.llmgw.core.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.llmgw.routing.FeatureExtractor;
+import dev.llmgw.routing.RequestFeatures;
+import dev.llmgw.routing.RouteDecision;
+import dev.llmgw.routing.RoutingPolicy;
+import dev.llmgw.routing.RuleCompiler;
+import dev.llmgw.routing.raw.RoutingYaml;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The classifier stage on its own: decides off the caller's thread, and gives the safe tier when full or late. */
+class TierClassifierTest {
+
+  @TempDir
+  Path dir;
+
+  RoutingPolicy policy() throws Exception {
+    Files.writeString(dir.resolve("ex.jsonl"), """
+        {"tier": "high-stakes", "text": "there is a strong smell of gas in my kitchen"}
+        {"tier": "trivial", "text": "suggest a name for my goldfish"}
+        """);
+    RoutingYaml raw = new YAMLMapper().readValue("""
+        defaultTier: trivial
+        tiers: {trivial: {targets: [small]}, high-stakes: {targets: [large]}}
+        classifier: {semantic: {examples: [ex.jsonl], k: 1}}
+        rules:
+          - name: close
+            tier: high-stakes
+            when: {semantic: {tier: high-stakes, minScore: 0.5}}
+        """, RoutingYaml.class);
+    return RuleCompiler.compile(raw, Set.of("small", "large"), dir).policyOrNull();
+  }
+
+  static RequestFeatures chat(String text) throws Exception {
+    return FeatureExtractor.extract(new ObjectMapper().readTree("{\"model\":\"auto\",\"messages\":[{\"role\":"
+        + "\"user\",\"content\":\"" + text + "\"}]}"), h -> null, null, null);
+  }
+
+  @Test
+  void decidesOnItsOwnThreadAndFallsToTheSafeTierWhenItsQueueIsFull() throws Exception {
+    RoutingPolicy p = policy();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (TierClassifier c = new TierClassifier(registry)) {
+      c.configure(new ClassifierSettings(Duration.ofSeconds(30), Duration.ofSeconds(2), 10, 1, 0));
+      RouteDecision gas = c.decide(p, chat("I smell gas in the kitchen"), "high-stakes", null)
+          .get(30, TimeUnit.SECONDS);
+      assertThat(gas.rule()).isEqualTo("close");
+      CountDownLatch release = new CountDownLatch(1);
+      CountDownLatch held = new CountDownLatch(1);
+      c.executor().execute(() -> {
+        held.countDown();
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<RouteDecision> waiting = c.decide(p, chat("what is my goldfish called"), "high-stakes", null);
+      // one thread, no queue: the next request is refused at once and gets the safe tier
+      RouteDecision refused = c.decide(p, chat("name ideas for a cat"), "high-stakes", null).getNow(null);
+      assertThat(refused).isNotNull();
+      assertThat(refused.rule()).isEqualTo(RouteDecision.FALLBACK);
+      assertThat(refused.tier()).isEqualTo("high-stakes");
+      assertThat(registry.get("gateway.classifier.fallbacks").tag("reason", "queue_full").counter().count())
+          .isEqualTo(1);
+      assertThat(waiting).isNotDone();
+      release.countDown();
+      assertThat(waiting.get(30, TimeUnit.SECONDS).rule()).isEqualTo("default");
+      assertThat(registry.get("gateway.classifier.duration").tag("signal", "semantic").timer().count())
+          .isEqualTo(1);
+    }
+  }
+}
