@@ -142,4 +142,31 @@ class SemanticConfigTest {
     RequestFeatures fish = RoutingPolicyTest.chat("what should I call my new goldfish?");
     assertThat(p.decideBlocking(fish, null, "high-stakes").rule()).isEqualTo("default");
   }
+
+  @Test
+  void anOwnOnnxModelWithItsTokenizerScoresLikeTheSameModelBuiltIn() throws Exception {
+    // the built-in model's own files, taken out of its jar, stand for an operator's model
+    Class<?> jar = dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel.class;
+    try (var model = jar.getResourceAsStream("/all-minilm-l6-v2-q.onnx");
+        var tokenizer = jar.getResourceAsStream("/all-minilm-l6-v2-q-tokenizer.json")) {
+      Files.copy(model, dir.resolve("own.onnx"));
+      Files.copy(tokenizer, dir.resolve("own-tokenizer.json"));
+    }
+    Files.writeString(dir.resolve("ex.jsonl"), """
+        {"tier": "high-stakes", "text": "my basement smells strongly of gas"}
+        {"tier": "trivial", "text": "suggest a name for my goldfish"}
+        """);
+    CompileResult own = compile("classifier: {semantic: {onnx: own.onnx, tokenizer: own-tokenizer.json, "
+        + "pooling: mean, examples: [ex.jsonl], k: 1}}\n" + SEMANTIC_RULE);
+    CompileResult builtIn = compile("classifier: {semantic: {model: all-minilm-l6-v2-q, examples: [ex.jsonl], "
+        + "k: 1}}\n" + SEMANTIC_RULE);
+    assertThat(problems(own)).isEmpty();
+    assertThat(own.policyOrNull().classifier().semantic().embedder().id()).isEqualTo("own.onnx");
+    RequestFeatures a = RoutingPolicyTest.chat("I can smell gas in the basement");
+    RequestFeatures b = RoutingPolicyTest.chat("I can smell gas in the basement");
+    double[] x = own.policyOrNull().computeSemantic(a).scores();
+    double[] y = builtIn.policyOrNull().computeSemantic(b).scores();
+    assertThat(x[1]).isGreaterThan(0.5).isCloseTo(y[1], org.assertj.core.data.Offset.offset(1e-4));
+    assertThat(x[0]).isCloseTo(y[0], org.assertj.core.data.Offset.offset(1e-4));
+  }
 }
