@@ -175,6 +175,13 @@ public final class Main {
     if (snapshot.policy() != null) {
       LOG.info("routing: {} tiers, {} rules, default tier {}", snapshot.policy().tiers().size(),
           snapshot.policy().rules().size(), snapshot.policy().defaultTier());
+      var classifier = snapshot.policy().classifier();
+      if (classifier.semantic() != null) {
+        LOG.info("routing: semantic classifier {} with {} examples per tier {} (k {}){}",
+            classifier.semantic().embedder().id(), java.util.Arrays.toString(classifier.semantic().counts()),
+            snapshot.policy().tiers(), classifier.semantic().k(),
+            classifier.judgeModel() == null ? "" : "; judge " + classifier.judgeModel());
+      }
     } else {
       LOG.info("routing: no {} — requests name their model directly", SnapshotLoader.ROUTING_FILE);
     }

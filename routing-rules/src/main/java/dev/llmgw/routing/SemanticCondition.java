@@ -4,10 +4,10 @@ import dev.llmgw.routing.semantic.SemanticScores;
 import java.util.Locale;
 
 /**
- * {@code semantic: {tier: high-stakes, minScore: 0.6, margin: 0.02}}: the request's score for a
- * tier (the mean similarity of its nearest examples of that tier, see {@link
- * dev.llmgw.routing.semantic.SemanticIndex}) is at least {@code minScore}, and, when {@code margin}
- * is set, exceeds every other tier's score by at least that much.
+ * {@code semantic: {tier: high-stakes, minScore: 0.6, margin: 0.02}}: in one of the request's text
+ * segments, the score for a tier (the mean similarity of its nearest examples of that tier, see
+ * {@link dev.llmgw.routing.semantic.SemanticIndex}) is at least {@code minScore}, and, when {@code
+ * margin} is set, exceeds every other tier's score in that segment by at least that much.
  */
 final class SemanticCondition implements Condition {
 
@@ -26,26 +26,37 @@ final class SemanticCondition implements Condition {
 
   @Override
   public boolean test(RequestFeatures f) {
-    SemanticScores s = f.semantic();
-    double score = s.score(index);
-    if (Double.isNaN(score) || score < minScore) {
-      return false;
+    double[][] scores = f.semantic().perSegment();
+    for (int s = 0; s < scores.length; s++) {
+      if (qualifies(f.semantic(), s)) {
+        return true;
+      }
     }
-    return Double.isNaN(margin) || score - s.bestOther(index) >= margin;
+    return false;
+  }
+
+  private boolean qualifies(SemanticScores s, int segment) {
+    double score = s.perSegment()[segment][index];
+    return !Double.isNaN(score) && score >= minScore
+        && (Double.isNaN(margin) || s.lead(segment, index) >= margin);
   }
 
   @Override
   public String explain(RequestFeatures f) {
     SemanticScores s = f.semantic();
-    double score = s.score(index);
+    int seg = s.bestSegment(index, minScore);
+    if (seg < 0) {
+      return "semantic " + tier + ": no examples of this tier";
+    }
+    double score = s.perSegment()[seg][index];
     StringBuilder sb = new StringBuilder("semantic ").append(tier).append(' ')
         .append(fmt(score)).append(score >= minScore ? " >= " : " < ").append(fmt(minScore));
     if (!Double.isNaN(margin)) {
-      double lead = score - s.bestOther(index);
+      double lead = s.lead(seg, index);
       sb.append(", lead over the next tier ").append(fmt(lead))
           .append(lead >= margin ? " >= " : " < ").append(fmt(margin));
     }
-    sb.append(" (from segment ").append(s.segments()[index]).append("; nearest:");
+    sb.append(" (from segment ").append(seg).append("; nearest:");
     for (SemanticScores.Neighbour n : s.nearest()) {
       String text = n.example().text();
       sb.append(' ').append(n.example().tier()).append(' ').append(fmt(n.similarity()))

@@ -12,7 +12,22 @@ import java.util.List;
 /** Tuning aid (not a test): embeddings of the examples and of eval rows' segments, as TSV. */
 public final class EmbedDump {
   public static void main(String[] args) throws Exception {
-    Embedder e = Embedders.builtin(Embedders.BUILTIN);
+    String onnx = System.getProperty("embed.onnx");
+    String prefix = System.getProperty("embed.prefix", "");
+    Embedder base = onnx == null ? Embedders.builtin(Embedders.BUILTIN)
+        : Embedders.onnx(Path.of(onnx), Path.of(System.getProperty("embed.tokenizer")),
+            System.getProperty("embed.pooling", "mean"));
+    Embedder e = new Embedder() {
+      @Override
+      public String id() {
+        return base.id();
+      }
+
+      @Override
+      public float[] embed(String text) {
+        return base.embed(prefix + text);
+      }
+    };
     RoutingPolicy policy = RoutingYamlReader.shipped();
     try (PrintStream out = new PrintStream(args[0])) {
       try (var files = Files.list(Path.of("../config/semantic"))) {
@@ -29,7 +44,7 @@ public final class EmbedDump {
           try {
             // the keyword rules' decision: semantic conditions never match here
             f.semantic(new dev.llmgw.routing.semantic.SemanticScores(EvalSet.TIERS,
-                new double[] {Double.NaN, Double.NaN, Double.NaN}, new int[3], List.of()));
+                new double[][] {{Double.NaN, Double.NaN, Double.NaN}}, List.of()));
             d = policy.decide(f);
           } catch (SignalNeeded n) {
             d = null;

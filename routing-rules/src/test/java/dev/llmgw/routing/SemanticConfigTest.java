@@ -164,8 +164,8 @@ class SemanticConfigTest {
     assertThat(own.policyOrNull().classifier().semantic().embedder().id()).isEqualTo("own.onnx");
     RequestFeatures a = RoutingPolicyTest.chat("I can smell gas in the basement");
     RequestFeatures b = RoutingPolicyTest.chat("I can smell gas in the basement");
-    double[] x = own.policyOrNull().computeSemantic(a).scores();
-    double[] y = builtIn.policyOrNull().computeSemantic(b).scores();
+    double[] x = own.policyOrNull().computeSemantic(a).perSegment()[0];
+    double[] y = builtIn.policyOrNull().computeSemantic(b).perSegment()[0];
     assertThat(x[1]).isGreaterThan(0.5).isCloseTo(y[1], org.assertj.core.data.Offset.offset(1e-4));
     assertThat(x[0]).isCloseTo(y[0], org.assertj.core.data.Offset.offset(1e-4));
   }

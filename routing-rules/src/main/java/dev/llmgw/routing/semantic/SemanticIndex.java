@@ -13,8 +13,9 @@ import java.util.List;
  * <p>Score of a tier for one text: the mean cosine similarity of the {@code k} examples of that
  * tier nearest to it (k-NN with a per-tier mean, so a tier with more examples gets no advantage from
  * its size). A request has several text segments (the last user message, earlier user turns, the
- * system prompt, tool calls and tools); a tier's score is its highest over the segments, so stakes
- * set up in an earlier turn are not diluted by an innocuous follow-up.
+ * system prompt, tool calls and tools), each scored on its own; a condition matches when one segment
+ * qualifies, so stakes set up in an earlier turn are not diluted by an innocuous follow-up, and a
+ * generic system prompt does not lower the lead of a pointed question.
  */
 public final class SemanticIndex {
 
@@ -82,15 +83,14 @@ public final class SemanticIndex {
    * loop). A tier without examples scores NaN.
    */
   public SemanticScores score(List<String> segments) {
-    double[] best = new double[tiers.size()];
-    int[] bestSegment = new int[tiers.size()];
-    Arrays.fill(best, Double.NaN);
+    double[][] perSegment = new double[segments.size()][tiers.size()];
     List<SemanticScores.Neighbour> nearest = new ArrayList<>();
     for (int s = 0; s < segments.size(); s++) {
       float[] q = embedder.embed(segments.get(s));
       for (int t = 0; t < tiers.size(); t++) {
         float[][] vs = vectors[t];
         if (vs.length == 0) {
+          perSegment[s][t] = Double.NaN;
           continue;
         }
         double[] top = new double[Math.min(k, vs.length)];
@@ -111,14 +111,10 @@ public final class SemanticIndex {
         for (double v : top) {
           mean += v;
         }
-        mean /= top.length;
-        if (Double.isNaN(best[t]) || mean > best[t]) {
-          best[t] = mean;
-          bestSegment[t] = s;
-        }
+        perSegment[s][t] = mean / top.length;
       }
     }
-    return new SemanticScores(tiers, best, bestSegment, List.copyOf(nearest));
+    return new SemanticScores(tiers, perSegment, List.copyOf(nearest));
   }
 
   private static void keepNearest(List<SemanticScores.Neighbour> nearest, double sim, Example e,
