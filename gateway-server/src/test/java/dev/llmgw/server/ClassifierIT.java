@@ -45,6 +45,8 @@ class ClassifierIT {
   WireMockServer backend;
   WireMockServer judge;
   GatewayServer gw;
+  /** Debounce of the file watch; 0: no watch (reloads only through the admin endpoint). */
+  long watchDebounceMillis;
 
   void start(String semanticTimeout, String judgeAnswer, int judgeStatus) throws Exception {
     backend = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
@@ -105,7 +107,7 @@ class ClassifierIT {
             when: { semantic: { tier: high-stakes, minScore: 0.5, margin: 0.05 } }
         """.formatted(semanticTimeout));
     GatewaySnapshot s = SnapshotLoader.load(dir, Map.of(), 1);
-    gw = new GatewayServer(s, Transport.best(), 1, ExchangeEvents.NOOP).reloadFrom(dir, Map::of, 0).start();
+    gw = new GatewayServer(s, Transport.best(), 1, ExchangeEvents.NOOP).reloadFrom(dir, Map::of, watchDebounceMillis).start();
   }
 
   @AfterEach
@@ -254,5 +256,16 @@ class ClassifierIT {
     assertThat(rule(r)).isEqualTo("semantic-high-stakes");
     List<String> problems = List.of(reload.body());
     assertThat(problems).isNotEmpty();
+  }
+
+  @Test
+  void anEditedExampleFileIsPickedUpWithoutARestart() throws Exception {
+    watchDebounceMillis = 100;
+    start("2s", "trivial", 200);
+    assertThat(rule(chat("which river flows through Vienna?").get(10, TimeUnit.SECONDS))).isEqualTo("default");
+    Files.writeString(dir.resolve("examples/tiers.jsonl"),
+        "{\"tier\": \"high-stakes\", \"text\": \"Which river flows through Vienna?\"}\n", java.nio.file.StandardOpenOption.APPEND);
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() ->
+        rule(chat("which river flows through Vienna?").get(10, TimeUnit.SECONDS)).equals("semantic-high-stakes"));
   }
 }
