@@ -43,10 +43,12 @@ public final class SemanticIndex {
       String tier = tiers.get(t);
       List<Example> of = examples.stream().filter(e -> e.tier().equals(tier)).toList();
       this.examples[t] = of.toArray(new Example[0]);
-      this.vectors[t] = new float[of.size()][];
-      for (int i = 0; i < of.size(); i++) {
-        this.vectors[t][i] = embedder.embed(of.get(i).text());
-      }
+      float[][] vs = new float[of.size()][];
+      // at load and reload, off the request path: every core helps (a few seconds for the shipped
+      // examples on one core; a reload re-embeds only texts the embedder's cache does not hold)
+      java.util.stream.IntStream.range(0, vs.length).parallel()
+          .forEach(i -> vs[i] = embedder.embed(of.get(i).text()));
+      this.vectors[t] = vs;
     }
   }
 
