@@ -10,7 +10,8 @@ import java.time.Duration;
  * @param judgeTimeout    the judge's latency budget per request
  * @param judgeCacheSize  judge verdicts kept (by a hash of the classified text)
  * @param threads         classifier threads (embedding is CPU work; off the event loops)
- * @param queue           requests that may wait for a classifier thread; more get the safe tier
+ * @param queue           requests that may wait for a classifier thread, and judge calls in flight;
+ *                        more get the safe tier
  */
 public record ClassifierSettings(Duration semanticTimeout, Duration judgeTimeout,
     int judgeCacheSize, int threads, int queue) {

@@ -35,8 +35,16 @@ final class JudgeClient {
       synchronized (this) {
         h = http;
         if (h == null) {
+          java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
           h = http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
-              .version(HttpClient.Version.HTTP_1_1).build();
+              .version(HttpClient.Version.HTTP_1_1)
+              // completions are handed on, never run long here: two threads, not a cached pool
+              .executor(java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+                Thread t = new Thread(r, "judge-http-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              }))
+              .build();
         }
       }
     }

@@ -50,6 +50,8 @@ public final class TierClassifier implements AutoCloseable {
 
   private final ThreadPoolExecutor pool;
   private final AtomicInteger waiting = new AtomicInteger();
+  /** Judge calls in flight; bounded by the queue setting like the requests waiting for a thread. */
+  private final AtomicInteger judging = new AtomicInteger();
   private final JudgeClient judge = new JudgeClient();
   private final Cache<String, String> verdicts;
   private final MeterRegistry registry;
@@ -170,7 +172,13 @@ public final class TierClassifier implements AutoCloseable {
       });
       return;
     }
+    if (judging.incrementAndGet() > Math.max(1, s.queue())) {
+      judging.decrementAndGet();
+      fallback(policy, f, safeTier, "judge", "queue_full", out, start);
+      return;
+    }
     judge(policy, f, config, s).whenComplete((tier, err) -> {
+      judging.decrementAndGet();
       if (err != null) {
         Throwable cause = err instanceof java.util.concurrent.CompletionException
             && err.getCause() != null ? err.getCause() : err;
