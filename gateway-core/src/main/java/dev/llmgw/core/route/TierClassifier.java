@@ -69,7 +69,7 @@ public final class TierClassifier implements AutoCloseable {
           return t;
         });
     this.pool.allowCoreThreadTimeOut(true);
-    this.verdicts = Caffeine.newBuilder().maximumSize(100_000).build();
+    this.verdicts = Caffeine.newBuilder().maximumSize(ClassifierSettings.DEFAULTS.judgeCacheSize()).build();
   }
 
   /** For tests and tools: metrics go nowhere. */
@@ -77,9 +77,10 @@ public final class TierClassifier implements AutoCloseable {
     this(new SimpleMeterRegistry());
   }
 
-  /** Applies a (re)loaded policy's limits: pool size and queue bound. */
+  /** Applies a (re)loaded policy's limits: pool size, queue bound, judge cache size. */
   public void configure(ClassifierSettings s) {
     settings = s;
+    verdicts.policy().eviction().ifPresent(e -> e.setMaximum(s.judgeCacheSize()));
     if (s.threads() > pool.getMaximumPoolSize()) {
       pool.setMaximumPoolSize(s.threads());
       pool.setCorePoolSize(s.threads());
