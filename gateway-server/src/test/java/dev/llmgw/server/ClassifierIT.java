@@ -47,6 +47,8 @@ class ClassifierIT {
   GatewayServer gw;
   /** Debounce of the file watch; 0: no watch (reloads only through the admin endpoint). */
   long watchDebounceMillis;
+  /** The judge's cacheSize in routing.yaml. */
+  int judgeCacheSize = 10_000;
 
   void start(String semanticTimeout, String judgeAnswer, int judgeStatus) throws Exception {
     backend = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
@@ -90,7 +92,7 @@ class ClassifierIT {
             examples: [examples/tiers.jsonl]
             k: 1
             timeout: %s
-          judge: { model: judge, timeout: 2s }
+          judge: { model: judge, timeout: 2s, cacheSize: %d }
           threads: 1
         rules:
           - name: marked
@@ -105,7 +107,7 @@ class ClassifierIT {
           - name: semantic-high-stakes
             tier: high-stakes
             when: { semantic: { tier: high-stakes, minScore: 0.5, margin: 0.05 } }
-        """.formatted(semanticTimeout));
+        """.formatted(semanticTimeout, judgeCacheSize));
     GatewaySnapshot s = SnapshotLoader.load(dir, Map.of(), 1);
     gw = new GatewayServer(s, Transport.best(), 1, ExchangeEvents.NOOP).reloadFrom(dir, Map::of, watchDebounceMillis).start();
   }
@@ -267,5 +269,15 @@ class ClassifierIT {
         "{\"tier\": \"high-stakes\", \"text\": \"Which river flows through Vienna?\"}\n", java.nio.file.StandardOpenOption.APPEND);
     await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() ->
         rule(chat("which river flows through Vienna?").get(10, TimeUnit.SECONDS)).equals("semantic-high-stakes"));
+  }
+
+  @Test
+  void withoutACacheTheJudgeIsAskedEveryTime() throws Exception {
+    judgeCacheSize = 0;
+    start("2s", "high-stakes", 200);
+    for (int i = 0; i < 3; i++) {
+      assertThat(rule(chat("I want a refund for the order").get(10, TimeUnit.SECONDS))).isEqualTo("judged");
+    }
+    judge.verify(3, postRequestedFor(urlEqualTo("/v1/chat/completions")));
   }
 }
