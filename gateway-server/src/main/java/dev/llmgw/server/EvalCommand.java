@@ -26,7 +26,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code eval CONFIG_DIR labelled.jsonl [--min-recall R] [--max-below S] [--max-false-alarms F]}:
+ * {@code eval CONFIG_DIR labelled.jsonl [--min-recall R] [--max-below S] [--max-false-alarms F]
+ * [--show-misrouted]}:
  * routes every labelled request with the config's policy (semantic scores computed, the judge asked
  * when a rule reaches it, exactly as live traffic from an anonymous caller) and prints the confusion
  * matrix, the highest tier's recall, the share routed below its label, harmless requests sent to the
@@ -47,7 +48,7 @@ final class EvalCommand {
   static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length < 3) {
       err.println("usage: gateway-server.jar eval CONFIG_DIR LABELLED.jsonl [--min-recall R] "
-          + "[--max-below S] [--max-false-alarms F]");
+          + "[--max-below S] [--max-false-alarms F] [--show-misrouted]");
       return 2;
     }
     Path dir = Path.of(args[1]);
@@ -55,8 +56,13 @@ final class EvalCommand {
     double minRecall = Double.NaN;
     double maxBelow = Double.NaN;
     double maxFalseAlarms = Double.NaN;
+    boolean showMisrouted = false;
     for (int i = 3; i < args.length; i++) {
       String a = args[i];
+      if (a.equals("--show-misrouted")) {
+        showMisrouted = true;
+        continue;
+      }
       if (i + 1 >= args.length) {
         err.println(a + ": missing value");
         return 2;
@@ -73,7 +79,8 @@ final class EvalCommand {
         case "--max-below" -> maxBelow = v;
         case "--max-false-alarms" -> maxFalseAlarms = v;
         default -> {
-          err.println(a + ": unknown option (expected --min-recall, --max-below, --max-false-alarms)");
+          err.println(a + ": unknown option (expected --min-recall, --max-below, --max-false-alarms, "
+              + "--show-misrouted)");
           return 2;
         }
       }
@@ -109,6 +116,7 @@ final class EvalCommand {
     int rows = 0;
     int below = 0;
     List<String> missedTop = new ArrayList<>();
+    List<String> misrouted = new ArrayList<>();
     long started = System.nanoTime();
     try (TierClassifier classifier = new TierClassifier()) {
       classifier.configure(s.router().classifierSettings());
@@ -157,6 +165,10 @@ final class EvalCommand {
         confusion[l][routed]++;
         ruleHits.merge(d.rule(), 1, Integer::sum);
         below += routed < l ? 1 : 0;
+        if (routed != l) {
+          misrouted.add(row.path("id").asText("line " + (i + 1)) + ": " + label + " -> " + d.tier() + " ("
+              + d.rule() + ")");
+        }
         if (l == top && routed < top) {
           missedTop.add(row.path("id").asText("line " + (i + 1)));
         }
@@ -197,6 +209,10 @@ final class EvalCommand {
         + "%d output tokens assumed per request)%n", tiers.get(top), saving, ASSUMED_OUTPUT_TOKENS);
     if (!missedTop.isEmpty()) {
       out.println(tiers.get(top) + " routed below: " + String.join(", ", missedTop));
+    }
+    if (showMisrouted) {
+      out.println("misrouted (id: label -> routed (rule)):");
+      misrouted.forEach(m -> out.println("  " + m));
     }
     out.println("decided by:");
     ruleHits.forEach((rule, hits) -> out.printf(Locale.ROOT, "  %-28s %5d%n", rule, hits));

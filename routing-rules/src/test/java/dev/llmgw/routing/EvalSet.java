@@ -24,6 +24,8 @@ final class EvalSet {
   static final Path DEV = Path.of("../../shared/eval/routing-dev.jsonl");
   static final Path TEST = Path.of("../../shared/eval/routing-test.jsonl");
   static final Path DEV_EXTRA = Path.of("../../shared/eval/routing-dev-extra.jsonl");
+  /** Requests written for this project (not from shared/eval), see EvalSetTest. */
+  static final Path WRITTEN = Path.of("src/test/resources/eval/written-batch.jsonl");
   static final List<String> TIERS = List.of("trivial", "balanced", "high-stakes");
   static final double[] PRICE = {0, 0.6, 10};
   static final ObjectMapper JSON = new ObjectMapper();
@@ -131,7 +133,7 @@ final class EvalSet {
         for (JsonNode m : r.get("messages")) {
           chars += m.path("content").asText("").length();
         }
-        rows.add(new Row(r.get("id").asText(), r.get("source").asText(), r.get("label").asText(),
+        rows.add(new Row(r.get("id").asText(), r.path("source").asText("-"), r.get("label").asText(),
             r.path("why").asText("").startsWith("borderline:"), body, chars));
       }
       return rows;

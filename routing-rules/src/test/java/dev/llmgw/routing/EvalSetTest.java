@@ -53,7 +53,7 @@ class EvalSetTest {
   @Test
   void devExtraSplitMeetsTheFloorsMeasuredWhenTuning() {
     // the extra development rows (implicit stakes, scary-but-harmless, non-English, multi-turn,
-    // agent tools): measured when tuning 132/164 high-stakes kept, 17/116 trivial sent to
+    // agent tools): measured when tuning 131/164 high-stakes kept, 16/116 trivial sent to
     // high-stakes; keyword rules alone kept 66/164 and sent 19/116
     List<EvalSet.Row> rows = EvalSet.load(EvalSet.DEV_EXTRA);
     EvalSet.Report r = EvalSet.run(RoutingYamlReader.shipped(), rows);
@@ -61,6 +61,19 @@ class EvalSetTest {
     assertThat(rows).hasSize(358);
     assertThat(r.confusion[2][2]).as("high-stakes kept").isGreaterThanOrEqualTo(126);
     assertThat(r.confusion[0][2]).as("trivial sent to high-stakes").isLessThanOrEqualTo(20);
+  }
+
+  @Test
+  void theBatchWrittenForThisProjectMeetsTheFloorsMeasuredWhenTuning() {
+    // 120 requests written for this project (src/test/resources/eval/written-batch.jsonl) without
+    // sight of the rules or the examples, first measured blind (27/30 high-stakes kept, 14/65
+    // trivial sent to high-stakes), then used for tuning: 27/30 kept, 3/65 sent
+    List<EvalSet.Row> rows = EvalSet.load(EvalSet.WRITTEN);
+    EvalSet.Report r = EvalSet.run(RoutingYamlReader.shipped(), rows);
+    System.out.println(r.format("written batch: config/routing.yaml"));
+    assertThat(rows).hasSize(120);
+    assertThat(r.confusion[2][2]).as("high-stakes kept").isGreaterThanOrEqualTo(26);
+    assertThat(r.confusion[0][2]).as("trivial sent to high-stakes").isLessThanOrEqualTo(5);
   }
 
   @Test

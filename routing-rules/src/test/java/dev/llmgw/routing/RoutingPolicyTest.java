@@ -36,9 +36,13 @@ class RoutingPolicyTest {
   }
 
   @Test
-  void aRuleReachingTheSemanticSignalAsksForItAndKeywordRulesBeforeItDoNot() throws Exception {
-    assertThat(SHIPPED.decide(chat("What are the side effects of ibuprofen?")).rule())
-        .isEqualTo("medical");
+  void aRuleReachingTheSemanticSignalAsksForItAndRulesBeforeItDoNot() throws Exception {
+    JsonNode hi = EvalSet.JSON.readTree("{\"model\":\"auto\",\"messages\":[{\"role\":\"user\","
+        + "\"content\":\"hi\"}]}");
+    RouteDecision marked = SHIPPED.decide(FeatureExtractor.extract(hi, h -> h.equals("x-stakes") ? "high" : null,
+        null, null));
+    assertThat(marked.rule()).isEqualTo("marked-high-stakes");
+    assertThat(SHIPPED.signal(marked)).isEqualTo("rule");
     RequestFeatures f = chat("My two-year-old just put a button battery in his mouth");
     assertThatThrownBy(() -> SHIPPED.decide(f)).isInstanceOf(SignalNeeded.class)
         .extracting(e -> ((SignalNeeded) e).kind()).isEqualTo(SignalNeeded.Kind.SEMANTIC);
@@ -47,7 +51,12 @@ class RoutingPolicyTest {
     assertThat(d.tier()).isEqualTo("high-stakes");
     assertThat(d.rule()).isEqualTo("semantic-high-stakes");
     assertThat(SHIPPED.signal(d)).isEqualTo("semantic");
-    assertThat(SHIPPED.signal(SHIPPED.decide(chat("What dosage of aspirin?")))).isEqualTo("rule");
+    // a keyword rule with the harmless-text guard reads the signal too
+    RequestFeatures tax = chat("write a limerick about doing my taxes the night before they are due");
+    assertThatThrownBy(() -> SHIPPED.decide(tax)).isInstanceOf(SignalNeeded.class);
+    assertThat(SHIPPED.decideBlocking(tax, null, "high-stakes").tier()).isNotEqualTo("high-stakes");
+    assertThat(SHIPPED.decideBlocking(chat("What dosage of aspirin is safe with warfarin?"), null,
+        "high-stakes").rule()).isEqualTo("medical");
   }
 
   @Test
@@ -62,7 +71,8 @@ class RoutingPolicyTest {
 
   @Test
   void explainTriesRulesUntilTheFirstMatch() throws Exception {
-    RouteDecision d = SHIPPED.explain(chat("What are the side effects of ibuprofen?"));
+    RouteDecision d = SHIPPED.explainBlocking(chat("What are the side effects of ibuprofen?"), null,
+        "high-stakes");
     assertThat(d.rule()).isEqualTo("medical");
     assertThat(d.trace()).extracting(TraceStep::rule).containsExactly("marked-high-stakes",
         "high-stakes-role", "consequential-action", "medical");
