@@ -47,11 +47,13 @@ auth: {open: true}
 YAML
 done
 cp "$ROOT/config/routing.yaml" "$TMP/a/routing.yaml"
-# B: the same policy without the classifier section and without the rules that read it
+# B: the same policy without the classifier section, the keyword rules' guard, and the rules that read it
 python3 - "$ROOT/config/routing.yaml" "$TMP/b/routing.yaml" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 text = re.sub(r'(?ms)^classifier:\n.*?(?=^\S)', '', text)
+# the keyword rules' harmless-text guard reads the classifier: B keeps the rules without it
+text = re.sub(r'(?m)^\s*- not: \{semantic: .*\}\n', '', text)
 blocks = re.split(r'(?m)^(?=  - name: )', text)
 keep = [b for b in blocks if not b.startswith('  - name: ') or ('semantic:' not in b and 'judge:' not in b)]
 open(sys.argv[2], 'w').write(''.join(keep))

@@ -86,8 +86,8 @@ public class ClassificationBench {
       if (skipSection && !line.isEmpty() && !line.startsWith(" ") && !line.startsWith("#")) {
         skipSection = false;
       }
-      if (skipSection) {
-        continue;
+      if (skipSection || line.strip().startsWith("- not: {semantic:")) {
+        continue; // the section, and the keyword rules' harmless-text guard: both read the classifier
       }
       if (line.startsWith("  - name: ") || !line.startsWith(" ") && !line.isEmpty()) {
         flush(out, rule);
