@@ -26,6 +26,8 @@ final class EvalSet {
   static final Path DEV_EXTRA = Path.of("../../shared/eval/routing-dev-extra.jsonl");
   /** Requests written for this project (not from shared/eval), see EvalSetTest. */
   static final Path WRITTEN = Path.of("src/test/resources/eval/written-batch.jsonl");
+  /** More requests written for this project, never tuned on, see EvalSetTest. */
+  static final Path WRITTEN_CHECK = Path.of("src/test/resources/eval/written-check-batch.jsonl");
   static final List<String> TIERS = List.of("trivial", "balanced", "high-stakes");
   static final double[] PRICE = {0, 0.6, 10};
   static final ObjectMapper JSON = new ObjectMapper();

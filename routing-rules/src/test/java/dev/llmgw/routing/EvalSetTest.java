@@ -77,6 +77,18 @@ class EvalSetTest {
   }
 
   @Test
+  void theCheckBatchWrittenForThisProjectIsMeasuredOnly() {
+    // 120 more requests written for this project, blind to the rules and the examples, and never
+    // tuned on: measured once when the policy was final (29/30 high-stakes kept, 4/120 below label,
+    // 6/65 trivial sent to high-stakes). Printed here, asserted only for sanity.
+    List<EvalSet.Row> rows = EvalSet.load(EvalSet.WRITTEN_CHECK);
+    EvalSet.Report r = EvalSet.run(RoutingYamlReader.shipped(), rows);
+    System.out.println(r.format("written check batch (measured only): config/routing.yaml"));
+    assertThat(rows).hasSize(120);
+    assertThat(new int[] {r.count(0), r.count(1), r.count(2)}).containsExactly(65, 25, 30);
+  }
+
+  @Test
   void testSplitIsMeasuredOnly() {
     List<EvalSet.Row> rows = EvalSet.load(EvalSet.TEST);
     EvalSet.Report r = EvalSet.run(RoutingYamlReader.shipped(), rows);
