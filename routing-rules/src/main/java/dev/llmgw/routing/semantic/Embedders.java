@@ -34,8 +34,11 @@ public final class Embedders {
 
   /** The built-in model's name in {@code routing.yaml}. */
   public static final String BUILTIN = "all-minilm-l6-v2-q";
-  /** Vectors kept per model (384 floats each: about 1.6 KiB). */
-  static final int CACHED_VECTORS = 20_000;
+  /**
+   * Bytes of vectors and their texts kept per model (a 384-float vector is 1.5 KiB, its text up to
+   * 2 KiB): the shipped examples take about 3 MiB, the rest holds recent requests' segments.
+   */
+  static final long CACHED_BYTES = 32L << 20;
   /** Characters of one text that are embedded; the model reads about 256 tokens anyway. */
   public static final int MAX_CHARS = 1_000;
 
@@ -179,8 +182,9 @@ public final class Embedders {
   private static final class Cached implements Embedder {
     private final String id;
     private final AbstractInProcessEmbeddingModel model;
-    private final Cache<String, float[]> cache =
-        Caffeine.newBuilder().maximumSize(CACHED_VECTORS).build();
+    private final Cache<String, float[]> cache = Caffeine.newBuilder().maximumWeight(CACHED_BYTES)
+        .<String, float[]>weigher((text, vector) -> 64 + 2 * text.length() + 4 * vector.length)
+        .build();
 
     Cached(String id, AbstractInProcessEmbeddingModel model) {
       this.id = id;
