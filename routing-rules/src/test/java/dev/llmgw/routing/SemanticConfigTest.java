@@ -65,6 +65,13 @@ class SemanticConfigTest {
   }
 
   @Test
+  void aFileThatIsNotUtf8IsRefused() throws Exception {
+    Files.write(dir.resolve("ex.jsonl"), new byte[] {'{', (byte) 0xff, (byte) 0xfe, '}', '\n'});
+    CompileResult r = compile("classifier: {semantic: {examples: [ex.jsonl]}}\n" + SEMANTIC_RULE);
+    assertThat(problems(r)).containsExactly(dir.resolve("ex.jsonl") + ": not UTF-8 text");
+  }
+
+  @Test
   void aMissingExampleFileOrModelFileIsRefused() throws Exception {
     CompileResult r = compile("classifier: {semantic: {examples: [none.jsonl]}}\n" + SEMANTIC_RULE);
     assertThat(problems(r)).containsExactly("classifier.semantic.examples[0]: "

@@ -43,8 +43,9 @@ public final class ExampleFiles {
     List<RuleProblem> problems = new ArrayList<>();
     List<String> lines;
     try {
-      lines = List.of(new String(Files.readAllBytes(file), StandardCharsets.UTF_8).split("\n", -1));
-      StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)));
+      String text = StandardCharsets.UTF_8.newDecoder()
+          .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+      lines = List.of(text.split("\n", -1));
     } catch (NoSuchFileException e) {
       problems.add(new RuleProblem(path, file + ": file not found"));
       return new Read(List.of(), problems);
