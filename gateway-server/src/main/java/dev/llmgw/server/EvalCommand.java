@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.SnapshotLoader;
-import dev.llmgw.core.config.ConfigException;
 import dev.llmgw.core.config.ModelAlias;
 import dev.llmgw.core.config.Price;
 import dev.llmgw.core.ingress.RequestParser;
@@ -85,11 +84,8 @@ final class EvalCommand {
         }
       }
     }
-    GatewaySnapshot s;
-    try {
-      s = SnapshotLoader.load(dir, System.getenv(), 1);
-    } catch (ConfigException e) {
-      err.println(e.getMessage());
+    GatewaySnapshot s = Main.loadOrReport(dir, err);
+    if (s == null) {
       return 1;
     }
     RoutingPolicy policy = s.policy();

@@ -100,13 +100,20 @@ public final class Main {
     }
   }
 
-  /** Prints the routing decision for a request file; returns the process exit code. */
-  static int explain(Path dir, Path requestFile, PrintStream out, PrintStream err) {
-    GatewaySnapshot s;
+  /** The config directory's snapshot, or {@code null} after printing every problem to {@code err}. */
+  static GatewaySnapshot loadOrReport(Path dir, PrintStream err) {
     try {
-      s = SnapshotLoader.load(dir, System.getenv(), 1);
+      return SnapshotLoader.load(dir, System.getenv(), 1);
     } catch (ConfigException e) {
       err.println(e.getMessage());
+      return null;
+    }
+  }
+
+  /** Prints the routing decision for a request file; returns the process exit code. */
+  static int explain(Path dir, Path requestFile, PrintStream out, PrintStream err) {
+    GatewaySnapshot s = loadOrReport(dir, err);
+    if (s == null) {
       return 1;
     }
     try {

@@ -141,6 +141,22 @@ class ClassifierIT {
         HttpResponse.BodyHandlers.ofString()).body();
   }
 
+  /** Occupies the classifier's only thread until the returned latch is counted down (a slow classifier). */
+  CountDownLatch holdTheClassifierThread() throws InterruptedException {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch held = new CountDownLatch(1);
+    gw.classifier().executor().execute(() -> {
+      held.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+    return release;
+  }
+
   static String rule(HttpResponse<String> r) {
     return r.headers().firstValue("x-gateway-rule").orElse("?");
   }
@@ -165,17 +181,7 @@ class ClassifierIT {
   @Test
   void aSlowClassifierDelaysNoOtherConnection() throws Exception {
     start("30s", "trivial", 200);
-    CountDownLatch release = new CountDownLatch(1);
-    CountDownLatch held = new CountDownLatch(1);
-    gw.classifier().executor().execute(() -> {
-      held.countDown();
-      try {
-        release.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+    CountDownLatch release = holdTheClassifierThread();
     // waits for the (held) classifier thread
     CompletableFuture<HttpResponse<String>> waiting = chat("there is a strong smell of gas in my kitchen");
     await().atMost(Duration.ofSeconds(5)).until(() -> gw.classifier().pending() == 1);
@@ -195,14 +201,7 @@ class ClassifierIT {
   @Test
   void aLateSemanticSignalGivesTheSafeTier() throws Exception {
     start("200ms", "trivial", 200);
-    CountDownLatch release = new CountDownLatch(1);
-    gw.classifier().executor().execute(() -> {
-      try {
-        release.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    CountDownLatch release = holdTheClassifierThread();
     try {
       HttpResponse<String> r = chat("what is the capital of Spain?").get(10, TimeUnit.SECONDS);
       assertThat(r.statusCode()).isEqualTo(200);

@@ -39,7 +39,7 @@ class EvalSetTest {
       }
     }
 
-    assertThat(rows).hasSize(232);
+    assertThat(r.rows).isEqualTo(232);
     assertThat(r.underRoutedHighStakes).as("high-stakes routed below high-stakes")
         .hasSizeLessThanOrEqualTo(MAX_HIGH_STAKES_UNDER_ROUTED);
     assertThat(r.shareBelowLabel()).as("share routed below label")
@@ -50,15 +50,20 @@ class EvalSetTest {
     assertThat(r.confusion[0][2]).as("trivial sent to high-stakes").isLessThanOrEqualTo(8);
   }
 
+  /** The shipped policy over one labelled file, its report printed (the surefire output keeps it). */
+  static EvalSet.Report measure(java.nio.file.Path file, String title) {
+    EvalSet.Report r = EvalSet.run(RoutingYamlReader.shipped(), EvalSet.load(file));
+    System.out.println(r.format(title));
+    return r;
+  }
+
   @Test
   void devExtraSplitMeetsTheFloorsMeasuredWhenTuning() {
     // the extra development rows (implicit stakes, scary-but-harmless, non-English, multi-turn,
     // agent tools): measured when tuning 131/164 high-stakes kept, 16/116 trivial sent to
     // high-stakes; keyword rules alone kept 66/164 and sent 19/116
-    List<EvalSet.Row> rows = EvalSet.load(EvalSet.DEV_EXTRA);
-    EvalSet.Report r = EvalSet.run(RoutingYamlReader.shipped(), rows);
-    System.out.println(r.format("dev-extra split: config/routing.yaml"));
-    assertThat(rows).hasSize(358);
+    EvalSet.Report r = measure(EvalSet.DEV_EXTRA, "dev-extra split: config/routing.yaml");
+    assertThat(r.rows).isEqualTo(358);
     assertThat(r.confusion[2][2]).as("high-stakes kept").isGreaterThanOrEqualTo(126);
     assertThat(r.confusion[0][2]).as("trivial sent to high-stakes").isLessThanOrEqualTo(20);
   }
@@ -68,10 +73,8 @@ class EvalSetTest {
     // 120 requests written for this project (src/test/resources/eval/written-batch.jsonl) without
     // sight of the rules or the examples, first measured blind (27/30 high-stakes kept, 14/65
     // trivial sent to high-stakes), then used for tuning: 27/30 kept, 3/65 sent
-    List<EvalSet.Row> rows = EvalSet.load(EvalSet.WRITTEN);
-    EvalSet.Report r = EvalSet.run(RoutingYamlReader.shipped(), rows);
-    System.out.println(r.format("written batch: config/routing.yaml"));
-    assertThat(rows).hasSize(120);
+    EvalSet.Report r = measure(EvalSet.WRITTEN, "written batch: config/routing.yaml");
+    assertThat(r.rows).isEqualTo(120);
     assertThat(r.confusion[2][2]).as("high-stakes kept").isGreaterThanOrEqualTo(26);
     assertThat(r.confusion[0][2]).as("trivial sent to high-stakes").isLessThanOrEqualTo(5);
   }
@@ -81,18 +84,14 @@ class EvalSetTest {
     // 120 more requests written for this project, blind to the rules and the examples, and never
     // tuned on: measured once when the policy was final (29/30 high-stakes kept, 4/120 below label,
     // 6/65 trivial sent to high-stakes). Printed here, asserted only for sanity.
-    List<EvalSet.Row> rows = EvalSet.load(EvalSet.WRITTEN_CHECK);
-    EvalSet.Report r = EvalSet.run(RoutingYamlReader.shipped(), rows);
-    System.out.println(r.format("written check batch (measured only): config/routing.yaml"));
-    assertThat(rows).hasSize(120);
+    EvalSet.Report r = measure(EvalSet.WRITTEN_CHECK, "written check batch (measured only): config/routing.yaml");
+    assertThat(r.rows).isEqualTo(120);
     assertThat(new int[] {r.count(0), r.count(1), r.count(2)}).containsExactly(65, 25, 30);
   }
 
   @Test
   void testSplitIsMeasuredOnly() {
-    List<EvalSet.Row> rows = EvalSet.load(EvalSet.TEST);
-    EvalSet.Report r = EvalSet.run(RoutingYamlReader.shipped(), rows);
-    System.out.println(r.format("test split (measured only, never tuned on): config/routing.yaml"));
+    EvalSet.Report r = measure(EvalSet.TEST, "test split (measured only, never tuned on): config/routing.yaml");
 
     // sanity only: the split is what its README says, and every row got a tier
     assertThat(r.rows).isEqualTo(156);

@@ -112,12 +112,27 @@ public final class TierClassifier implements AutoCloseable {
    */
   public CompletableFuture<RouteDecision> decide(RoutingPolicy policy, RequestFeatures f,
       String safeTier, GatewayConfig config) {
+    return decide(policy, f, null, safeTier, config);
+  }
+
+  /**
+   * {@link #decide(RoutingPolicy, RequestFeatures, String, GatewayConfig)} for a request whose rules
+   * already asked for {@code needed} (the caller ran {@link RoutingPolicy#decide} and caught it): the
+   * stage starts with that signal instead of evaluating the rules again on the caller's thread.
+   */
+  public CompletableFuture<RouteDecision> decide(RoutingPolicy policy, RequestFeatures f,
+      SignalNeeded needed, String safeTier, GatewayConfig config) {
     long start = System.nanoTime();
     CompletableFuture<RouteDecision> out = new CompletableFuture<>();
-    step(policy, f, safeTier, config, out, start);
+    if (needed == null) {
+      step(policy, f, safeTier, config, out, start);
+    } else {
+      supply(needed, policy, f, safeTier, config, out, start);
+    }
     return out;
   }
 
+  /** Decides again, and supplies the next signal the rules ask for. */
   private void step(RoutingPolicy policy, RequestFeatures f, String safeTier,
       GatewayConfig config, CompletableFuture<RouteDecision> out, long start) {
     SignalNeeded needed;
@@ -133,6 +148,12 @@ public final class TierClassifier implements AutoCloseable {
       fallback(policy, f, safeTier, "semantic", "error", out, start);
       return;
     }
+    supply(needed, policy, f, safeTier, config, out, start);
+  }
+
+  /** Computes {@code needed} off the caller's thread, then {@link #step}s again. */
+  private void supply(SignalNeeded needed, RoutingPolicy policy, RequestFeatures f, String safeTier,
+      GatewayConfig config, CompletableFuture<RouteDecision> out, long start) {
     ClassifierSettings s = settings;
     if (needed.kind() == SignalNeeded.Kind.SEMANTIC) {
       if (waiting.incrementAndGet() > s.threads() + s.queue()) {

@@ -153,8 +153,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         try {
           decision = router.policy().decide(features);
         } catch (SignalNeeded needed) {
-          classify(snapshot, parsed, features, caller, identity, req.content().retain(), requestId, keepAlive,
-              log);
+          classify(snapshot, parsed, features, needed, caller, identity, req.content().retain(), requestId,
+              keepAlive, log);
           return;
         }
         proxy(snapshot, parsed, router.plan(parsed, caller, decision), identity, req.content().retain(),
@@ -241,13 +241,14 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
    * connection waits (its pipelined requests queue behind); the request then continues here, on
    * this channel's loop. Takes ownership of {@code body}.
    */
-  private void classify(GatewaySnapshot snapshot, ParsedRequest parsed, RequestFeatures features, Caller caller,
-      Identity identity, ByteBuf body, String requestId, boolean keepAlive, RequestLog log) {
+  private void classify(GatewaySnapshot snapshot, ParsedRequest parsed, RequestFeatures features,
+      SignalNeeded needed, Caller caller, Identity identity, ByteBuf body, String requestId, boolean keepAlive,
+      RequestLog log) {
     awaitingClassification = true;
     inFlightCount.incrementAndGet(); // a graceful stop waits for it like for a proxied request
     ModelRouter router = snapshot.router();
-    services.classifier().decide(router.policy(), features, router.safeTier(caller), snapshot.config())
-        .whenComplete((decision, failure) -> ctx.executor().execute(() -> {
+    services.classifier().decide(router.policy(), features, needed, router.safeTier(caller), snapshot.config())
+        .whenComplete((decision, failure) -> resumeOnLoop(body, () -> {
           awaitingClassification = false;
           inFlightCount.decrementAndGet();
           if (!ctx.channel().isActive()) {
@@ -276,6 +277,16 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
           }
           drainQueue();
         }));
+  }
+
+  /** Runs {@code resume} on this channel's loop; when the loop refuses it (shutting down), releases {@code body}. */
+  private void resumeOnLoop(ByteBuf body, Runnable resume) {
+    try {
+      ctx.executor().execute(resume);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      body.release();
+      inFlightCount.decrementAndGet();
+    }
   }
 
   private void respond(GatewayError error, String requestId, boolean keepAlive, RequestLog log) {
