@@ -5,7 +5,8 @@ import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.exchange.ExchangeEvents;
 import dev.llmgw.core.access.AccessControl;
 import dev.llmgw.core.economics.EconomicsRecorder;
-import dev.llmgw.core.economics.WorkflowLedger;
+import dev.llmgw.core.state.StateStore;
+import dev.llmgw.core.state.StateStores;
 import dev.llmgw.core.metrics.GatewayMetrics;
 import dev.llmgw.server.http.AdminEndpoints;
 import dev.llmgw.server.http.EconomicsEndpoints;
@@ -60,7 +61,8 @@ public final class GatewayServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final BackendPools pools;
   private final BackendGuards guards = new BackendGuards();
-  private final AccessControl accessControl = new AccessControl(Clock.systemUTC());
+  private final StateStore state;
+  private final AccessControl accessControl;
   private final TierClassifier classifier;
   private final HealthChecker health = new HealthChecker(guards);
   private final ExchangeEvents events;
@@ -95,10 +97,13 @@ public final class GatewayServer implements AutoCloseable {
   public GatewayServer(GatewaySnapshot initial, Transport transport, int threads, ExchangeEvents listener) {
     GatewayConfig config = initial.config();
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    configureRegistry();
     this.metrics = new GatewayMetrics(prometheus);
     this.classifier = new TierClassifier(prometheus);
     this.classifier.configure(initial.router().classifierSettings());
-    this.economics = new EconomicsRecorder(new WorkflowLedger(config.economics(), Clock.systemUTC()), prometheus);
+    this.state = StateStores.open(config.state(), config.economics(), Clock.systemUTC(), prometheus);
+    this.accessControl = new AccessControl(state);
+    this.economics = new EconomicsRecorder(state.ledger(), prometheus);
     ExchangeEvents recorded = ExchangeEvents.both(metrics, economics);
     this.events = listener == ExchangeEvents.NOOP ? recorded : ExchangeEvents.both(recorded, listener);
     this.snapshot = new AtomicReference<>(initial);
@@ -109,7 +114,8 @@ public final class GatewayServer implements AutoCloseable {
     bindProcessMetrics();
   }
 
-  private void bindProcessMetrics() {
+  /** Naming and help-text filters: set before any meter is registered (the state store registers some). */
+  private void configureRegistry() {
     // keep the exposition clean for `promtool check metrics` (CI runs it on a real scrape): every
     // series gets help text; a binder name that breaks Prometheus naming rules is renamed or dropped
     prometheus.config()
@@ -126,6 +132,9 @@ public final class GatewayServer implements AutoCloseable {
             return new Meter.Id(name, Tags.of(id.getTagsAsIterable()), id.getBaseUnit(), description, id.getType());
           }
         });
+  }
+
+  private void bindProcessMetrics() {
     new ClassLoaderMetrics().bindTo(prometheus);
     new JvmMemoryMetrics().bindTo(prometheus);
     new JvmGcMetrics().bindTo(prometheus);
@@ -167,7 +176,8 @@ public final class GatewayServer implements AutoCloseable {
     health.apply(config);
     EconomicsEndpoints economicsEndpoints = new EconomicsEndpoints(economics, Clock.systemUTC());
     LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards,
-        prometheus::scrape).withEconomics(economicsEndpoints);
+        prometheus::scrape).withEconomics(economicsEndpoints)
+        .withState(state, state.kind().equals("redis") && !snapshot.get().config().state().failOpen());
     admin = new AdminEndpoints(reloader, economicsEndpoints, guards, classifier);
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
@@ -250,6 +260,12 @@ public final class GatewayServer implements AutoCloseable {
     pools.close();
     classifier.close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    state.close(); // after the loops: every settlement of a finished request is in
+  }
+
+  /** Where money and limits are kept. */
+  public StateStore state() {
+    return state;
   }
 
   @Override

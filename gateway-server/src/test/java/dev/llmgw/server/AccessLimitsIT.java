@@ -116,7 +116,7 @@ class AccessLimitsIT {
     assertThat(quota).isEqualTo(190);
     assertThat(wm.getAllServeEvents()).hasSize(10);
     // no lost update: the settled spend is exactly ten calls
-    assertThat(gw.accessControl().budgets().spentUsd("key:budgeted")).isCloseTo(0.10, within(1e-9));
+    assertThat(gw.accessControl().store().spentUsd("key:budgeted")).isCloseTo(0.10, within(1e-9));
   }
 
   @Test
@@ -153,10 +153,16 @@ class AccessLimitsIT {
   }
 
   @Test
-  void aSpentSoftBudgetDowngradesHighStakesWork() throws Exception {
+  void aSpentSoftBudgetDowngradesToTheCheapestTierByPrice() throws Exception {
     Access.Budget soft = new Access.Budget(Access.Period.MONTH, Double.NaN, 0.015, true);
     Access.Team team = new Access.Team("ops", new Access.Budget(Access.Period.MONTH, 100, Double.NaN, false));
-    GatewayConfig config = config(key(0, 0, soft, "ops"), Map.of("ops", team));
+    GatewayConfig priced = config(key(0, 0, soft, "ops"), Map.of("ops", team));
+    // file order trivial, balanced, high-stakes, but by price balanced's model is the cheapest
+    Map<String, ModelAlias> models = new LinkedHashMap<>(priced.models());
+    models.put("backend-model", withPrice(models.get("backend-model"), new Price(0, 0, 500)));
+    models.put("embed", withPrice(models.get("embed"), new Price(0, 0, 100)));
+    GatewayConfig config = new GatewayConfig(null, priced.listener(), priced.limits(), priced.backends(), models,
+        priced.failover(), priced.economics(), priced.access());
     var policy = RoutingLoader.parse(Path.of("routing.yaml"), """
         defaultTier: trivial
         tiers:
@@ -185,5 +191,9 @@ class AccessLimitsIT {
     assertThat(after.headers().firstValue("x-gateway-downgraded")).hasValue("high-stakes->balanced");
     JsonNode last = RequestParser.JSON.readTree(wm.getAllServeEvents().get(0).getRequest().getBodyAsString());
     assertThat(last.get("model").asText()).isEqualTo("text-embedding"); // the balanced tier's target served it
+  }
+
+  static ModelAlias withPrice(ModelAlias m, Price p) {
+    return new ModelAlias(m.alias(), m.backend(), m.backendModel(), m.ownedBy(), m.contextTokens(), m.fallbacks(), p);
   }
 }

@@ -10,28 +10,34 @@ import dev.llmgw.core.route.Caller;
 import dev.llmgw.core.route.Route;
 import dev.llmgw.core.route.RoutePlan;
 import dev.llmgw.core.usage.TokenEstimator;
+import dev.llmgw.core.state.MemoryStore;
+import dev.llmgw.core.state.StateStore;
 import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The access decisions for one API request, in order: who it is ({@link Authenticator}), what it may
  * do ({@link #caller}: tiers, models, forcing, soft-budget downgrade), whether its key's rate limits
  * admit it, and the budget reservation for its estimated maximum cost. Shared by all event loops;
- * the state it keeps (buckets, accounts) is per key and survives config reloads.
+ * the state (buckets, accounts) lives in the {@link StateStore}, per key, and survives config reloads.
  */
 public final class AccessControl {
-  /** Output tokens assumed for the budget reservation when the request sets no max_tokens. */
+  /** Output tokens assumed per choice when the request sets no max_tokens (and sent upstream as its bound). */
   public static final int DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
-  private final RateLimits rateLimits;
-  private final Budgets budgets;
+  private final StateStore store;
 
+  /** Access control over an in-memory store (tests, configs built in code). */
   public AccessControl(Clock clock) {
-    this.rateLimits = new RateLimits(System::nanoTime);
-    this.budgets = new Budgets(clock);
+    this(new MemoryStore(dev.llmgw.core.config.Economics.defaults(), clock));
   }
 
-  public Budgets budgets() {
-    return budgets;
+  public AccessControl(StateStore store) {
+    this.store = store;
+  }
+
+  public StateStore store() {
+    return store;
   }
 
   /** The routing view of an identity; {@code downgrade} when a soft budget is spent. */
@@ -42,54 +48,75 @@ public final class AccessControl {
     }
     Access.Team team = key.team() == null ? null : access.teams().get(key.team());
     return new Caller(key.name(), key.team(), key.mayForceTier(), key.tiers(), key.models(),
-        budgets.shouldDowngrade(key, team));
+        store.shouldDowngrade(key, team));
   }
 
   /** A request let in: what to settle when it ends. */
-  public record Ticket(RateLimits.Admission rate, Budgets.Reservation reservation) {
-    public static final Ticket FREE = new Ticket(null, null);
+  public record Ticket(RateLimits.Admission rate, StateStore.Settlement settlement) {
+    public static final Ticket FREE = new Ticket(null, StateStore.Settlement.NONE);
 
-    /** Settles tokens and money with what the request really used. */
+    /**
+     * Settles tokens and money with what the request really used, exactly once by its caller.
+     *
+     * @param tokens  tokens used, 0 when no backend produced any
+     * @param costUsd the cost (failed attempts' estimates included), NaN when unknown: with tokens
+     *                used, the reservation is kept as spent (an unpriced model); without, nothing is
+     *                charged (every attempt failed before a backend accepted the request)
+     */
     public void settle(long tokens, double costUsd) {
-      if (rate != null) {
-        rate.settleTokens(tokens, System.nanoTime());
-      }
-      if (reservation != null) {
-        reservation.settle(costUsd);
-      }
+      long micros = !Double.isNaN(costUsd) ? Math.max(0, Math.round(costUsd * 1_000_000)) : tokens > 0 ? -1 : 0;
+      settlement.settle(Math.max(0, tokens), micros);
     }
   }
 
   /**
-   * Admits a request: rate limits, then budgets.
+   * Admits a request: rate limits, then budgets. The reservation bounds what the request can cost:
+   * its prompt plus {@code choices × max output tokens} at the most expensive candidate's price; a
+   * request under a budget that sets no output bound gets {@link #DEFAULT_MAX_OUTPUT_TOKENS} sent
+   * upstream as {@code max_tokens}, so the backend cannot bill beyond what was reserved.
    *
-   * @throws LimitedException 429 with Retry-After and {@code x-ratelimit-*} figures when a rate limit
-   *     is reached, or {@code insufficient_quota} when a hard budget would be exceeded
+   * @return the ticket, completed at once for in-process stores; failed with {@link LimitedException}
+   *     (429 with Retry-After and {@code x-ratelimit-*} figures, or {@code insufficient_quota}) or
+   *     {@link dev.llmgw.core.state.StateUnavailableException} (503)
    */
-  public Ticket admit(Identity id, Access access, ParsedRequest request, RoutePlan plan) {
+  public CompletableFuture<Ticket> admit(Identity id, Access access, ParsedRequest request, RoutePlan plan) {
     Access.ApiKey key = id.key();
     if (key == null) {
-      return Ticket.FREE;
+      return FREE_TICKET;
     }
     Access.Team team = key.team() == null ? null : access.teams().get(key.team());
-    boolean needsEstimate = key.tokensPerMinute() > 0 || key.budget() != null || (team != null && team.budget() != null);
+    boolean budgeted = key.budget() != null || (team != null && team.budget() != null);
+    boolean needsEstimate = key.tokensPerMinute() > 0 || budgeted;
     long prompt = needsEstimate ? TokenEstimator.promptTokens(request.json()) : 0;
-    long maxOutput = request.maxOutputTokens() > 0 ? request.maxOutputTokens() : DEFAULT_MAX_OUTPUT_TOKENS;
-    RateLimits.Admission rate = rateLimits.admit(key, prompt + maxOutput);
-    if (!rate.allowed()) {
-      throw new LimitedException(new GatewayError(429, "rate_limit_error", "rate_limit_exceeded", null,
-          "Rate limit reached for key '" + key.name() + "' on " + rate.limitedBy() + " per minute; retry after "
-              + ClientResponses.retryAfterSeconds(rate.retryAfterMillis()) + " s."), rate);
+    long perChoice = request.maxOutputTokens() > 0 ? request.maxOutputTokens() : DEFAULT_MAX_OUTPUT_TOKENS;
+    if (budgeted && request.maxOutputTokens() <= 0 && request.outputBound() < 0
+        && request.endpoint() != dev.llmgw.core.api.Endpoint.EMBEDDINGS) {
+      request.boundOutput(DEFAULT_MAX_OUTPUT_TOKENS);
     }
-    Budgets.Verdict verdict = budgets.admit(key, team, maxCost(plan, prompt, maxOutput));
-    if (!verdict.allowed()) {
-      if (rate.tokenBucket() != null) {
-        rate.settleTokens(0, System.nanoTime()); // not served: give the tokens back
-      }
-      throw new LimitedException(new GatewayError(429, "insufficient_quota", "insufficient_quota", null,
-          "The " + verdict.exhausted() + " budget of key '" + key.name() + "' is spent for this period."), null);
+    long maxOutput = request.endpoint() == dev.llmgw.core.api.Endpoint.EMBEDDINGS ? 0
+        : multiply(perChoice, request.choices());
+    long micros = budgeted ? Math.max(0, Math.round(maxCost(plan, prompt, maxOutput) * 1_000_000)) : 0;
+    return store.admit(key, team, prompt + maxOutput, micros).thenApply(grant -> ticket(key, grant));
+  }
+
+  private static final CompletableFuture<Ticket> FREE_TICKET = CompletableFuture.completedFuture(Ticket.FREE);
+
+  private static long multiply(long a, long b) {
+    long r = a * b;
+    return (a | b) >>> 31 == 0 || r / b == a ? r : Long.MAX_VALUE;
+  }
+
+  private static Ticket ticket(Access.ApiKey key, StateStore.Grant grant) {
+    if (grant.allowed()) {
+      return new Ticket(grant.rate(), grant.settlement());
     }
-    return new Ticket(rate, verdict.reservation());
+    if (grant.limitedBy() != null) {
+      throw new LimitedException(GatewayError.rateLimited("Rate limit reached for key '" + key.name() + "' on "
+          + grant.limitedBy() + " per minute; retry after "
+          + ClientResponses.retryAfterSeconds(grant.retryAfterMillis()) + " s."), grant.rate());
+    }
+    throw new LimitedException(GatewayError.insufficientQuota("The " + grant.exhausted() + " budget of key '"
+        + key.name() + "' is spent for this period."), null);
   }
 
   /** The most this request can cost: its tokens at the most expensive candidate's prices. */

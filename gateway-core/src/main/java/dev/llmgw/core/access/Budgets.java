@@ -14,18 +14,35 @@ import java.util.concurrent.ConcurrentHashMap;
  * real cost when the call ends. Amounts are kept in micro-dollars.
  */
 public final class Budgets {
+  /** Hears every settled spend (on the settling thread: must not block), to persist it. */
+  public interface Listener {
+    void spent(String account, LocalDate periodStart, long spentMicros);
+  }
+
   private final Map<String, Account> accounts = new ConcurrentHashMap<>();
+  private final Map<String, Account.Saved> restored = new ConcurrentHashMap<>();
   private final Clock clock;
+  private final Listener listener;
 
   public Budgets(Clock clock) {
+    this(clock, (a, p, s) -> { });
+  }
+
+  public Budgets(Clock clock, Listener listener) {
     this.clock = clock;
+    this.listener = listener;
+  }
+
+  /** Puts back what an account had spent in a period, read from the store at start (before serving). */
+  public void restore(String account, LocalDate periodStart, long spentMicros) {
+    restored.put(account, new Account.Saved(periodStart, spentMicros));
   }
 
   /** What admission decided. */
   public record Verdict(boolean allowed, boolean downgrade, String exhausted, Reservation reservation) {}
 
   /** Money reserved on up to two accounts; settle exactly once. */
-  public static final class Reservation {
+  public final class Reservation {
     private final Account key;
     private final Account team;
     private final long micros;
@@ -37,19 +54,28 @@ public final class Budgets {
       this.micros = micros;
     }
 
-    /** Replaces the reservation with the real cost (NaN: unknown — the reservation is kept as spent). */
-    public synchronized void settle(double actualUsd) {
+    /** What was reserved, in micro-dollars. */
+    public long micros() {
+      return micros;
+    }
+
+    /** Replaces the reservation with the real cost in micro-dollars (0 releases it). */
+    public synchronized void settle(long actualMicros) {
       if (settled) {
         return;
       }
       settled = true;
-      long actual = Double.isNaN(actualUsd) ? micros : Math.round(actualUsd * 1_000_000);
       if (key != null) {
-        key.settle(micros, actual);
+        settleOn(key, actualMicros);
       }
       if (team != null) {
-        team.settle(micros, actual);
+        settleOn(team, actualMicros);
       }
+    }
+
+    private void settleOn(Account a, long actual) {
+      long spent = a.settle(micros, actual);
+      listener.spent(a.name, a.periodStart, spent);
     }
   }
 
@@ -60,12 +86,16 @@ public final class Budgets {
    *     {@code downgrade} when a soft budget is spent and the key downgrades
    */
   public Verdict admit(Access.ApiKey key, Access.Team team, double estimatedUsd) {
+    return admit(key, team, Math.max(0, Math.round(estimatedUsd * 1_000_000)));
+  }
+
+  /** {@link #admit(Access.ApiKey, Access.Team, double)} in micro-dollars. */
+  public Verdict admit(Access.ApiKey key, Access.Team team, long micros) {
     Access.Budget kb = key == null ? null : key.budget();
     Access.Budget tb = team == null ? null : team.budget();
     if (kb == null && tb == null) {
       return new Verdict(true, false, null, null);
     }
-    long micros = Math.max(0, Math.round(estimatedUsd * 1_000_000));
     Account ka = kb == null ? null : account("key:" + key.name(), kb);
     Account ta = tb == null ? null : account("team:" + team.name(), tb);
     LocalDate today = LocalDate.now(clock.withZone(ZoneOffset.UTC));
@@ -82,7 +112,7 @@ public final class Budgets {
     }
   }
 
-  private static Verdict reserve(Account a, Account b, long micros, LocalDate today, Account ka, Account ta,
+  private Verdict reserve(Account a, Account b, long micros, LocalDate today, Account ka, Account ta,
       Access.Budget kb, Access.Budget tb) {
     a.roll(today);
     if (b != null) {
@@ -105,7 +135,7 @@ public final class Budgets {
 
   private Account account(String name, Access.Budget budget) {
     return accounts.compute(name, (n, old) -> old != null && old.budget.equals(budget) ? old
-        : new Account(budget, old));
+        : new Account(n, budget, old, old == null ? restored.remove(n) : null));
   }
 
   /** Whether a soft budget of the key or its team is spent and says to downgrade (read-only). */
@@ -130,7 +160,8 @@ public final class Budgets {
   public double spentUsd(String account) {
     Account a = accounts.get(account);
     if (a == null) {
-      return 0;
+      Account.Saved saved = restored.get(account); // read back at start, not used since
+      return saved == null ? 0 : saved.spent() / 1_000_000.0;
     }
     synchronized (a) {
       return a.spent / 1_000_000.0;
@@ -139,12 +170,17 @@ public final class Budgets {
 
   /** A budget's running totals; guarded by its own monitor. */
   static final class Account {
+    /** What the store kept of an account: the period it was in and what it had spent in it. */
+    record Saved(LocalDate periodStart, long spent) {}
+
+    final String name;
     final Access.Budget budget;
     long spent;
     long reserved;
     LocalDate periodStart;
 
-    Account(Access.Budget budget, Account previous) {
+    Account(String name, Access.Budget budget, Account previous, Saved saved) {
+      this.name = name;
       this.budget = budget;
       if (previous != null) { // a changed budget keeps what was already spent
         synchronized (previous) {
@@ -152,6 +188,9 @@ public final class Budgets {
           this.reserved = previous.reserved;
           this.periodStart = previous.periodStart;
         }
+      } else if (saved != null) { // rolled over by roll() if the period has passed since
+        this.spent = saved.spent();
+        this.periodStart = saved.periodStart();
       }
     }
 
@@ -171,9 +210,11 @@ public final class Budgets {
       return !Double.isNaN(budget.soft()) && spent + reserved >= Math.round(budget.soft() * 1_000_000);
     }
 
-    synchronized void settle(long reservedMicros, long actualMicros) {
+    /** @return what is spent in the period afterwards */
+    synchronized long settle(long reservedMicros, long actualMicros) {
       reserved -= reservedMicros;
       spent += actualMicros;
+      return spent;
     }
   }
 }

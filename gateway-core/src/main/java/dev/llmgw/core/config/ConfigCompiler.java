@@ -45,11 +45,76 @@ final class ConfigCompiler {
     Economics economics = economics(raw.economics(), models);
     Access access = new AccessCompiler(problems, env, source).compile(raw.auth(),
         connections(raw.limits()), raw.models() == null ? Set.of() : raw.models().keySet());
-    if (problems.hasErrors() || failover == null || economics == null || access == null) {
+    StateSettings state = state(raw.state(), source);
+    if (problems.hasErrors() || failover == null || economics == null || access == null || state == null) {
       return null;
     }
     return new GatewayConfig(source, listener, limits, backends, models, failover, economics,
-        access);
+        access, state);
+  }
+
+  /** The {@code state} section; absent: the embedded store in {@code state/gateway.mv} beside the config. */
+  private StateSettings state(dev.llmgw.core.config.raw.StateYaml s, Path source) {
+    Path dir = source == null || source.toAbsolutePath().getParent() == null ? Path.of("").toAbsolutePath()
+        : source.toAbsolutePath().getParent();
+    if (s == null) {
+      return new StateSettings(StateSettings.Store.EMBEDDED, dir.resolve("state/gateway.mv").normalize(),
+          StateSettings.DEFAULT_FLUSH, null, StateSettings.DEFAULT_PREFIX, StateSettings.DEFAULT_TIMEOUT, true);
+    }
+    String storeExpected = "one of: embedded, redis, memory";
+    StateSettings.Store store = problems.optional("state.store", s.store(), StateSettings.Store.EMBEDDED,
+        storeExpected, v -> switch (v.strip()) {
+          case "embedded" -> StateSettings.Store.EMBEDDED;
+          case "redis" -> StateSettings.Store.REDIS;
+          case "memory" -> StateSettings.Store.MEMORY;
+          default -> throw new IllegalArgumentException("'" + v.strip() + "' is not a store (expected "
+              + storeExpected + ")");
+        });
+    Path path = problems.optional("state.path", s.path(), dir.resolve("state/gateway.mv").normalize(),
+        "a file path, relative to this file's directory", v -> {
+          if (v.isBlank()) {
+            throw new IllegalArgumentException("an empty path (expected a file path, e.g. state/gateway.mv)");
+          }
+          return dir.resolve(v.strip()).normalize();
+        });
+    Duration flush = problems.optional("state.flushInterval", s.flushInterval(), StateSettings.DEFAULT_FLUSH,
+        "a duration, " + ConfigValues.DURATION_EXPECTED, v -> {
+          Duration d = ConfigValues.duration(v);
+          if (d.isZero() || d.compareTo(Duration.ofSeconds(10)) > 0) {
+            throw new IllegalArgumentException("'" + v.strip() + "' is out of range (expected 1ms..10s)");
+          }
+          return d;
+        });
+    var r = s.redis();
+    String url = r == null ? null : r.url();
+    if (store == StateSettings.Store.REDIS && (url == null || url.isBlank())) {
+      problems.add("state.redis.url", "the redis store needs a URL (expected e.g. redis://127.0.0.1:6379)");
+    } else if (url != null && !url.isBlank()) {
+      try {
+        java.net.URI u = java.net.URI.create(url.strip());
+        if (!"redis".equals(u.getScheme()) && !"rediss".equals(u.getScheme()) || u.getHost() == null) {
+          throw new IllegalArgumentException("bad");
+        }
+      } catch (IllegalArgumentException e) {
+        problems.add("state.redis.url", "not a Redis URL (expected redis://[user:password@]host:port[/db] or"
+            + " rediss://...)");
+      }
+    }
+    String prefix = r == null || r.prefix() == null ? StateSettings.DEFAULT_PREFIX : r.prefix().strip();
+    Duration timeout = problems.optional("state.redis.timeout", r == null ? null : r.timeout(),
+        StateSettings.DEFAULT_TIMEOUT, "a duration, " + ConfigValues.DURATION_EXPECTED, ConfigValues::duration);
+    String policyExpected = "failOpen (admit with this process's own limits) or failClosed (answer 503)";
+    Boolean failOpen = problems.optional("state.redis.onUnavailable", r == null ? null : r.onUnavailable(), true,
+        policyExpected, v -> switch (v.strip()) {
+          case "failOpen" -> true;
+          case "failClosed" -> false;
+          default -> throw new IllegalArgumentException("'" + v.strip() + "' is not a policy (expected "
+              + policyExpected + ")");
+        });
+    if (store == null || path == null || flush == null || timeout == null || failOpen == null) {
+      return null;
+    }
+    return new StateSettings(store, path, flush, url == null ? null : url.strip(), prefix, timeout, failOpen);
   }
 
   private Economics economics(dev.llmgw.core.config.raw.EconomicsYaml e, Map<String, ModelAlias> models) {

@@ -20,6 +20,7 @@ import java.util.Optional;
  * @param failover bounds on one request's retries and fallbacks
  * @param economics workflow types, repair costs and the ledger's bounds
  * @param access   keys, teams, budgets, admin token and connection limits
+ * @param state    where money and limits are kept (read at start only)
  */
 public record GatewayConfig(
     Path source,
@@ -29,7 +30,13 @@ public record GatewayConfig(
     Map<String, ModelAlias> models,
     Failover failover,
     Economics economics,
-    Access access) {
+    Access access,
+    StateSettings state) {
+
+  public GatewayConfig(Path source, ListenerSpec listener, Limits limits, Map<String, BackendSpec> backends,
+      Map<String, ModelAlias> models, Failover failover, Economics economics, Access access) {
+    this(source, listener, limits, backends, models, failover, economics, access, StateSettings.memory());
+  }
 
   public GatewayConfig(Path source, ListenerSpec listener, Limits limits, Map<String, BackendSpec> backends,
       Map<String, ModelAlias> models, Failover failover) {
@@ -43,7 +50,12 @@ public record GatewayConfig(
 
   /** The same config with other access rules (tests). */
   public GatewayConfig withAccess(Access access) {
-    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access);
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state);
+  }
+
+  /** The same config with another state store (tests). */
+  public GatewayConfig withState(StateSettings state) {
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state);
   }
 
 
@@ -53,6 +65,7 @@ public record GatewayConfig(
     Objects.requireNonNull(failover, "failover");
     Objects.requireNonNull(economics, "economics");
     Objects.requireNonNull(access, "access");
+    Objects.requireNonNull(state, "state");
     backends = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(backends));
     models = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(models));
   }

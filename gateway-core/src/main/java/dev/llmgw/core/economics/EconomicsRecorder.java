@@ -9,21 +9,21 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Feeds finished calls into the {@link WorkflowLedger} and counts reported outcomes and repair
+ * Feeds finished calls into the {@link Ledger} and counts reported outcomes and repair
  * minutes (labels: configured workflow type and outcome only).
  */
 public final class EconomicsRecorder implements ExchangeEvents {
-  private final WorkflowLedger ledger;
+  private final Ledger ledger;
   private final MeterRegistry registry;
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final Map<String, Counter> repairMinutes = new ConcurrentHashMap<>();
 
-  public EconomicsRecorder(WorkflowLedger ledger, MeterRegistry registry) {
+  public EconomicsRecorder(Ledger ledger, MeterRegistry registry) {
     this.ledger = ledger;
     this.registry = registry;
   }
 
-  public WorkflowLedger ledger() {
+  public Ledger ledger() {
     return ledger;
   }
 
@@ -34,10 +34,11 @@ public final class EconomicsRecorder implements ExchangeEvents {
 
   /** Records an outcome; false when the workflow is unknown in the caller's namespace. */
   public boolean outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double minutes, double value) {
-    if (!ledger.outcome(namespace, id, outcome, minutes, value)) {
+    java.util.Optional<String> known = ledger.outcome(namespace, id, outcome, minutes, value);
+    if (known.isEmpty()) {
       return false;
     }
-    String type = ledger.get(namespace, id).map(WorkflowRecord.Snapshot::type).orElse("other");
+    String type = known.get();
     String o = outcome.name().toLowerCase(Locale.ROOT);
     outcomes.computeIfAbsent(type + '|' + o, k -> Counter.builder("gateway.workflow.outcomes")
         .description("Workflow outcomes reported by applications").tags("workflow_type", type, "outcome", o)

@@ -10,68 +10,101 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The bounded, expiring ledger of workflows: one {@link WorkflowRecord} per workflow id, kept in a
- * Caffeine cache ({@code maximumSize} and {@code expireAfterAccess} from config), so memory stays
- * bounded whatever ids clients send. Thread-safe.
+ * The bounded, expiring ledger of workflows in this process: one {@link WorkflowRecord} per workflow
+ * id, kept in a Caffeine cache ({@code maximumSize} and {@code expireAfterAccess} from config), so
+ * memory stays bounded whatever ids clients send. A {@link Listener} (the embedded store) hears every
+ * change and eviction to persist them off the event loop. Thread-safe.
  */
-public final class WorkflowLedger {
+public final class WorkflowLedger implements Ledger {
+  /** Hears changed and removed workflows (called on the thread that changed them: must not block). */
+  public interface Listener {
+    void changed(String key, WorkflowRecord record);
+
+    void removed(String key);
+  }
+
+  private static final Listener NONE = new Listener() {
+    @Override
+    public void changed(String key, WorkflowRecord record) {}
+
+    @Override
+    public void removed(String key) {}
+  };
+
   /** Longest workflow id kept; longer ones are cut (ids are never metric labels). */
   public static final int MAX_ID_LENGTH = 128;
 
   private final Cache<String, WorkflowRecord> workflows;
   private final Clock clock;
 
+  private final Listener listener;
+
   public WorkflowLedger(Economics economics, Clock clock) {
+    this(economics, clock, NONE);
+  }
+
+  public WorkflowLedger(Economics economics, Clock clock, Listener listener) {
     this.clock = clock;
+    this.listener = listener;
     this.workflows = Caffeine.newBuilder()
         .maximumSize(economics.maxWorkflows())
         .expireAfterAccess(economics.expireAfter())
+        .executor(Runnable::run) // evictions heard at once, on the caller's thread
+        .removalListener((String k, WorkflowRecord v, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+          if (k != null && cause != com.github.benmanes.caffeine.cache.RemovalCause.REPLACED) {
+            listener.removed(k);
+          }
+        })
         .build();
   }
 
-  /**
-   * The namespace a caller's workflow ids live in: its team's, else its key's, else the anonymous one
-   * (an open gateway). One team can neither read nor write another's workflows, nor add calls to them.
-   */
+  /** @see Ledger#namespace */
   public static String namespace(String keyName, String team) {
-    return team != null ? "team:" + team : keyName != null ? "key:" + keyName : "";
+    return Ledger.namespace(keyName, team);
   }
 
-  private static String key(String namespace, String id) {
+  /** The ledger key of a workflow: its namespace and id. */
+  public static String key(String namespace, String id) {
     return namespace + '\u0000' + id;
   }
 
-  /** Adds a finished call to its workflow (no-op for calls without a workflow id). */
+  @Override
   public void record(RequestLog log) {
     if (log.workflowId == null) {
       return;
     }
     long now = clock.millis();
     String type = log.workflowType == null ? Economics.OTHER : log.workflowType;
-    workflows.get(key(namespace(log.keyName, log.team), log.workflowId),
-        k -> new WorkflowRecord(log.workflowId, type, now)).add(log, now);
+    String key = key(namespace(log.keyName, log.team), log.workflowId);
+    WorkflowRecord r = workflows.get(key, k -> new WorkflowRecord(log.workflowId, type, now));
+    r.add(log, now);
+    listener.changed(key, r);
   }
 
-  /**
-   * Records a workflow's outcome.
-   *
-   * @return false when the workflow is unknown in that namespace (never seen, expired, or another's)
-   */
-  public boolean outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double repairMinutes,
+  /** Puts back a workflow read from the store at start (kept only if still within the expiry). */
+  public void restore(String key, WorkflowRecord.Snapshot s) {
+    workflows.put(key, WorkflowRecord.restore(s));
+  }
+
+  @Override
+  public Optional<String> outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double repairMinutes,
       double value) {
-    WorkflowRecord r = workflows.getIfPresent(key(namespace, id));
+    String key = key(namespace, id);
+    WorkflowRecord r = workflows.getIfPresent(key);
     if (r == null) {
-      return false;
+      return Optional.empty();
     }
     r.outcome(outcome, repairMinutes, value, clock.millis());
-    return true;
+    listener.changed(key, r);
+    return Optional.of(r.type());
   }
 
+  @Override
   public Optional<WorkflowRecord.Snapshot> get(String namespace, String id) {
     return Optional.ofNullable(workflows.getIfPresent(key(namespace, id))).map(WorkflowRecord::snapshot);
   }
 
-  /** Every workflow active since {@code sinceMillis}. */
+  @Override
   public List<WorkflowRecord.Snapshot> since(long sinceMillis) {
     List<WorkflowRecord.Snapshot> out = new ArrayList<>();
     for (WorkflowRecord r : workflows.asMap().values()) {

@@ -40,6 +40,34 @@ public final class WorkflowRecord {
     this.lastMillis = nowMillis;
   }
 
+  String type() {
+    return type;
+  }
+
+  /** A record as it was persisted ({@link #snapshot}), to continue after a restart. */
+  static WorkflowRecord restore(Snapshot s) {
+    WorkflowRecord r = new WorkflowRecord(s.id(), s.type(), s.firstMillis());
+    r.lastMillis = s.lastMillis();
+    r.calls = s.calls();
+    r.attempts = s.attempts();
+    r.retries = s.retries();
+    r.fallbacks = s.fallbacks();
+    r.failedCalls = s.failedCalls();
+    r.promptTokens = s.promptTokens();
+    r.completionTokens = s.completionTokens();
+    r.estimated = s.estimated();
+    r.costUnknown = Double.isNaN(s.cost());
+    r.cost = r.costUnknown ? 0 : s.cost();
+    r.baselineUnknown = Double.isNaN(s.baselineCost());
+    r.baselineCost = r.baselineUnknown ? 0 : s.baselineCost();
+    r.lastTier = s.lastTier();
+    r.outcome = s.outcome();
+    r.repairMinutes = s.repairMinutes();
+    r.value = s.value();
+    r.outcomeMillis = s.outcomeMillis();
+    return r;
+  }
+
   synchronized void add(RequestLog log, long nowMillis) {
     lastMillis = Math.max(lastMillis, nowMillis);
     calls++;

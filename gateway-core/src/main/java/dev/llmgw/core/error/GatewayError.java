@@ -113,6 +113,22 @@ public record GatewayError(int status, String type, String code, String param, S
     return new GatewayError(503, SERVER_ERROR, "unavailable", null, why);
   }
 
+  /** A gateway rate limit refused the request (429; the caller adds Retry-After). */
+  public static GatewayError rateLimited(String message) {
+    return new GatewayError(429, "rate_limit_error", "rate_limit_exceeded", null, message);
+  }
+
+  /** A hard budget is spent (429 insufficient_quota, as OpenAI answers an exhausted quota). */
+  public static GatewayError insufficientQuota(String message) {
+    return new GatewayError(429, "insufficient_quota", "insufficient_quota", null, message);
+  }
+
+  /** The shared state store (limits, budgets) cannot answer and its policy is to refuse: retry shortly. */
+  public static GatewayError stateUnavailable(String why) {
+    return new GatewayError(503, SERVER_ERROR, "state_unavailable", null,
+        "The gateway cannot check limits and budgets right now (" + why + "); retry shortly.");
+  }
+
   /** The OpenAI error body as UTF-8 JSON. */
   public byte[] toJsonBytes() {
     ByteArrayOutputStream out = new ByteArrayOutputStream(96 + message.length());

@@ -6,6 +6,7 @@ import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.log.RequestLog;
 import dev.llmgw.core.resilience.BackendGuard;
+import dev.llmgw.core.config.Price;
 import dev.llmgw.core.resilience.FailureClass;
 import dev.llmgw.core.resilience.FailureClassifier;
 import dev.llmgw.core.resilience.FailureClassifier.Failure;
@@ -312,6 +313,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       tap.release();
       tap = null;
     }
+    chargeFailedAttempt(route, fc);
     lastFailure = failure;
     lastRetryAfter = retryAfter;
     if (!fc.fallback()) {
@@ -468,14 +470,35 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     }
   }
 
+  /**
+   * An attempt that timed out after the provider accepted it may be billed (it read the prompt and
+   * may have generated): charged as its prompt at that model's price, marked estimated. A refused
+   * connection, a 429 or a 5xx answer is not billed by providers and costs nothing.
+   */
+  private void chargeFailedAttempt(Route route, FailureClass fc) {
+    if (fc != FailureClass.TTFB_TIMEOUT && fc != FailureClass.IDLE_TIMEOUT && fc != FailureClass.TOTAL_TIMEOUT) {
+      return;
+    }
+    Price p = route.alias().price();
+    if (p != null) {
+      log.failedAttemptCost += p.cost(TokenEstimator.promptTokens(request.json()), 0, 0);
+    }
+  }
+
   /** Turns the recorded token usage into money: the serving model's price, and the baseline's. */
   private void priceUsage() {
+    if (log.failedAttemptCost > 0) {
+      log.usageEstimated = true;
+    }
     if (log.promptTokens < 0) {
+      if (log.failedAttemptCost > 0) {
+        log.cost = log.failedAttemptCost; // nothing served, but timed-out attempts may be billed
+      }
       return;
     }
     long completion = Math.max(0, log.completionTokens);
     if (log.price != null) {
-      log.cost = log.price.cost(log.promptTokens, log.cachedPromptTokens, completion);
+      log.cost = log.price.cost(log.promptTokens, log.cachedPromptTokens, completion) + log.failedAttemptCost;
     }
     if (log.baselinePrice != null) {
       log.baselineCost = log.baselinePrice.cost(log.promptTokens, log.cachedPromptTokens, completion);

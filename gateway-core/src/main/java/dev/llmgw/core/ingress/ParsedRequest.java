@@ -21,6 +21,8 @@ public final class ParsedRequest {
   private final boolean hasStreamOptions;
   private final boolean clientAskedForUsage;
   private final long maxOutputTokens;
+  private final long choices;
+  private long outputBound = -1;
   private final String workflowId;
   private final String workflowType;
   private final ModelLocation modelLocation;
@@ -28,7 +30,7 @@ public final class ParsedRequest {
   private ObjectNode json;
 
   ParsedRequest(Endpoint endpoint, String model, boolean stream, boolean hasStreamOptions,
-      boolean clientAskedForUsage, long maxOutputTokens, String workflowId, String workflowType,
+      boolean clientAskedForUsage, long maxOutputTokens, long choices, String workflowId, String workflowType,
       ModelLocation modelLocation, byte[] bytes) {
     this.endpoint = endpoint;
     this.model = model;
@@ -36,6 +38,7 @@ public final class ParsedRequest {
     this.hasStreamOptions = hasStreamOptions;
     this.clientAskedForUsage = clientAskedForUsage;
     this.maxOutputTokens = maxOutputTokens;
+    this.choices = choices;
     this.workflowId = workflowId;
     this.workflowType = workflowType;
     this.modelLocation = modelLocation;
@@ -73,6 +76,30 @@ public final class ParsedRequest {
    */
   public long maxOutputTokens() {
     return maxOutputTokens;
+  }
+
+  /**
+   * How many completions the backend generates (and bills) for this request: the larger of {@code n}
+   * and, on the completions endpoint, {@code best_of}, when positive; else 1.
+   */
+  public long choices() {
+    return choices;
+  }
+
+  /**
+   * The output bound the gateway sends upstream because the request has none ({@code max_tokens}),
+   * or -1: set by admission when a budget must bound what the request can cost.
+   */
+  public long outputBound() {
+    return outputBound;
+  }
+
+  /** Asks the upstream body to carry {@code max_tokens: tokens} (only for a request without a bound). */
+  public void boundOutput(long tokens) {
+    if (maxOutputTokens > 0) {
+      throw new IllegalStateException("the request has its own output bound");
+    }
+    this.outputBound = tokens;
   }
 
   /** {@code metadata.workflow_id} when it is a string, else null. */

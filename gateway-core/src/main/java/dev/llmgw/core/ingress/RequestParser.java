@@ -109,6 +109,8 @@ public final class RequestParser {
     private boolean includeUsage;
     private long maxCompletionTokens = -1;
     private long maxTokens = -1;
+    private long n = -1;
+    private long bestOf = -1;
     private String workflowId;
     private String workflowType;
 
@@ -179,6 +181,8 @@ public final class RequestParser {
         }
         case "max_completion_tokens" -> maxCompletionTokens = positiveLong(v, p);
         case "max_tokens" -> maxTokens = positiveLong(v, p);
+        case "n" -> n = positiveLong(v, p);
+        case "best_of" -> bestOf = endpoint == Endpoint.COMPLETIONS ? positiveLong(v, p) : skip(p);
         case "metadata" -> {
           workflowId = null;
           workflowType = null;
@@ -309,8 +313,10 @@ public final class RequestParser {
           && modelEnd <= bytes.length && bytes[modelStart] == '"' && bytes[modelEnd - 1] == '"'
           ? new ModelLocation(objectStart, modelStart, modelEnd) : ModelLocation.UNKNOWN;
       long maxOutput = maxCompletionTokens > 0 ? maxCompletionTokens : maxTokens;
+      long choices = Math.max(1, Math.max(n, bestOf)); // best_of candidates are generated and billed too
       return new ParsedRequest(endpoint, modelText, isStream, streamOptions != null,
-          streamOptions == JsonToken.START_OBJECT && includeUsage, maxOutput, workflowId, workflowType, at, bytes);
+          streamOptions == JsonToken.START_OBJECT && includeUsage, maxOutput, choices, workflowId, workflowType, at,
+          bytes);
     }
   }
 
@@ -318,6 +324,11 @@ public final class RequestParser {
    * A positive count that fits a long, as a tree's {@code canConvertToLong()}/{@code asLong()} read it
    * (a decimal in range is truncated), or -1.
    */
+  private static long skip(JsonParser p) throws IOException {
+    p.skipChildren();
+    return -1;
+  }
+
   private static long positiveLong(JsonToken v, JsonParser p) throws IOException {
     long n = -1;
     if (v == JsonToken.VALUE_NUMBER_INT) {

@@ -38,6 +38,11 @@ public final class RequestLog {
   public boolean usageEstimated;
   /** US dollars for this request (all attempts that consumed tokens), NaN when a model has no price. */
   public double cost = Double.NaN;
+  /**
+   * Estimated cost of attempts that failed after a provider may have accepted them (timeouts before
+   * the first byte reached the client): their prompt at that model's price. Included in {@link #cost}.
+   */
+  public double failedAttemptCost;
   /** What the same tokens would have cost on the savings baseline model, NaN when unknown. */
   public double baselineCost = Double.NaN;
   /** The serving alias's price (null: unpriced) and the savings baseline's price (null: none). */

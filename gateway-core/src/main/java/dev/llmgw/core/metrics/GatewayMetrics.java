@@ -50,6 +50,7 @@ public final class GatewayMetrics implements ExchangeEvents {
   private final Map<String, DistributionSummary> attemptsPerRequest = new ConcurrentHashMap<>();
   private final Map<TokenKey, Counter> tokens = new ConcurrentHashMap<>();
   private final Map<CostKey, Counter> cost = new ConcurrentHashMap<>();
+  private final Map<SavingsKey, Counter[]> savings = new ConcurrentHashMap<>();
   private final Map<DecisionKey, Counter> decisions = new ConcurrentHashMap<>();
 
   public GatewayMetrics(MeterRegistry registry) {
@@ -78,6 +79,9 @@ public final class GatewayMetrics implements ExchangeEvents {
   record TokenKey(String type, String tier, String backend, String model, boolean estimated) {}
 
   record CostKey(String tier, String backend, String model, String workflowType) {}
+
+  /** Savings labels: tier and model from configuration, team from the key file (never user input). */
+  record SavingsKey(String tier, String model, String team) {}
 
   @Override
   public void attemptStarted(Route route) {
@@ -223,6 +227,22 @@ public final class GatewayMetrics implements ExchangeEvents {
           .builder("gateway.cost").baseUnit("usd").description("Model cost of requests in US dollars (list prices)")
           .tags("tier", k.tier(), "backend", k.backend(), "model", k.model(), "workflow_type", k.workflowType())
           .register(registry)).increment(log.cost);
+    }
+    if (!Double.isNaN(log.cost) && !Double.isNaN(log.baselineCost)) {
+      Counter[] c = savings.get(new SavingsKey(key.tier(), key.model(), orNone(log.team)));
+      if (c == null) {
+        c = savings.computeIfAbsent(new SavingsKey(key.tier(), key.model(), orNone(log.team)), k -> new Counter[] {
+            Counter.builder("gateway.savings.actual").baseUnit("usd")
+                .description("Cost of requests whose baseline cost is known, in US dollars (all traffic; pair"
+                    + " with gateway_savings_baseline_usd_total)")
+                .tags("tier", k.tier(), "model", k.model(), "team", k.team()).register(registry),
+            Counter.builder("gateway.savings.baseline").baseUnit("usd")
+                .description("What the same tokens would have cost on the baseline (strongest) model, in US"
+                    + " dollars: baseline minus actual is what routing saved")
+                .tags("tier", k.tier(), "model", k.model(), "team", k.team()).register(registry)});
+      }
+      c[0].increment(log.cost);
+      c[1].increment(log.baselineCost);
     }
     if (log.attempts > 0) {
       m.attempts().record(log.attempts);

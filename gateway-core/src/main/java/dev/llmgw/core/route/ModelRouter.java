@@ -149,7 +149,7 @@ public final class ModelRouter {
     String rule = d.rule();
     String downgradedFrom = null;
     if (caller.downgrade() && !d.pinned()) {
-      String lower = lowerTier(tier);
+      String lower = cheaperTier(tier, caller);
       if (lower != null) {
         downgradedFrom = tier;
         tier = lower;
@@ -214,10 +214,37 @@ public final class ModelRouter {
   public record Explanation(RoutePlan plan, GatewayError refusal, List<dev.llmgw.routing.TraceStep> trace) {}
 
   /** The tier below {@code tier} in the policy's order, or null at the bottom. */
-  String lowerTier(String tier) {
-    List<String> tiers = policy.tiers();
-    int i = tiers.indexOf(tier);
-    return i > 0 ? tiers.get(i - 1) : null;
+  /**
+   * Where a soft-budget downgrade moves a request: the tier the caller may use whose primary model
+   * (first enabled target with a price) is the cheapest, provided it costs less than {@code tier}'s,
+   * by the price table (a reference request of 1,000 prompt and 300 output tokens); null when none is
+   * cheaper or prices are unknown. File order plays no part.
+   */
+  String cheaperTier(String tier, Caller caller) {
+    double current = primaryCost(tier);
+    if (Double.isNaN(current)) {
+      return null;
+    }
+    String best = null;
+    double bestCost = current;
+    for (String t : policy.tiers()) {
+      double c = primaryCost(t);
+      if (!t.equals(tier) && caller.mayUseTier(t) && !Double.isNaN(c) && c < bestCost) {
+        best = t;
+        bestCost = c;
+      }
+    }
+    return best;
+  }
+
+  private double primaryCost(String tier) {
+    for (String target : policy.targets(tier)) {
+      ModelAlias a = config.models().get(target);
+      if (a != null && config.backendOf(a).enabled()) {
+        return a.price() == null ? Double.NaN : a.price().cost(1000, 0, 300);
+      }
+    }
+    return Double.NaN;
   }
 
   private List<Route> withFallbacks(Route primary) {

@@ -48,19 +48,23 @@ public final class UpstreamRequests {
   static FullHttpRequest build(Route route, ParsedRequest request, ByteBuf body, String requestId,
       ByteBufAllocator alloc, boolean splice) {
     boolean askUsage = injectsUsage(request);
+    long bound = request.outputBound();
     ByteBuf content = null;
-    if (route.backendModel().equals(request.model()) && !askUsage) {
+    if (route.backendModel().equals(request.model()) && !askUsage && bound < 0) {
       content = body.retainedDuplicate();
     } else if (splice && !(askUsage && request.hasStreamOptions())) {
       // located by the parser; unknown (e.g. the body has two model fields): re-serialised below
       ModelLocation at = request.modelLocation();
       if (at.known()) {
-        content = splice(body, at, route.backendModel(), askUsage, alloc);
+        content = splice(body, at, route.backendModel(), insertion(askUsage, bound), alloc);
       }
     }
     if (content == null) {
-      content = rewrite(askUsage ? StreamOptions.withUsageRequested(request.json()) : shallowCopy(request.json()),
-          route.backendModel(), alloc);
+      ObjectNode copy = askUsage ? StreamOptions.withUsageRequested(request.json()) : shallowCopy(request.json());
+      if (bound > 0) {
+        copy.put("max_tokens", bound);
+      }
+      content = rewrite(copy, route.backendModel(), alloc);
     }
     String uri = route.backend().basePath() + request.endpoint().path();
     FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, uri, content,
@@ -96,23 +100,43 @@ public final class UpstreamRequests {
       "\"stream_options\":{\"include_usage\":true},".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   /**
-   * The client's bytes with the model value replaced (and {@code stream_options} inserted as the
-   * object's first field when usage is asked for), copied into one pooled direct buffer. The body
+   * The client's bytes with the model value replaced (and {@code stream_options} and the gateway's
+   * {@code max_tokens} bound inserted as the object's first fields when needed), copied into one pooled direct buffer. The body
    * stays untouched for the next attempt. One copy of a request body is cheaper than the composite
    * of retained slices around two small heap arrays it replaces: the composite cost five objects, and
    * its heap parts sent the whole write through a copy anyway (docs/benchmarks.md).
    */
   static ByteBuf splice(ByteBuf body, ModelLocation at, String model, boolean askUsage,
       ByteBufAllocator alloc) {
+    return splice(body, at, model, insertion(askUsage, -1), alloc);
+  }
+
+  /** What goes in front of the object's first field: the usage switch and an output bound, or nothing. */
+  private static byte[] insertion(boolean askUsage, long bound) {
+    if (bound <= 0) {
+      return askUsage ? INCLUDE_USAGE : NOTHING;
+    }
+    byte[] b = ("\"max_tokens\":" + bound + ",").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    if (!askUsage) {
+      return b;
+    }
+    byte[] both = java.util.Arrays.copyOf(INCLUDE_USAGE, INCLUDE_USAGE.length + b.length);
+    System.arraycopy(b, 0, both, INCLUDE_USAGE.length, b.length);
+    return both;
+  }
+
+  private static final byte[] NOTHING = new byte[0];
+
+  private static ByteBuf splice(ByteBuf body, ModelLocation at, String model, byte[] insert,
+      ByteBufAllocator alloc) {
     int base = body.readerIndex();
     byte[] name = jsonString(model);
-    int size = body.readableBytes() - (at.modelEnd() - at.modelStart()) + name.length
-        + (askUsage ? INCLUDE_USAGE.length : 0);
+    int size = body.readableBytes() - (at.modelEnd() - at.modelStart()) + name.length + insert.length;
     ByteBuf out = alloc.directBuffer(size);
     try {
-      if (askUsage) {
+      if (insert.length > 0) {
         out.writeBytes(body, base, at.objectStart() + 1);
-        out.writeBytes(INCLUDE_USAGE);
+        out.writeBytes(insert);
         out.writeBytes(body, base + at.objectStart() + 1, at.modelStart() - at.objectStart() - 1);
       } else {
         out.writeBytes(body, base, at.modelStart());

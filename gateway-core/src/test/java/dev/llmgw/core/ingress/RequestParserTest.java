@@ -45,6 +45,10 @@ class RequestParserTest {
       "{\"model\":\"m\",\"max_tokens\":1e30,\"messages\":[{\"role\":\"user\"}]}",
       "{\"model\":\"m\",\"max_tokens\":null,\"max_completion_tokens\":[1],\"messages\":[{\"role\":\"user\"}]}",
       "{\"model\":\"m\",\"max_tokens\":5,\"max_tokens\":7,\"messages\":[{\"role\":\"user\"}]}",
+      "{\"model\":\"m\",\"n\":10,\"max_tokens\":1000,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\"}",
+      "{\"model\":\"m\",\"n\":0,\"best_of\":4,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\"}",
+      "{\"model\":\"m\",\"n\":3,\"best_of\":5,\"n\":2,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\"}",
+      "{\"model\":\"m\",\"n\":\"7\",\"best_of\":[2],\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\"}",
       "{\"model\":\"m\",\"metadata\":{\"workflow_id\":\"wf-1\",\"workflow_type\":\"support\"},\"messages\":[{\"role\":\"user\"}]}",
       "{\"model\":\"m\",\"metadata\":{\"workflow_id\":7,\"workflow_type\":{\"a\":1}},\"messages\":[{\"role\":\"user\"}]}",
       "{\"model\":\"m\",\"metadata\":{\"workflow_id\":\"a\"},\"metadata\":\"x\",\"messages\":[{\"role\":\"user\"}]}",
@@ -142,6 +146,7 @@ class RequestParserTest {
           assertThat(parsed.hasStreamOptions()).as(what).isEqualTo(f.hasStreamOptions());
           assertThat(parsed.clientAskedForUsage()).as(what).isEqualTo(f.askedForUsage());
           assertThat(parsed.maxOutputTokens()).as(what).isEqualTo(f.maxOutput());
+          assertThat(parsed.choices()).as(what).isEqualTo(f.choices());
           assertThat(parsed.workflowId()).as(what).isEqualTo(f.workflowId());
           assertThat(parsed.workflowType()).as(what).isEqualTo(f.workflowType());
           assertThat(parsed.json()).as(what).isEqualTo(f.tree());
@@ -213,7 +218,7 @@ class RequestParserTest {
   /** The tree-based parser this class replaced, verbatim in its checks: the test's oracle. */
   static final class TreeReference {
     record Facts(String model, boolean stream, boolean hasStreamOptions, boolean askedForUsage, long maxOutput,
-        String workflowId, String workflowType, ObjectNode tree) {}
+        long choices, String workflowId, String workflowType, ObjectNode tree) {}
 
     static Object parse(Endpoint endpoint, byte[] body) {
       try {
@@ -279,6 +284,13 @@ class RequestParserTest {
           break;
         }
       }
+      long choices = 1;
+      for (String f : endpoint == Endpoint.COMPLETIONS ? new String[] {"n", "best_of"} : new String[] {"n"}) {
+        JsonNode n = json.get(f);
+        if (n != null && n.canConvertToLong() && n.asLong() > 0) {
+          choices = Math.max(choices, n.asLong());
+        }
+      }
       JsonNode meta = json.get("metadata");
       String wid = null;
       String wtype = null;
@@ -287,7 +299,7 @@ class RequestParserTest {
         wtype = meta.path("workflow_type").isTextual() ? meta.get("workflow_type").textValue() : null;
       }
       return new Facts(model, stream, json.has("stream_options"), usage.isBoolean() && usage.booleanValue(),
-          maxOutput, wid, wtype, json);
+          maxOutput, choices, wid, wtype, json);
     }
 
     private static void messages(ObjectNode json) {

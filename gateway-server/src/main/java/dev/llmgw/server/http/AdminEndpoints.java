@@ -72,8 +72,29 @@ public final class AdminEndpoints implements AutoCloseable {
     this.guards = guards;
   }
 
+  /** Workflow reads and outcomes: their own threads, so a slow shared store never queues the admin work. */
+  private final ExecutorService ledgerWorker = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS,
+      new LinkedBlockingQueue<>(1024), r -> {
+        Thread t = new Thread(r, "gateway-ledger");
+        t.setDaemon(true);
+        return t;
+      });
+
   static boolean owns(String path) {
     return path.startsWith(PREFIX);
+  }
+
+  /** A workflow endpoint ({@code /v1/workflows/...}): checked now, answered off the event loop. */
+  CompletableFuture<byte[]> workflows(FullHttpRequest req, String path, GatewaySnapshot snapshot,
+      dev.llmgw.core.access.Identity identity) {
+    try {
+      return CompletableFuture.supplyAsync(economics.prepare(req, path, identity), ledgerWorker);
+    } catch (GatewayException e) {
+      return CompletableFuture.failedFuture(e);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(new GatewayException(
+          GatewayError.unavailable("Too many workflow requests are waiting; retry shortly.")));
+    }
   }
 
   /** The answer, computed off the event loop; a failed future carries a {@link GatewayException}. */
@@ -232,5 +253,6 @@ public final class AdminEndpoints implements AutoCloseable {
   @Override
   public void close() {
     worker.shutdownNow();
+    ledgerWorker.shutdownNow();
   }
 }

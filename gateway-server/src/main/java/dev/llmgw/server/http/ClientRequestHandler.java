@@ -68,8 +68,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   /** This connection's timer for backend deadlines, made with its first exchange (see Watchdog). */
   private Watchdog watchdog;
   private boolean awaitingAdmin;
-  /** A request waits for the classifier (see {@link #classify}). */
-  private boolean awaitingClassification;
+  /** A request waits for the classifier ({@link #classify}) or a shared store's admission ({@link #proxy}). */
+  private boolean awaitingDecision;
   private AccessControl.Ticket inFlightTicket;
 
   /**
@@ -96,7 +96,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (inFlight != null || awaitingAdmin || awaitingClassification) {
+    if (inFlight != null || awaitingAdmin || awaitingDecision) {
       int cap = snapshots.get().config().limits().maxRequestBytes();
       if (queued.size() >= MAX_PIPELINED || queuedBytes + req.content().readableBytes() > cap) {
         req.release(); // a client piling up unanswered requests: refuse to buffer more than one body's worth
@@ -176,6 +176,13 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         log.keyName = caller.keyName();
         log.team = caller.team();
       }
+      if (admin != null && EconomicsEndpoints.owns(path)) {
+        // the ledger may live in a shared store: read and written off the event loop
+        awaitingAdmin = true;
+        admin.workflows(req, path, snapshot, caller).whenComplete((json, failure) ->
+            ctx.executor().execute(() -> onAdminDone(json, failure, requestId, keepAlive, log)));
+        return;
+      }
       if (!local.handle(ctx, req, snapshot, requestId, keepAlive, log, caller)) {
         respond(GatewayError.unknownPath(log.method, path), requestId, keepAlive, log);
         return;
@@ -219,13 +226,64 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
    */
   private void proxy(GatewaySnapshot snapshot, ParsedRequest parsed, RoutePlan plan, Identity identity,
       ByteBuf body, String requestId, boolean keepAlive, RequestLog log) {
-    AccessControl.Ticket ticket;
+    java.util.concurrent.CompletableFuture<AccessControl.Ticket> admission;
     try {
-      ticket = services.access().admit(identity, snapshot.config().access(), parsed, plan);
+      admission = services.access().admit(identity, snapshot.config().access(), parsed, plan);
     } catch (RuntimeException e) {
       body.release();
       throw e;
     }
+    if (admission.isDone()) { // in-process stores: decided already, go on without a hop
+      AccessControl.Ticket ticket;
+      try {
+        ticket = admission.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        body.release();
+        throw unwrap(e);
+      }
+      start(snapshot, parsed, plan, ticket, body, requestId, keepAlive, log);
+      return;
+    }
+    // a shared store answers later: this connection waits (its pipelined requests queue behind)
+    awaitingDecision = true;
+    inFlightCount.incrementAndGet();
+    admission.whenComplete((ticket, failure) -> resumeOnLoop(body, () -> {
+      awaitingDecision = false;
+      inFlightCount.decrementAndGet();
+      if (!ctx.channel().isActive()) {
+        body.release();
+        if (ticket != null) {
+          ticket.settle(0, 0.0); // never sent: release the reservation
+        }
+        log.outcome = "client_closed";
+        log.status = 499;
+        completed(log);
+        return;
+      }
+      if (failure != null) {
+        body.release();
+        fail(unwrap(failure), requestId, keepAlive, log);
+      } else {
+        try {
+          start(snapshot, parsed, plan, ticket, body, requestId, keepAlive, log); // owns body from here
+        } catch (RuntimeException e) {
+          ticket.settle(0, 0.0);
+          fail(e, requestId, keepAlive, log);
+        }
+      }
+      drainQueue();
+    }));
+  }
+
+  private static RuntimeException unwrap(Throwable failure) {
+    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    return cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+  }
+
+  /** Starts the exchange of an admitted request. Takes ownership of {@code body}. */
+  private void start(GatewaySnapshot snapshot, ParsedRequest parsed, RoutePlan plan, AccessControl.Ticket ticket,
+      ByteBuf body, String requestId, boolean keepAlive, RequestLog log) {
     ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, body, requestId,
         keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, watchdog(ctx),
         this::onExchangeDone)
@@ -244,12 +302,12 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private void classify(GatewaySnapshot snapshot, ParsedRequest parsed, RequestFeatures features,
       SignalNeeded needed, Caller caller, Identity identity, ByteBuf body, String requestId, boolean keepAlive,
       RequestLog log) {
-    awaitingClassification = true;
+    awaitingDecision = true;
     inFlightCount.incrementAndGet(); // a graceful stop waits for it like for a proxied request
     ModelRouter router = snapshot.router();
     services.classifier().decide(router.policy(), features, needed, router.safeTier(caller), snapshot.config())
         .whenComplete((decision, failure) -> resumeOnLoop(body, () -> {
-          awaitingClassification = false;
+          awaitingDecision = false;
           inFlightCount.decrementAndGet();
           if (!ctx.channel().isActive()) {
             body.release();
@@ -355,7 +413,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private void drainQueue() {
     if (ctx.channel().isActive()) {
       FullHttpRequest next;
-      while (inFlight == null && !awaitingAdmin && !awaitingClassification && (next = queued.poll()) != null) {
+      while (inFlight == null && !awaitingAdmin && !awaitingDecision && (next = queued.poll()) != null) {
         queuedBytes -= next.content().readableBytes();
         handle(next);
       }

@@ -64,20 +64,30 @@ public final class EconomicsEndpoints {
    * workflows of its own namespace (team, else key): another's answer 404, as if they did not exist.
    */
   byte[] handle(FullHttpRequest req, String path, GatewaySnapshot snapshot, Identity identity) {
+    return prepare(req, path, identity).get();
+  }
+
+  /**
+   * Checks and reads the request now (on the event loop: the request is released after) and gives
+   * the ledger work to run off the loop (a shared ledger waits for Redis).
+   */
+  java.util.function.Supplier<byte[]> prepare(FullHttpRequest req, String path, Identity identity) {
     String ns = WorkflowLedger.namespace(identity.keyName(), identity.team());
     String rest = path.substring(WORKFLOWS.length());
     if (rest.endsWith("/outcome")) {
       require(req, HttpMethod.POST, path);
       String id = decode(rest.substring(0, rest.length() - "/outcome".length()));
       Outcome o = parseOutcome(req);
-      if (!recorder.outcome(ns, id, o.outcome(), o.minutes(), o.value())) {
-        throw unknownWorkflow(id);
-      }
-      return json(recorder.ledger().get(ns, id).orElseThrow());
+      return () -> {
+        if (!recorder.outcome(ns, id, o.outcome(), o.minutes(), o.value())) {
+          throw unknownWorkflow(id);
+        }
+        return json(recorder.ledger().get(ns, id).orElseThrow(() -> unknownWorkflow(id)));
+      };
     }
     require(req, HttpMethod.GET, path);
     String id = decode(rest);
-    return json(recorder.ledger().get(ns, id).orElseThrow(() -> unknownWorkflow(id)));
+    return () -> json(recorder.ledger().get(ns, id).orElseThrow(() -> unknownWorkflow(id)));
   }
 
   private record Outcome(WorkflowRecord.Outcome outcome, double minutes, double value) {}

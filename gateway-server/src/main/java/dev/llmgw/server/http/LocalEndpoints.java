@@ -45,6 +45,19 @@ public final class LocalEndpoints {
     this.metrics = metrics;
   }
 
+  private dev.llmgw.core.state.StateStore state;
+  private boolean stateRequired;
+
+  /**
+   * Shows the state store in {@code /readyz}; with {@code required} (Redis, failClosed) a store that
+   * cannot answer makes the gateway not ready (503), since it would refuse every keyed request.
+   */
+  public LocalEndpoints withState(dev.llmgw.core.state.StateStore state, boolean required) {
+    this.state = state;
+    this.stateRequired = required;
+    return this;
+  }
+
   /** Adds the unit-economics endpoints (workflow outcomes, the report). */
   public LocalEndpoints withEconomics(EconomicsEndpoints economics) {
     this.economics = economics;
@@ -66,8 +79,21 @@ public final class LocalEndpoints {
     } else if (path.equals("/readyz")) {
       requireGet(get, log);
       boolean ready = !draining.getAsBoolean();
-      status = ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
-      body = json(readiness(snapshot, ready, guards));
+      dev.llmgw.core.state.StateStore.Health h = state == null ? null : state.health();
+      boolean stateOk = h == null || h.up() || !stateRequired;
+      status = ready && stateOk ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
+      ObjectNode root = readiness(snapshot, ready, guards);
+      if (!stateOk && ready) {
+        root.put("status", "state_unavailable");
+      }
+      if (h != null) {
+        ObjectNode n = root.putObject("state");
+        n.put("store", state.kind());
+        n.put("up", h.up());
+        n.put("degraded", h.degraded());
+        n.put("detail", h.detail());
+      }
+      body = json(root);
     } else if (path.equals("/metrics") && metrics != null) {
       requireGet(get, log);
       byte[] text = metrics.get().getBytes(java.nio.charset.StandardCharsets.UTF_8);

@@ -12,6 +12,7 @@ import java.util.Map;
  * @param models    model aliases by name, in file order
  * @param economics workflow types, repair costs and ledger bounds (optional)
  * @param auth      gateway keys, teams and the admin token (optional: absent means an open gateway)
+ * @param state     where money and limits are kept (optional: the embedded store)
  */
 public record GatewayYaml(
     ListenerYaml listener,
@@ -20,4 +21,5 @@ public record GatewayYaml(
     Map<String, BackendYaml> backends,
     Map<String, ModelYaml> models,
     EconomicsYaml economics,
-    AuthYaml auth) {}
+    AuthYaml auth,
+    StateYaml state) {}

@@ -1,0 +1,105 @@
+package dev.llmgw.testkit;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.File;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Redis ({@code redis-server} from Debian's package, installed by {@code .ci/run}) on a free
+ * loopback port, without persistence, in its own temporary directory. Stopped by PID; {@link #kill()}
+ * ends it with SIGKILL and {@link #restart()} starts a fresh one on the same port (fault tests).
+ */
+public final class RedisServer implements AutoCloseable {
+  private final int port;
+  private final Path dir;
+  private Process process;
+
+  private RedisServer(int port, Path dir) {
+    this.port = port;
+    this.dir = dir;
+  }
+
+  public static RedisServer start() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    RedisServer r = new RedisServer(port, Files.createTempDirectory("redis-test"));
+    r.launch();
+    return r;
+  }
+
+  private void launch() throws Exception {
+    File log = dir.resolve("redis.log").toFile();
+    process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--protected-mode", "yes")
+        .redirectErrorStream(true).redirectOutput(log).start();
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).ignoreExceptions().until(() -> {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("redis-server exited: " + Files.readString(log.toPath()));
+      }
+      return "+PONG".equals(command("PING"));
+    });
+  }
+
+  /** Sends one inline command and returns the first reply line (tests only). */
+  public String command(String line) throws Exception {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+      s.setSoTimeout(2000);
+      OutputStream out = s.getOutputStream();
+      out.write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      InputStream in = s.getInputStream();
+      StringBuilder b = new StringBuilder();
+      int c;
+      while ((c = in.read()) >= 0 && c != '\n') {
+        if (c != '\r') {
+          b.append((char) c);
+        }
+      }
+      return b.toString();
+    }
+  }
+
+  public String url() {
+    return "redis://127.0.0.1:" + port;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** SIGKILL: Redis vanishes mid-conversation. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** A fresh, empty Redis on the same port. */
+  public void restart() throws Exception {
+    if (process.isAlive()) {
+      kill();
+    }
+    launch();
+  }
+
+  @Override
+  public void close() throws Exception {
+    process.destroy();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+  }
+}
