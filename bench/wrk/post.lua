@@ -10,6 +10,11 @@ wrk.method = "POST"
 wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
+-- WRK_AUTH: a gateway key, sent as the OpenAI SDKs send it (bench/state.sh: keyed requests)
+local auth = os.getenv("WRK_AUTH")
+if auth and auth ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. auth
+end
 
 function done(summary, latency, requests)
   local e = summary.errors

@@ -252,6 +252,11 @@ class SharedStateIT {
       System.out.println("[shared-state] Redis killed: failOpen answered " + openAnswers + ", failClosed "
           + closedAnswers + "; failClosed /readyz " + notReady.statusCode() + " " + notReady.body());
       assertThat(openAnswers).containsOnlyKeys(200);
+      String scrape = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + failOpen.port() + "/metrics"))
+          .build(), HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(scrape).as("the names ops/ reads").contains("gateway_state_up{store=\"redis\"} 0.0")
+          .contains("gateway_state_local_admissions_total ").contains("gateway_state_replay_pending ")
+          .contains("gateway_state_refused_total ");
       assertThat(closedAnswers).containsOnlyKeys(503);
       assertThat(RequestParser.JSON.readTree(refused.body()).at("/error/code").asText()).isEqualTo("state_unavailable");
       assertThat(notReady.statusCode()).isEqualTo(503);

@@ -81,7 +81,11 @@ class OpsArtifactsIT {
       "gateway_workflow_repair_minutes_total", "jvm_gc_pause_seconds_sum", "jvm_gc_pause_seconds_count",
       // the classifier's meters: made when a request first reaches a semantic or judge condition
       // (ClassifierIT checks their names on a real scrape)
-      "gateway_classifier_fallbacks_total", "gateway_classifier_duration_seconds_bucket");
+      "gateway_classifier_fallbacks_total", "gateway_classifier_duration_seconds_bucket",
+      // savings: made on the first request whose baseline cost is known (a routing policy with prices)
+      "gateway_savings_actual_usd_total", "gateway_savings_baseline_usd_total",
+      // the redis store's own meters (SharedStateIT checks their names on a real scrape)
+      "gateway_state_replay_pending", "gateway_state_local_admissions_total", "gateway_state_refused_total");
   static final Pattern METRIC_PREFIXES =
       Pattern.compile("(?<![\\w:])(?:gateway|gen_ai|resilience4j|jvm|netty|process|system)_\\w*(?![\\w:])");
 
