@@ -42,11 +42,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Money and limits in Redis, shared by every gateway replica (Lettuce, asynchronous, on its own Netty
- * threads). Admission and settlement are one server-side script each ({@code admit.lua},
- * {@code settle.lua}): the rate windows of a key and the budgets of the key and its team are checked
- * and reserved atomically, so N gateways hold one limit and one budget between them. A reservation is
- * a lease: if the gateway holding it dies, Redis releases it when the lease ends. A settlement runs
- * once (a marker key), so one replayed after a lost answer is not counted twice.
+ * threads), without a round trip on most requests: each gateway leases capacity from Redis
+ * ({@code lease.lua}, atomic for every resource a request needs — the key's requests and tokens per
+ * minute, the hard budgets of the key and its team) and admits from its lease on the event loop. Near
+ * a limit the lease is exactly the request's need, so N gateways together admit exactly what the
+ * limit allows; with room, a sixteenth of what is left, so most requests never wait for Redis. What a
+ * gateway spends moves from its lease to the spend, and what it no longer needs goes back, in
+ * batches every {@value #FLUSH_MILLIS} ms ({@code account-flush.lua}, {@code bucket-return.lua}; once
+ * each, so a replay after a lost answer adds nothing). Budget leases expire after
+ * {@value #LEASE_MILLIS} ms unless renewed: a gateway that dies holds nothing for long.
  *
  * <p>When Redis cannot answer (down, timeout, errors), the configured policy applies at once, without
  * waiting for a timeout per request: {@code failOpen} admits with this process's own limits (a
@@ -59,8 +63,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedisStore implements StateStore {
   private static final Logger LOG = LoggerFactory.getLogger(RedisStore.class);
-  /** How long a reservation lives if its gateway never settles it (a stream may last 10 minutes). */
-  static final Duration LEASE = Duration.ofMinutes(15);
+  /** How long a budget lease lives unless its gateway renews it (every flush does, while it holds any). */
+  static final long LEASE_MILLIS = 30_000;
+  /** How often settled spend and unused capacity are written back. */
+  static final long FLUSH_MILLIS = 20;
+  /** A lease unused this long goes back (so an idle gateway does not hold what others need). */
+  static final long IDLE_RETURN_NANOS = 1_000_000_000L;
   private static final int REPLAY_BOUND = 100_000;
 
   private final StateSettings settings;
@@ -68,8 +76,12 @@ public final class RedisStore implements StateStore {
   private final RedisClient client;
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> redis;
-  private final Script admitScript = Script.load("admit.lua");
-  private final Script settleScript = Script.load("settle.lua");
+  private final Script leaseScript = Script.load("lease.lua");
+  private final Script flushScript = Script.load("account-flush.lua");
+  private final Script returnScript = Script.load("bucket-return.lua");
+  /** What this gateway holds of each shared resource, by its Redis key. */
+  private final Map<String, Allowance> allowances = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService flusher;
   private final MemoryStore local;
   private final RedisLedger ledger;
   private final Clock clock;
@@ -141,6 +153,12 @@ public final class RedisStore implements StateStore {
       return t;
     });
     checker.scheduleWithFixedDelay(this::check, 1, 1, TimeUnit.SECONDS);
+    this.flusher = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "gateway-state-flush");
+      t.setDaemon(true);
+      return t;
+    });
+    flusher.scheduleWithFixedDelay(() -> flush(false), FLUSH_MILLIS, FLUSH_MILLIS, TimeUnit.MILLISECONDS);
     LOG.info("state: redis store at {} (prefix {}, timeout {}, {})", settings.redisTarget(), prefix,
         settings.timeout(), settings.failOpen() ? "failOpen" : "failClosed");
   }
@@ -175,6 +193,50 @@ public final class RedisStore implements StateStore {
     return b == null ? "" : Double.isNaN(b.hard()) ? "-1" : Long.toString(Math.round(b.hard() * 1_000_000));
   }
 
+  /** What this gateway holds of one shared resource (a bucket or a budget account); guarded by itself. */
+  static final class Allowance {
+    final String key;
+    final boolean budget;
+    final String[] accountKeys; // budget: account, leases, lease expiries
+    final long limit; // buckets: the per-minute limit
+    final long expiryMillis; // budgets: how long the account outlives its period
+    long available; // leased and not yet taken by a request
+    long held; // budgets: what Redis counts as this gateway's lease
+    long pendingSpent; // budgets: settled cost not yet written
+    long pendingBack; // unused capacity to give back
+    long remainingHint; // buckets: what Redis said was left after the last lease
+    boolean tight; // the last lease was exactly the need: give leftovers back at once
+    long lastUseNanos = System.nanoTime();
+    long lastRenewNanos = System.nanoTime();
+
+    Allowance(String key, boolean budget, String[] accountKeys, long limit, long expiryMillis) {
+      this.key = key;
+      this.budget = budget;
+      this.accountKeys = accountKeys;
+      this.limit = limit;
+      this.expiryMillis = expiryMillis;
+    }
+
+    /** Gives back what a request took or did not use: kept here, or returned when near the limit. */
+    void giveBack(long amount) {
+      if (amount > 0 && tight) {
+        pendingBack += amount;
+      } else {
+        available += amount;
+      }
+    }
+  }
+
+  private Allowance bucket(String key, long limit) {
+    return allowances.computeIfAbsent(key, k -> new Allowance(k, false, null, limit, 0));
+  }
+
+  private Allowance account(String kind, String name, Access.Budget b) {
+    String k = key("budget", kind, name, period(b));
+    return allowances.computeIfAbsent(k, x -> new Allowance(x, true, new String[] {x, x + ":leases", x + ":expiries"},
+        0, expiryMillis(b)));
+  }
+
   @Override
   public CompletableFuture<Grant> admit(Access.ApiKey key, Access.Team team, long tokens, long maxCostMicros) {
     if (key == null) {
@@ -182,34 +244,63 @@ public final class RedisStore implements StateStore {
     }
     Access.Budget kb = key.budget();
     Access.Budget tb = team == null ? null : team.budget();
-    if (key.requestsPerMinute() == 0 && key.tokensPerMinute() == 0 && kb == null && tb == null) {
+    long rpm = key.requestsPerMinute();
+    long tpm = key.tokensPerMinute();
+    if (rpm == 0 && tpm == 0 && kb == null && tb == null) {
       return CompletableFuture.completedFuture(Grant.FREE);
     }
+    if (!up && !settings.failOpen()) {
+      refused.increment();
+      return CompletableFuture.failedFuture(new StateUnavailableException("Redis: "
+          + (lastError == null ? "down" : lastError)));
+    }
+    // the resources in a fixed order (requests, tokens, key budget, team budget): locks never cross
+    Allowance[] res = {rpm > 0 ? bucket(key("rate", key.name(), "requests"), rpm) : null,
+        tpm > 0 ? bucket(key("rate", key.name(), "tokens"), tpm) : null,
+        kb != null ? account("key", key.name(), kb) : null,
+        tb != null ? account("team", team.name(), tb) : null};
+    long[] need = {1, tokens, maxCostMicros, maxCostMicros};
+    boolean[] taken = new boolean[4];
+    boolean all = true;
+    long now = System.nanoTime();
+    for (int i = 0; i < 4; i++) {
+      Allowance a = res[i];
+      if (a == null) {
+        taken[i] = true;
+        continue;
+      }
+      synchronized (a) {
+        a.lastUseNanos = now;
+        if (a.available >= need[i]) {
+          a.available -= need[i];
+          taken[i] = true;
+        } else {
+          all = false;
+        }
+      }
+    }
+    if (all) {
+      return CompletableFuture.completedFuture(granted(key, res, need, tokens, maxCostMicros));
+    }
     if (!up) {
+      giveBack(res, need, taken);
       return unavailable(key, team, tokens, maxCostMicros, lastError);
     }
-    String accA = kb == null ? "" : key("budget", "key", key.name(), period(kb));
-    String accB = tb == null ? "" : key("budget", "team", team.name(), period(tb));
+    String[] keys = {res[0] == null ? key("rate", key.name(), "requests") : res[0].key,
+        res[1] == null ? key("rate", key.name(), "tokens") : res[1].key,
+        res[2] == null ? "" : res[2].accountKeys[0], res[2] == null ? "" : res[2].accountKeys[1],
+        res[2] == null ? "" : res[2].accountKeys[2], res[3] == null ? "" : res[3].accountKeys[0],
+        res[3] == null ? "" : res[3].accountKeys[1], res[3] == null ? "" : res[3].accountKeys[2]};
     long expiry = Math.max(kb == null ? 0 : expiryMillis(kb), tb == null ? 0 : expiryMillis(tb));
-    String member = instance + "-" + sequence.incrementAndGet();
-    String[] keys = {key("rate", key.name(), "requests"), key("rate", key.name(), "tokens"), accA, accA + ":res",
-        accB, accB + ":res"};
-    String[] args = {Long.toString(key.requestsPerMinute()), Long.toString(key.tokensPerMinute()),
-        Long.toString(tokens), Long.toString(maxCostMicros), hard(kb), hard(tb), member,
-        Long.toString(LEASE.toMillis()), Long.toString(expiry)};
+    String[] args = {Long.toString(rpm), taken[0] ? "0" : "1", Long.toString(tpm),
+        taken[1] ? "0" : Long.toString(Math.max(1, tokens)), taken[2] ? "" : hard(kb), Long.toString(maxCostMicros),
+        taken[3] ? "" : hard(tb), Long.toString(maxCostMicros), instance, Long.toString(LEASE_MILLIS),
+        Long.toString(expiry)};
     CompletableFuture<Grant> out = new CompletableFuture<>();
-    admitScript.<List<Object>>run(redis, ScriptOutputType.MULTI, keys, args).whenComplete((r, failure) -> {
+    leaseScript.<List<Object>>run(redis, ScriptOutputType.MULTI, keys, args).whenComplete((r, failure) -> {
       if (failure != null) {
-        failed("admit", failure);
-        if (isTimeout(failure)) {
-          // the script may still run after the answer was given up: release what it would have taken
-          // (settle.lua runs after it on this connection, once; tokens and money come back)
-          String[] releaseKeys = {keys[1], accA, accA + ":res", accB, accB + ":res", key("settled", member)};
-          String[] releaseArgs = {Long.toString(key.tokensPerMinute()), Long.toString(tokens),
-              member + ":" + maxCostMicros, Long.toString(maxCostMicros), "0", kb == null ? "" : "1",
-              tb == null ? "" : "1", Long.toString(Math.max(expiry, 60_000))};
-          settle(releaseKeys, releaseArgs, accA, kb, accB, tb);
-        }
+        giveBack(res, need, taken);
+        failed("lease", failure); // a lease granted after the answer was given up expires unused
         unavailable(key, team, tokens, maxCostMicros, lastError).whenComplete((g, f) -> {
           if (f != null) {
             out.completeExceptionally(f);
@@ -220,7 +311,7 @@ public final class RedisStore implements StateStore {
         return;
       }
       try {
-        out.complete(grant(key, kb, tb, accA, accB, tokens, maxCostMicros, member, expiry, r));
+        out.complete(leased(key, res, need, taken, tokens, maxCostMicros, r));
       } catch (RuntimeException e) {
         out.completeExceptionally(e);
       }
@@ -228,56 +319,170 @@ public final class RedisStore implements StateStore {
     return out;
   }
 
-  private Grant grant(Access.ApiKey key, Access.Budget kb, Access.Budget tb, String accA, String accB, long tokens,
-      long micros, String member, long expiry, List<Object> r) {
-    long code = (Long) r.get(0);
-    long rpm = key.requestsPerMinute();
-    long tpm = key.tokensPerMinute();
-    RateLimits.Admission rate = rpm == 0 && tpm == 0 ? null : new RateLimits.Admission(code == 0, (Long) r.get(1),
-        code == 1 ? "requests" : code == 2 ? "tokens" : null, rpm, (Long) r.get(2), (Long) r.get(3), tpm,
-        (Long) r.get(4), (Long) r.get(5), null, 0);
-    if (code == 1 || code == 2) {
-      return new Grant(false, rate, code == 1 ? "requests" : "tokens", (Long) r.get(1), null, 0, Settlement.NONE);
+  private static void giveBack(Allowance[] res, long[] need, boolean[] taken) {
+    for (int i = 0; i < res.length; i++) {
+      if (res[i] != null && taken[i]) {
+        synchronized (res[i]) {
+          res[i].available += need[i];
+        }
+      }
     }
-    if (code == 3 || code == 4) {
-      return new Grant(false, rate, null, 0, code == 3 ? "key" : "team", 0, Settlement.NONE);
-    }
-    view(accA, kb, (Long) r.get(6));
-    view(accB, tb, (Long) r.get(7));
-    if (tpm == 0 && kb == null && tb == null) {
-      return new Grant(true, rate, null, 0, null, 0, Settlement.NONE); // nothing to correct afterwards
-    }
-    String[] keys = {key("rate", key.name(), "tokens"), accA, accA + ":res", accB, accB + ":res",
-        key("settled", member)};
-    return new Grant(true, rate, null, 0, null, micros, (used, actual) -> {
-      long delta = tpm > 0 ? tokens - used : 0;
-      String[] args = {Long.toString(tpm), Long.toString(delta), member + ":" + micros, Long.toString(micros),
-          Long.toString(actual < 0 ? micros : actual), kb == null ? "" : "1", tb == null ? "" : "1",
-          Long.toString(expiry)};
-      settle(keys, args, accA, kb, accB, tb);
-    });
   }
 
-  private void settle(String[] keys, String[] args, String accA, Access.Budget kb, String accB, Access.Budget tb) {
-    Supplier<CompletionStage<?>> call = () -> settleScript.<List<Object>>run(redis, ScriptOutputType.MULTI, keys,
-        args).thenAccept(r -> {
-          view(accA, kb, (Long) r.get(0));
-          view(accB, tb, (Long) r.get(1));
-        });
-    if (!up) {
-      queue(call);
-      return;
+  private Grant leased(Access.ApiKey key, Allowance[] res, long[] need, boolean[] taken, long tokens, long micros,
+      List<Object> r) {
+    long code = (Long) r.get(0);
+    if (res[2] != null) {
+      view(res[2].key, key.budget(), (Long) r.get(8));
     }
-    call.get().whenComplete((r, failure) -> {
-      if (failure != null) {
-        failed("settle", failure);
-        queue(call); // settle.lua runs once per settlement: a replay after a lost answer adds nothing
+    if (res[3] != null) {
+      view(res[3].key, null, (Long) r.get(9));
+    }
+    if (code != 0) {
+      giveBack(res, need, taken);
+      long retry = (Long) r.get(1);
+      RateLimits.Admission rate = figures(key, res, code == 0);
+      if (code == 1 || code == 2) {
+        return new Grant(false, rate, code == 1 ? "requests" : "tokens", retry, null, 0, Settlement.NONE);
+      }
+      return new Grant(false, rate, null, 0, code == 3 ? "key" : "team", 0, Settlement.NONE);
+    }
+    for (int i = 0; i < 4; i++) {
+      Allowance a = res[i];
+      if (a == null || taken[i]) {
+        continue;
+      }
+      long granted = (Long) r.get(2 + i);
+      synchronized (a) {
+        a.available += granted - need[i];
+        a.tight = granted == need[i];
+        if (a.budget) {
+          a.held += granted;
+        } else {
+          a.remainingHint = (Long) r.get(i == 0 ? 6 : 7);
+        }
+      }
+    }
+    return granted(key, res, need, tokens, micros);
+  }
+
+  /** The rate-limit figures as far as this gateway knows them (Redis's last word plus its own lease). */
+  private static RateLimits.Admission figures(Access.ApiKey key, Allowance[] res, boolean allowed) {
+    long rpm = key.requestsPerMinute();
+    long tpm = key.tokensPerMinute();
+    if (rpm == 0 && tpm == 0) {
+      return null;
+    }
+    long remR = remaining(res[0]);
+    long remT = remaining(res[1]);
+    return new RateLimits.Admission(allowed, 0, null, rpm, remR, resetMillis(rpm, remR), tpm, remT,
+        resetMillis(tpm, remT), null, 0);
+  }
+
+  private static long remaining(Allowance a) {
+    if (a == null) {
+      return 0;
+    }
+    synchronized (a) {
+      return Math.max(0, Math.min(a.limit, a.remainingHint + a.available));
+    }
+  }
+
+  private static long resetMillis(long limit, long remaining) {
+    return limit <= 0 ? 0 : (limit - remaining) * 60_000 / limit;
+  }
+
+  private Grant granted(Access.ApiKey key, Allowance[] res, long[] need, long tokens, long micros) {
+    RateLimits.Admission rate = figures(key, res, true);
+    if (res[1] == null && res[2] == null && res[3] == null) {
+      return new Grant(true, rate, null, 0, null, 0, Settlement.NONE); // requests only: nothing to correct later
+    }
+    java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+    return new Grant(true, rate, null, 0, null, micros, (used, actual) -> {
+      if (!once.compareAndSet(false, true)) {
+        return;
+      }
+      if (res[1] != null) {
+        synchronized (res[1]) {
+          res[1].giveBack(need[1] - used);
+        }
+      }
+      long cost = actual < 0 ? micros : actual; // unknown price: the reservation counts as spent
+      for (int i = 2; i < 4; i++) {
+        if (res[i] != null) {
+          synchronized (res[i]) {
+            res[i].pendingSpent += cost;
+            res[i].giveBack(micros - cost);
+          }
+        }
       }
     });
   }
 
-  private void view(String account, Access.Budget b, long used) {
-    if (b != null && used >= 0) {
+  /** Writes settled spend and gives back what is not needed; renews held budget leases. */
+  private void flush(boolean closing) {
+    long now = System.nanoTime();
+    for (Allowance a : allowances.values()) {
+      long spent;
+      long back;
+      boolean renew;
+      synchronized (a) {
+        if (a.available > 0 && (closing || now - a.lastUseNanos > IDLE_RETURN_NANOS)) {
+          a.pendingBack += a.available;
+          a.available = 0;
+        }
+        spent = a.pendingSpent;
+        back = a.pendingBack;
+        renew = a.budget && a.held > 0 && now - a.lastRenewNanos > TimeUnit.MILLISECONDS.toNanos(LEASE_MILLIS / 3);
+        if (spent == 0 && back == 0 && !renew) {
+          if (a.available == 0 && a.held == 0 && now - a.lastUseNanos > TimeUnit.MINUTES.toNanos(2)) {
+            allowances.remove(a.key, a);
+          }
+          continue;
+        }
+        a.pendingSpent = 0;
+        a.pendingBack = 0;
+        if (a.budget) {
+          a.held = Math.max(0, a.held - spent - back);
+          a.lastRenewNanos = now;
+        }
+      }
+      String marker = key("done", instance + "-" + sequence.incrementAndGet());
+      Supplier<CompletionStage<?>> call;
+      if (a.budget) {
+        String[] keys = {a.accountKeys[0], a.accountKeys[1], a.accountKeys[2], marker};
+        String[] args = {instance, Long.toString(spent), Long.toString(back), Long.toString(LEASE_MILLIS),
+            Long.toString(a.expiryMillis)};
+        call = () -> flushScript.<Long>run(redis, ScriptOutputType.INTEGER, keys, args)
+            .thenAccept(used -> view(a.key, null, used));
+      } else {
+        String[] keys = {a.key, marker};
+        String[] args = {Long.toString(a.limit), Long.toString(back)};
+        call = () -> returnScript.run(redis, ScriptOutputType.INTEGER, keys, args);
+      }
+      if (!up) {
+        queue(call);
+        continue;
+      }
+      CompletionStage<?> sent = call.get();
+      sent.whenComplete((r, failure) -> {
+        if (failure != null) {
+          failed("flush", failure);
+          queue(call); // runs once (its marker): a replay after a lost answer adds nothing
+        }
+      });
+      if (closing) {
+        try {
+          sent.toCompletableFuture().get(settings.timeout().toMillis() * 4, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+          // queued above; reported at close
+        }
+      }
+    }
+  }
+
+  private void view(String account, Access.Budget unused, long used) {
+    if (used >= 0) {
       usedView.put(account, used);
     }
   }
@@ -291,28 +496,26 @@ public final class RedisStore implements StateStore {
     }
     localAdmissions.increment();
     Grant g = local.admitNow(key, team, tokens, micros);
-    if (!g.allowed() || g.settlement() == Settlement.NONE) {
-      return CompletableFuture.completedFuture(g);
-    }
     Access.Budget kb = key.budget();
     Access.Budget tb = team == null ? null : team.budget();
+    if (!g.allowed() || (kb == null && tb == null)) {
+      return CompletableFuture.completedFuture(g);
+    }
     Settlement localSettlement = g.settlement();
+    Allowance ka = kb == null ? null : account("key", key.name(), kb);
+    Allowance ta = tb == null ? null : account("team", team.name(), tb);
     return CompletableFuture.completedFuture(new Grant(true, g.rate(), null, 0, null, g.reservedMicros(),
         (used, actual) -> {
           localSettlement.settle(used, actual);
-          if (kb == null && tb == null) {
-            return;
+          long cost = actual < 0 ? g.reservedMicros() : actual;
+          // spent while Redis was away still counts there: written (or queued) by the next flush
+          for (Allowance a : new Allowance[] {ka, ta}) {
+            if (a != null) {
+              synchronized (a) {
+                a.pendingSpent += cost;
+              }
+            }
           }
-          // what was spent while Redis was away still counts there: added to the shared spend
-          String accA = kb == null ? "" : key("budget", "key", key.name(), period(kb));
-          String accB = tb == null ? "" : key("budget", "team", team.name(), period(tb));
-          long expiry = Math.max(kb == null ? 0 : expiryMillis(kb), tb == null ? 0 : expiryMillis(tb));
-          String member = instance + "-" + sequence.incrementAndGet();
-          String[] keys = {key("rate", key.name(), "tokens"), accA, accA + ":res", accB, accB + ":res",
-              key("settled", member)};
-          String[] args = {"0", "0", "", "0", Long.toString(actual < 0 ? g.reservedMicros() : actual),
-              kb == null ? "" : "1", tb == null ? "" : "1", Long.toString(expiry)};
-          settle(keys, args, accA, kb, accB, tb);
         }));
   }
 
@@ -456,6 +659,13 @@ public final class RedisStore implements StateStore {
       return;
     }
     checker.shutdownNow();
+    flusher.shutdownNow();
+    try {
+      flusher.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    flush(true); // spend and every lease go back before the connection closes
     if (up && !replay.isEmpty()) {
       check(); // a last chance for what waited
     }
