@@ -103,7 +103,7 @@ public final class GatewayServer implements AutoCloseable {
     this.classifier.configure(initial.router().classifierSettings());
     this.state = StateStores.open(config.state(), config.economics(), Clock.systemUTC(), prometheus);
     this.accessControl = new AccessControl(state);
-    this.economics = new EconomicsRecorder(state.ledger(), prometheus);
+    this.economics = new EconomicsRecorder(state.ledger(), state.usage(), state::usageSince, prometheus);
     ExchangeEvents recorded = ExchangeEvents.both(metrics, economics);
     this.events = listener == ExchangeEvents.NOOP ? recorded : ExchangeEvents.both(recorded, listener);
     this.snapshot = new AtomicReference<>(initial);

@@ -14,12 +14,26 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class EconomicsRecorder implements ExchangeEvents {
   private final Ledger ledger;
+  private final CallerUsage usage;
+  private final java.util.function.Function<java.time.LocalDate, java.util.List<CallerUsage.Row>> usageReader;
   private final MeterRegistry registry;
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final Map<String, Counter> repairMinutes = new ConcurrentHashMap<>();
 
   public EconomicsRecorder(Ledger ledger, MeterRegistry registry) {
+    this(ledger, new CallerUsage(java.time.Clock.systemUTC()), null, registry);
+  }
+
+  /**
+   * @param usage       where every finished request is counted per key and team
+   * @param usageReader the totals over every replica from a day on (null: {@code usage}'s own)
+   */
+  public EconomicsRecorder(Ledger ledger, CallerUsage usage,
+      java.util.function.Function<java.time.LocalDate, java.util.List<CallerUsage.Row>> usageReader,
+      MeterRegistry registry) {
     this.ledger = ledger;
+    this.usage = usage;
+    this.usageReader = usageReader == null ? usage::since : usageReader;
     this.registry = registry;
   }
 
@@ -30,6 +44,12 @@ public final class EconomicsRecorder implements ExchangeEvents {
   @Override
   public void completed(RequestLog log) {
     ledger.record(log);
+    usage.add(log);
+  }
+
+  /** Per-key and per-team totals of all traffic from {@code from} (UTC) on (may wait for a shared store). */
+  public java.util.List<CallerUsage.Row> usageSince(java.time.LocalDate from) {
+    return usageReader.apply(from);
   }
 
   /** Records an outcome; false when the workflow is unknown in the caller's namespace. */

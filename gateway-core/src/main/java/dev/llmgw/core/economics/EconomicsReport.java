@@ -54,13 +54,47 @@ public final class EconomicsReport {
       int estimatedWorkflows,
       int unpricedWorkflows) {}
 
+  /**
+   * All traffic of one key or team (workflow or not) over the report's days: requests, model cost,
+   * what the same tokens would have cost on the baseline model, and the saving. NaN (null in JSON):
+   * unknown, never zero.
+   */
+  public record Caller(String name, long requests, double cost, long unpricedRequests, double baselineCost,
+      double savings, double savingsRate) {}
+
   /** The whole report. */
-  public record Report(long fromMillis, long toMillis, Group total, List<Group> byWorkflowType, List<Group> byTier) {}
+  public record Report(long fromMillis, long toMillis, Group total, List<Group> byWorkflowType, List<Group> byTier,
+      List<Caller> byKey, List<Caller> byTeam) {}
 
   public static Report of(List<Snapshot> workflows, Economics economics, long fromMillis, long toMillis) {
+    return of(workflows, List.of(), economics, fromMillis, toMillis);
+  }
+
+  /** @param usage per-key and per-team daily totals of all traffic ({@link CallerUsage}) over the window's days */
+  public static Report of(List<Snapshot> workflows, List<CallerUsage.Row> usage, Economics economics, long fromMillis,
+      long toMillis) {
     return new Report(fromMillis, toMillis, group("all", workflows, economics),
         groups(workflows, Snapshot::type, economics),
-        groups(workflows, s -> s.lastTier() == null ? "-" : s.lastTier(), economics));
+        groups(workflows, s -> s.lastTier() == null ? "-" : s.lastTier(), economics),
+        callers(usage, "key"), callers(usage, "team"));
+  }
+
+  private static List<Caller> callers(List<CallerUsage.Row> usage, String kind) {
+    Map<String, CallerUsage.Row> sum = new TreeMap<>();
+    for (CallerUsage.Row r : usage) {
+      if (r.kind().equals(kind)) {
+        sum.merge(r.name(), r, (a, b) -> new CallerUsage.Row(a.day(), kind, a.name(), a.requests() + b.requests(),
+            a.cost() + b.cost(), a.unpriced() + b.unpriced(), a.comparedCost() + b.comparedCost(),
+            a.baselineCost() + b.baselineCost()));
+      }
+    }
+    List<Caller> out = new ArrayList<>();
+    for (CallerUsage.Row r : sum.values()) {
+      double cost = r.unpriced() > 0 ? Double.NaN : r.cost();
+      out.add(new Caller(r.name(), r.requests(), cost, r.unpriced(), r.baselineCost(), r.savings(),
+          r.baselineCost() > 0 ? r.savings() / r.baselineCost() : Double.NaN));
+    }
+    return out;
   }
 
   private static List<Group> groups(List<Snapshot> all, Function<Snapshot, String> key, Economics economics) {

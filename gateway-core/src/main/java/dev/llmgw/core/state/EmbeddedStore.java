@@ -46,6 +46,8 @@ public final class EmbeddedStore implements StateStore {
   private final MVStore file;
   private final MVMap<String, String> budgetMap;
   private final MVMap<String, String> workflowMap;
+  private final MVMap<String, String> usageMap;
+  private final Map<String, dev.llmgw.core.economics.CallerUsage.Row> dirtyUsage = new ConcurrentHashMap<>();
   private final MemoryStore memory;
   private final Map<String, String> dirtyBudgets = new ConcurrentHashMap<>();
   private final Map<String, Object> dirtyWorkflows = new ConcurrentHashMap<>();
@@ -69,6 +71,7 @@ public final class EmbeddedStore implements StateStore {
     try {
       this.budgetMap = file.openMap("budgets");
       this.workflowMap = file.openMap("workflows");
+      this.usageMap = file.openMap("usage");
     } catch (MVStoreException | IllegalStateException | ClassCastException e) {
       file.closeImmediately();
       throw new IllegalStateException("state file " + path + " is not a gateway state file or is corrupt ("
@@ -88,7 +91,7 @@ public final class EmbeddedStore implements StateStore {
               dirty(dirtyWorkflows, key, REMOVED);
             }
           }
-        });
+        }, row -> dirtyUsage.put(row.day() + "|" + row.kind() + "|" + row.name(), row));
     restore(economics, clock);
     this.writer = new Thread(this::writeLoop, "gateway-state-writer");
     writer.setDaemon(true);
@@ -134,6 +137,19 @@ public final class EmbeddedStore implements StateStore {
             + "' is unreadable (" + bad.getMessage() + "); move the file away to start with empty state", bad);
       }
     }
+    for (Map.Entry<String, String> e : usageMap.entrySet()) {
+      try {
+        String[] k = e.getKey().split("\\|", 3);
+        String[] v = e.getValue().split(" ");
+        memory.usage().add(new dev.llmgw.core.economics.CallerUsage.Row(LocalDate.parse(k[0]), k[1], k[2],
+            Long.parseLong(v[0]), Double.parseDouble(v[1]), Long.parseLong(v[2]), Double.parseDouble(v[3]),
+            Double.parseDouble(v[4])));
+      } catch (RuntimeException bad) {
+        throw new IllegalStateException("state file " + path + ": usage entry '" + e.getKey() + "' is unreadable ("
+            + bad.getMessage() + "); move the file away to start with empty state", bad);
+      }
+    }
+    dirtyUsage.clear(); // read back, not changed
     long oldest = clock.millis() - economics.expireAfter().toMillis();
     int kept = 0;
     for (Map.Entry<String, String> e : workflowMap.entrySet()) {
@@ -154,6 +170,10 @@ public final class EmbeddedStore implements StateStore {
     LOG.info("state: embedded store {} opened: {} budget accounts, {} workflows", path, budgetMap.size(), kept);
   }
 
+  private static String usageText(dev.llmgw.core.economics.CallerUsage.Row r) {
+    return r.requests() + " " + r.cost() + " " + r.unpriced() + " " + r.comparedCost() + " " + r.baselineCost();
+  }
+
   private static void dirty(Map<String, Object> map, String key, Object value) {
     map.put(key, value);
   }
@@ -171,13 +191,15 @@ public final class EmbeddedStore implements StateStore {
 
   /** Writes every pending change and commits; retried at the next flush when it fails. */
   public synchronized void flush() {
-    if (dirtyBudgets.isEmpty() && dirtyWorkflows.isEmpty()) {
+    if (dirtyBudgets.isEmpty() && dirtyWorkflows.isEmpty() && dirtyUsage.isEmpty()) {
       return;
     }
     Map<String, String> budgets = drain(dirtyBudgets);
+    Map<String, dev.llmgw.core.economics.CallerUsage.Row> usage = drain(dirtyUsage);
     Map<String, Object> workflows = drain(dirtyWorkflows);
     try {
       budgets.forEach(budgetMap::put);
+      usage.forEach((k, row) -> usageMap.put(k, usageText(row)));
       for (Map.Entry<String, Object> e : workflows.entrySet()) {
         if (e.getValue() == REMOVED) {
           workflowMap.remove(e.getKey());
@@ -194,6 +216,7 @@ public final class EmbeddedStore implements StateStore {
       LOG.error("state: writing {} failed; {} budget and {} workflow changes kept for the next attempt", path,
           budgets.size(), workflows.size(), e);
       budgets.forEach(dirtyBudgets::putIfAbsent); // a newer value, if any, wins
+      usage.forEach(dirtyUsage::putIfAbsent);
       workflows.forEach(dirtyWorkflows::putIfAbsent);
     }
   }
@@ -211,7 +234,7 @@ public final class EmbeddedStore implements StateStore {
 
   /** Changes not yet on disk (a gauge; 0 once the writer caught up). */
   public int pendingWrites() {
-    return dirtyBudgets.size() + dirtyWorkflows.size();
+    return dirtyBudgets.size() + dirtyWorkflows.size() + dirtyUsage.size();
   }
 
   public long writeErrors() {
@@ -245,6 +268,16 @@ public final class EmbeddedStore implements StateStore {
   @Override
   public Ledger ledger() {
     return memory.ledger();
+  }
+
+  @Override
+  public dev.llmgw.core.economics.CallerUsage usage() {
+    return memory.usage();
+  }
+
+  @Override
+  public java.util.List<dev.llmgw.core.economics.CallerUsage.Row> usageSince(java.time.LocalDate from) {
+    return memory.usageSince(from);
   }
 
   @Override

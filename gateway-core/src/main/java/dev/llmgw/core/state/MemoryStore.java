@@ -18,13 +18,17 @@ public class MemoryStore implements StateStore {
   private final RateLimits rateLimits;
   private final Budgets budgets;
   private final WorkflowLedger ledger;
+  private final dev.llmgw.core.economics.CallerUsage usage;
 
   public MemoryStore(Economics economics, Clock clock) {
-    this(economics, clock, (a, p, s) -> { }, null);
+    this(economics, clock, (a, p, s) -> { }, null, null);
   }
 
   MemoryStore(Economics economics, Clock clock, Budgets.Listener budgetListener,
-      WorkflowLedger.Listener ledgerListener) {
+      WorkflowLedger.Listener ledgerListener, java.util.function.Consumer<dev.llmgw.core.economics.CallerUsage.Row>
+      usageListener) {
+    this.usage = usageListener == null ? new dev.llmgw.core.economics.CallerUsage(clock)
+        : new dev.llmgw.core.economics.CallerUsage(clock, usageListener);
     this.rateLimits = new RateLimits(System::nanoTime);
     this.budgets = new Budgets(clock, budgetListener);
     this.ledger = ledgerListener == null ? new WorkflowLedger(economics, clock)
@@ -88,6 +92,16 @@ public class MemoryStore implements StateStore {
   @Override
   public Ledger ledger() {
     return ledger;
+  }
+
+  @Override
+  public dev.llmgw.core.economics.CallerUsage usage() {
+    return usage;
+  }
+
+  @Override
+  public java.util.List<dev.llmgw.core.economics.CallerUsage.Row> usageSince(java.time.LocalDate from) {
+    return usage.since(from);
   }
 
   @Override

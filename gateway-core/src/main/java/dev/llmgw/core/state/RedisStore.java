@@ -44,9 +44,11 @@ import org.slf4j.LoggerFactory;
  * Money and limits in Redis, shared by every gateway replica (Lettuce, asynchronous, on its own Netty
  * threads), without a round trip on most requests: each gateway leases capacity from Redis
  * ({@code lease.lua}, atomic for every resource a request needs — the key's requests and tokens per
- * minute, the hard budgets of the key and its team) and admits from its lease on the event loop. Near
- * a limit the lease is exactly the request's need, so N gateways together admit exactly what the
- * limit allows; with room, a sixteenth of what is left, so most requests never wait for Redis. What a
+ * minute, the hard budgets of the key and its team) and admits from its lease on the event loop. While
+ * what is left covers fewer than 256 requests like this one, the lease is exactly the request's need,
+ * so N gateways together admit exactly what the limit allows; with more room, a sixteenth of what is
+ * left, so most requests never wait for Redis (a replica may then hold up to that sixteenth unused for
+ * a second while another is refused at the very edge of the limit). What a
  * gateway spends moves from its lease to the spend, and what it no longer needs goes back, in
  * batches every {@value #FLUSH_MILLIS} ms ({@code account-flush.lua}, {@code bucket-return.lua}; once
  * each, so a replay after a lost answer adds nothing). Budget leases expire after
@@ -79,6 +81,9 @@ public final class RedisStore implements StateStore {
   private final Script leaseScript = Script.load("lease.lua");
   private final Script flushScript = Script.load("account-flush.lua");
   private final Script returnScript = Script.load("bucket-return.lua");
+  private final Script usageScript = Script.load("usage-add.lua");
+  /** This process's per-caller deltas since the last flush (every replica adds its own). */
+  private final dev.llmgw.core.economics.CallerUsage usageDeltas;
   /** What this gateway holds of each shared resource, by its Redis key. */
   private final Map<String, Allowance> allowances = new ConcurrentHashMap<>();
   private final ScheduledExecutorService flusher;
@@ -132,6 +137,7 @@ public final class RedisStore implements StateStore {
     }
     this.redis = connection.async();
     this.local = new MemoryStore(economics, clock);
+    this.usageDeltas = new dev.llmgw.core.economics.CallerUsage(clock);
     this.ledger = new RedisLedger(connection, prefix, economics, this);
     this.errors = Counter.builder("gateway.state.errors").description("Redis commands that failed or timed out")
         .tag("store", "redis").register(registry);
@@ -419,9 +425,36 @@ public final class RedisStore implements StateStore {
     });
   }
 
-  /** Writes settled spend and gives back what is not needed; renews held budget leases. */
+  /** Writes settled spend and gives back what is not needed; renews held budget leases; adds usage. */
   private void flush(boolean closing) {
     long now = System.nanoTime();
+    List<dev.llmgw.core.economics.CallerUsage.Row> rows = usageDeltas.drain();
+    if (!rows.isEmpty()) {
+      List<String> args = new java.util.ArrayList<>(1 + rows.size() * 7);
+      args.add(Long.toString(java.time.Duration.ofDays(dev.llmgw.core.economics.CallerUsage.DAYS_KEPT + 1).toMillis()));
+      for (dev.llmgw.core.economics.CallerUsage.Row r : rows) {
+        args.add(key("usage", r.day().toString()));
+        args.add(r.kind() + "|" + r.name());
+        args.add(Long.toString(r.requests()));
+        args.add(Double.toString(r.cost()));
+        args.add(Long.toString(r.unpriced()));
+        args.add(Double.toString(r.comparedCost()));
+        args.add(Double.toString(r.baselineCost()));
+      }
+      String[] keys = {key("done", instance + "-" + sequence.incrementAndGet())};
+      String[] argv = args.toArray(String[]::new);
+      Supplier<CompletionStage<?>> call = () -> usageScript.run(redis, ScriptOutputType.INTEGER, keys, argv);
+      if (!up) {
+        queue(call);
+      } else {
+        call.get().whenComplete((r, failure) -> {
+          if (failure != null) {
+            failed("usage", failure);
+            queue(call);
+          }
+        });
+      }
+    }
     for (Allowance a : allowances.values()) {
       long spent;
       long back;
@@ -638,6 +671,49 @@ public final class RedisStore implements StateStore {
   @Override
   public Ledger ledger() {
     return ledger;
+  }
+
+  @Override
+  public dev.llmgw.core.economics.CallerUsage usage() {
+    return usageDeltas;
+  }
+
+  /** Reads the daily hashes every replica adds to (blocking, bounded by the timeout: admin only). */
+  @Override
+  public List<dev.llmgw.core.economics.CallerUsage.Row> usageSince(LocalDate from) {
+    LocalDate today = LocalDate.now(clock.withZone(ZoneOffset.UTC));
+    LocalDate first = from.isBefore(today.minusDays(dev.llmgw.core.economics.CallerUsage.DAYS_KEPT))
+        ? today.minusDays(dev.llmgw.core.economics.CallerUsage.DAYS_KEPT) : from;
+    List<dev.llmgw.core.economics.CallerUsage.Row> out = new java.util.ArrayList<>();
+    for (LocalDate d = first; !d.isAfter(today); d = d.plusDays(1)) {
+      Map<String, String> h;
+      try {
+        h = connection.sync().hgetall(key("usage", d.toString()));
+      } catch (RedisException e) {
+        failed("usage read", e);
+        throw new StateUnavailableException("Redis: usage read failed");
+      }
+      Map<String, double[]> byCaller = new java.util.TreeMap<>();
+      h.forEach((field, value) -> {
+        int cut = field.lastIndexOf('|');
+        double[] v = byCaller.computeIfAbsent(field.substring(0, cut), k -> new double[5]);
+        int at = switch (field.substring(cut + 1)) {
+          case "requests" -> 0;
+          case "cost" -> 1;
+          case "unpriced" -> 2;
+          case "compared" -> 3;
+          default -> 4;
+        };
+        v[at] = Double.parseDouble(value);
+      });
+      for (Map.Entry<String, double[]> e : byCaller.entrySet()) {
+        int bar = e.getKey().indexOf('|');
+        double[] v = e.getValue();
+        out.add(new dev.llmgw.core.economics.CallerUsage.Row(d, e.getKey().substring(0, bar),
+            e.getKey().substring(bar + 1), (long) v[0], v[1], (long) v[2], v[3], v[4]));
+      }
+    }
+    return out;
   }
 
   @Override

@@ -45,6 +45,12 @@ public interface StateStore extends AutoCloseable {
   /** The workflow ledger kept by this store. */
   Ledger ledger();
 
+  /** Where finished requests are counted per key and team (adding never blocks). */
+  dev.llmgw.core.economics.CallerUsage usage();
+
+  /** Per-key and per-team totals from {@code from} (UTC day) on, over every replica (may block: admin only). */
+  java.util.List<dev.llmgw.core.economics.CallerUsage.Row> usageSince(java.time.LocalDate from);
+
   /** Whether the store can answer now, and a line for {@code /readyz}. */
   Health health();
 

@@ -1,9 +1,9 @@
 -- Leases capacity to one gateway, atomically for every resource a request needs: the key's
 -- requests and tokens per minute (token buckets refilled per minute) and the hard budgets of the key
 -- and its team. All or nothing: nothing changes when one resource cannot cover its need.
--- A lease is the need itself when the resource is near its limit (so N gateways together never
--- admit more than the limit), or a sixteenth of what is left when there is room (so most requests
--- are admitted from the gateway's own lease, without a round trip). Budget leases are held per gateway
+-- A lease is the need itself when what is left covers fewer than 256 such needs (so N gateways together
+-- admit exactly what the limit allows), or a sixteenth of what is left when there is more room (so most
+-- requests are admitted from the gateway's own lease, without a round trip). Budget leases are held per gateway
 -- (the leases hash, member = gateway instance) with an expiry (the sorted set): a gateway that dies
 -- holds nothing once its lease expires.
 -- KEYS: 1 requests bucket, 2 tokens bucket, 3 key account, 4 key leases, 5 key lease expiries,
@@ -30,8 +30,10 @@ local function wait(a, amount, limit)
   if missing <= 0 then return 0 end
   return math.max(1, math.ceil(missing * 60000 / limit))
 end
+-- exactly the need until there is room for 256 of them: a limit that small is reached at a pace where a
+-- round trip per request costs nothing, and no replica then holds capacity another one is refused
 local function chunk(room, need)
-  if room >= need * 16 then return math.max(need, math.floor(room / 16)) end
+  if room >= need * 256 then return math.max(need, math.floor(room / 16)) end
   return need
 end
 local function used(h, l, z)

@@ -186,6 +186,37 @@ class StateStoreTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "embedded", "redis"})
+  void everyRequestIsCountedPerKeyAndTeamWithItsSaving(String kind) throws Exception {
+    try (StateStore s = open(kind)) {
+      RequestLog a = call(null, "alice", 0.5);
+      a.team = "support";
+      a.endpoint = "chat_completions";
+      RequestLog b = call(null, "alice", 0.25);
+      b.endpoint = "chat_completions";
+      RequestLog unpriced = call(null, "bob", Double.NaN);
+      unpriced.endpoint = "chat_completions";
+      RequestLog health = call(null, "bob", 1.0); // not an API request: not counted
+      for (RequestLog log : List.of(a, b, unpriced, health)) {
+        s.usage().add(log);
+      }
+      java.time.LocalDate today = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+      await().atMost(Duration.ofSeconds(5)).until(() -> s.usageSince(today).size() == 3);
+      var report = dev.llmgw.core.economics.EconomicsReport.of(List.of(), s.usageSince(today), ECONOMICS, 0, 1);
+      var alice = report.byKey().stream().filter(c -> c.name().equals("alice")).findFirst().orElseThrow();
+      assertThat(alice.requests()).isEqualTo(2);
+      assertThat(alice.cost()).isCloseTo(0.75, within(1e-12));
+      assertThat(alice.baselineCost()).isCloseTo(3.0, within(1e-12));
+      assertThat(alice.savings()).isCloseTo(2.25, within(1e-12));
+      var bob = report.byKey().stream().filter(c -> c.name().equals("bob")).findFirst().orElseThrow();
+      assertThat(bob.cost()).as("unknown, never zero").isNaN();
+      assertThat(bob.unpricedRequests()).isEqualTo(1);
+      assertThat(report.byTeam()).extracting(dev.llmgw.core.economics.EconomicsReport.Caller::name)
+          .containsExactly("support");
+    }
+  }
+
   static RequestLog call(String workflow, String key, double cost) {
     RequestLog log = new RequestLog();
     log.workflowId = workflow;
@@ -208,6 +239,9 @@ class StateStoreTest {
       admit(s, k, null, 10, 40_000).settlement().settle(10, 40_000);
       assertThat(admit(s, k, null, 10, 40_000).allowed()).isTrue(); // in flight at the restart
       s.ledger().record(call("wf-p", "persist", 0.04));
+      RequestLog counted = call(null, "persist", 0.04);
+      counted.endpoint = "chat_completions";
+      s.usage().add(counted);
       s.ledger().outcome("key:persist", "wf-p", WorkflowRecord.Outcome.ACCEPTED, 0, 5.0);
     }
     try (EmbeddedStore s = new EmbeddedStore(file, Duration.ofMillis(20), ECONOMICS, Clock.systemUTC())) {
@@ -219,6 +253,8 @@ class StateStoreTest {
       assertThat(w.cost()).isCloseTo(0.04, within(1e-12));
       assertThat(w.outcome()).isEqualTo(WorkflowRecord.Outcome.ACCEPTED);
       assertThat(w.value()).isEqualTo(5.0);
+      assertThat(s.usageSince(java.time.LocalDate.now(java.time.ZoneOffset.UTC)))
+          .extracting(dev.llmgw.core.economics.CallerUsage.Row::requests).containsExactly(1L);
     }
   }
 

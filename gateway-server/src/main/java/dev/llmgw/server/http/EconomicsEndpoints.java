@@ -56,7 +56,9 @@ public final class EconomicsEndpoints {
     Duration window = window(uri, snapshot);
     long to = clock.millis();
     long from = to - window.toMillis();
-    return json(EconomicsReport.of(recorder.ledger().since(from), snapshot.config().economics(), from, to));
+    java.time.LocalDate fromDay = java.time.Instant.ofEpochMilli(from).atZone(java.time.ZoneOffset.UTC).toLocalDate();
+    return json(EconomicsReport.of(recorder.ledger().since(from), recorder.usageSince(fromDay),
+        snapshot.config().economics(), from, to));
   }
 
   /**

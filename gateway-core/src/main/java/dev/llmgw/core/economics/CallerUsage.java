@@ -1,0 +1,108 @@
+package dev.llmgw.core.economics;
+
+import dev.llmgw.core.log.RequestLog;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * What every request cost per key and per team, per UTC day, workflow or not: requests, cost (failed
+ * attempts' estimates included), what the same tokens would have cost on the baseline model, and how
+ * many requests had no price. Feeds the economics report's {@code byKey} and {@code byTeam}. Keys and
+ * teams come from the key file (bounded); requests without a key count as {@code anonymous}.
+ *
+ * <p>Kept in memory here (thread-safe, {@link #add} never blocks); the embedded store persists the
+ * rows it is told about, the Redis store adds this process's deltas to Redis and reads the sum of
+ * every replica.
+ */
+public class CallerUsage {
+  /** Totals of one caller on one day. */
+  public record Row(LocalDate day, String kind, String name, long requests, double cost, long unpriced,
+      double comparedCost, double baselineCost) {
+
+    /** What routing saved on the requests whose baseline is known. */
+    public double savings() {
+      return baselineCost - comparedCost;
+    }
+
+    Row plus(Row o) {
+      return new Row(day, kind, name, requests + o.requests, cost + o.cost, unpriced + o.unpriced,
+          comparedCost + o.comparedCost, baselineCost + o.baselineCost);
+    }
+  }
+
+  /** Days kept (the report's window cannot go further back). */
+  public static final int DAYS_KEPT = 35;
+
+  private final Map<String, Row> rows = new ConcurrentHashMap<>();
+  private final Clock clock;
+  private final Consumer<Row> changed;
+
+  public CallerUsage(Clock clock) {
+    this(clock, r -> { });
+  }
+
+  /** @param changed hears each row after it changed (on the request's thread: must not block) */
+  public CallerUsage(Clock clock, Consumer<Row> changed) {
+    this.clock = clock;
+    this.changed = changed;
+  }
+
+  static String id(LocalDate day, String kind, String name) {
+    return day + "|" + kind + "|" + name;
+  }
+
+  /** Counts a finished API request for its key and its team. */
+  public void add(RequestLog log) {
+    if (log.endpoint == null) {
+      return; // not an API request (health, metrics, admin)
+    }
+    LocalDate day = LocalDate.now(clock.withZone(ZoneOffset.UTC));
+    boolean priced = !Double.isNaN(log.cost);
+    boolean compared = priced && !Double.isNaN(log.baselineCost);
+    boolean unpriced = !priced && log.promptTokens >= 0;
+    add(new Row(day, "key", log.keyName == null ? "anonymous" : log.keyName, 1, priced ? log.cost : 0,
+        unpriced ? 1 : 0, compared ? log.cost : 0, compared ? log.baselineCost : 0));
+    if (log.team != null) {
+      add(new Row(day, "team", log.team, 1, priced ? log.cost : 0, unpriced ? 1 : 0, compared ? log.cost : 0,
+          compared ? log.baselineCost : 0));
+    }
+  }
+
+  /** Adds a delta (or a row read back from a store). */
+  public void add(Row delta) {
+    Row r = rows.merge(id(delta.day(), delta.kind(), delta.name()), delta, Row::plus);
+    changed.accept(r);
+  }
+
+  /** Every row from {@code from} (UTC day) on, oldest first; rows older than {@link #DAYS_KEPT} leave. */
+  public List<Row> since(LocalDate from) {
+    LocalDate oldest = LocalDate.now(clock.withZone(ZoneOffset.UTC)).minusDays(DAYS_KEPT);
+    rows.values().removeIf(r -> r.day().isBefore(oldest));
+    List<Row> out = new ArrayList<>();
+    for (Row r : rows.values()) {
+      if (!r.day().isBefore(from)) {
+        out.add(r);
+      }
+    }
+    out.sort(java.util.Comparator.comparing(Row::day).thenComparing(Row::kind).thenComparing(Row::name));
+    return out;
+  }
+
+  /** Takes every row out (the Redis store's deltas to send). */
+  public List<Row> drain() {
+    List<Row> out = new ArrayList<>();
+    for (String k : rows.keySet()) {
+      Row r = rows.remove(k);
+      if (r != null) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+}
