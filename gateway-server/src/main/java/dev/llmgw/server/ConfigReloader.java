@@ -78,6 +78,11 @@ public final class ConfigReloader implements AutoCloseable {
     long version = server.snapshot().version() + 1;
     try {
       GatewaySnapshot next = SnapshotLoader.load(dir, env.get(), version);
+      if (!next.config().state().equals(server.snapshot().config().state())) {
+        LOG.warn("config reload ({}): the state section changed ({} -> {}); the store is read at start only, the"
+            + " change takes effect at the next restart", trigger, server.snapshot().config().state(),
+            next.config().state());
+      }
       server.apply(next);
       ok.increment();
       LOG.info("config reloaded ({}): version {} from {}", trigger, version, dir);

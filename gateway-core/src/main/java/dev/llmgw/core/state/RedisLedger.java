@@ -73,17 +73,8 @@ final class RedisLedger implements Ledger {
         Double.isNaN(log.cost) ? "" : Double.toString(log.cost),
         Double.isNaN(log.baselineCost) ? "" : Double.toString(log.baselineCost), log.tier == null ? "" : log.tier,
         Long.toString(economics.expireAfter().toMillis()), Integer.toString(economics.maxWorkflows())};
-    Supplier<CompletionStage<?>> call = () -> recordScript.run(redis, ScriptOutputType.INTEGER, keys, args);
-    if (!store.isUp()) {
-      store.queue(call);
-      return;
-    }
-    call.get().whenComplete((r, failure) -> {
-      if (failure != null) {
-        store.failed("ledger", failure);
-        store.queue(call); // the record runs once (its marker key): a replay after a lost answer adds nothing
-      }
-    });
+    // the record runs once (its marker key): a replay after a lost answer adds nothing
+    store.send(() -> recordScript.run(redis, ScriptOutputType.INTEGER, keys, args), "ledger");
   }
 
   @Override

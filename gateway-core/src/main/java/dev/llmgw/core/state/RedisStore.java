@@ -444,16 +444,7 @@ public final class RedisStore implements StateStore {
       String[] keys = {key("done", instance + "-" + sequence.incrementAndGet())};
       String[] argv = args.toArray(String[]::new);
       Supplier<CompletionStage<?>> call = () -> usageScript.run(redis, ScriptOutputType.INTEGER, keys, argv);
-      if (!up) {
-        queue(call);
-      } else {
-        call.get().whenComplete((r, failure) -> {
-          if (failure != null) {
-            failed("usage", failure);
-            queue(call);
-          }
-        });
-      }
+      send(call, "usage");
     }
     for (Allowance a : allowances.values()) {
       long spent;
@@ -493,25 +484,31 @@ public final class RedisStore implements StateStore {
         String[] args = {Long.toString(a.limit), Long.toString(back)};
         call = () -> returnScript.run(redis, ScriptOutputType.INTEGER, keys, args);
       }
-      if (!up) {
-        queue(call);
-        continue;
-      }
-      CompletionStage<?> sent = call.get();
-      sent.whenComplete((r, failure) -> {
-        if (failure != null) {
-          failed("flush", failure);
-          queue(call); // runs once (its marker): a replay after a lost answer adds nothing
-        }
-      });
-      if (closing) {
-        try {
-          sent.toCompletableFuture().get(settings.timeout().toMillis() * 4, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-          // queued above; reported at close
-        }
-      }
+      send(call, "flush");
     }
+  }
+
+  /** Writes still waiting for Redis's answer (close waits for them before it closes the connection). */
+  private final java.util.Set<CompletableFuture<?>> inFlightWrites = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Sends a write that runs once (its marker key) and must not be lost: queued for replay when Redis
+   * is down or the write fails (a replay after a lost answer adds nothing).
+   */
+  void send(Supplier<CompletionStage<?>> call, String op) {
+    if (!up) {
+      queue(call);
+      return;
+    }
+    CompletableFuture<?> sent = call.get().toCompletableFuture();
+    inFlightWrites.add(sent);
+    sent.whenComplete((r, failure) -> {
+      inFlightWrites.remove(sent);
+      if (failure != null) {
+        failed(op, failure);
+        queue(call);
+      }
+    });
   }
 
   private void view(String account, Access.Budget unused, long used) {
@@ -742,6 +739,12 @@ public final class RedisStore implements StateStore {
       Thread.currentThread().interrupt();
     }
     flush(true); // spend and every lease go back before the connection closes
+    try { // every write sent, answered (or queued) before the connection closes
+      CompletableFuture.allOf(inFlightWrites.toArray(CompletableFuture[]::new)).handle((r, f) -> null)
+          .get(settings.timeout().toMillis() * 4, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      LOG.warn("state: {} writes to Redis still unanswered at shutdown", inFlightWrites.size());
+    }
     if (up && !replay.isEmpty()) {
       check(); // a last chance for what waited
     }

@@ -213,6 +213,15 @@ public final class AdminEndpoints implements AutoCloseable {
       ArrayNode rules = routing.putArray("rules");
       snapshot.policy().rules().forEach(rules::add);
     }
+    dev.llmgw.core.config.StateSettings st = snapshot.config().state();
+    ObjectNode state = n.putObject("state"); // the store read at start; the Redis URL without its password
+    state.put("store", st.store().name().toLowerCase(Locale.ROOT));
+    if (st.store() == dev.llmgw.core.config.StateSettings.Store.EMBEDDED) {
+      state.put("path", String.valueOf(st.path()));
+    } else if (st.store() == dev.llmgw.core.config.StateSettings.Store.REDIS) {
+      state.put("redis", st.redisTarget());
+      state.put("onUnavailable", st.failOpen() ? "failOpen" : "failClosed");
+    }
     ArrayNode backends = n.putArray("backends");
     for (BackendSpec b : snapshot.config().backends().values()) {
       ObjectNode o = backends.addObject();
