@@ -113,6 +113,14 @@ public record GatewayError(int status, String type, String code, String param, S
     return new GatewayError(503, SERVER_ERROR, "unavailable", null, why);
   }
 
+  /** More requests pipelined on one connection than the gateway queues behind the one in flight. */
+  public static GatewayError tooManyPipelined(int max) {
+    return new GatewayError(429, "rate_limit_error", "too_many_pipelined_requests", null,
+        "Too many pipelined requests: at most " + max + " may wait behind the one in flight on a connection."
+            + " The requests before this one were answered; this one and any sent after it were not processed,"
+            + " and the connection closes. Wait for responses, or open more connections.");
+  }
+
   /** A gateway rate limit refused the request (429; the caller adds Retry-After). */
   public static GatewayError rateLimited(String message) {
     return new GatewayError(429, "rate_limit_error", "rate_limit_exceeded", null, message);

@@ -209,8 +209,10 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     if (tap != null) {
       tap.release();
     }
+    // every proxied endpoint answers JSON or an event stream: any other 2xx body is checked as JSON
+    // (and found malformed) rather than relayed as a success
     tap = eventStream ? UsageTap.forEventStream(UpstreamRequests.injectsUsage(request), MAX_EVENT_BYTES)
-        : ResponseHeads.isJson(head) ? UsageTap.forJson() : UsageTap.passThrough();
+        : UsageTap.forJson();
   }
 
   @Override
@@ -219,7 +221,16 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       content.release();
       return;
     }
+    boolean last = content instanceof LastHttpContent;
+    tap(content, last); // the tap owns the chunk now; what to forward is in tapped
     if (!committed) {
+      if (!eventStream && tap.malformed()) { // before the first byte: a backend failure like a 500
+        releaseTapped();
+        attempt.cancel(); // its connection is closed, not reused
+        onFailure(attempt, FailureClassifier.malformed(attempt.route().backend().name(),
+            "its response body is not a well-formed JSON object"), null);
+        return;
+      }
       committed = true;
       log.firstByteNanos = System.nanoTime();
       log.status = heldHead.status().code();
@@ -229,46 +240,70 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       client.write(head);
       heldHead = null;
     }
-    relay(content);
-    if (content instanceof LastHttpContent) {
+    if (last) {
+      Failure broken = eventStream && !tap.sawDone()
+          ? FailureClassifier.incompleteStream(attempt.route().backend().name())
+          : !eventStream && tap.malformed() ? FailureClassifier.malformed(attempt.route().backend().name(),
+              "its response body ended without a well-formed JSON object") : null;
+      writeTapped(content, broken == null);
+      if (broken != null) { // a truncated answer is never a clean end (SSE: an error event; JSON: a cut)
+        onFailure(attempt, broken, null);
+        return;
+      }
       client.flush();
       currentGuard.onSuccess(attempt.startNanos);
       if (!keepAlive) {
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       }
       finish();
-    } else if (!client.channel().isWritable()) {
+      return;
+    }
+    writeTapped(content, false);
+    if (!client.channel().isWritable()) {
       // stop at once: the backend channel reads on its own, up to 16 reads per event otherwise
       attempt.pausedByClient(true);
     }
   }
 
+  /** Passes a chunk through the usage tap (which takes ownership of it); what to forward is in {@link #tapped}. */
+  private void tap(HttpContent content, boolean last) {
+    tapped.clear();
+    if (last) {
+      tap.onLastChunk(content.content(), tapped);
+    } else {
+      tap.onChunk(content.content(), tapped);
+    }
+  }
+
+  private void releaseTapped() {
+    for (ByteBuf b : tapped) {
+      b.release();
+    }
+    tapped.clear();
+  }
+
   /**
-   * Passes a chunk through the usage tap to the client. Takes ownership of {@code content}: in the
-   * common case the tap forwards the very same buffer and the original {@link HttpContent} is written;
+   * Writes what the tap gave for {@code content} to the client (taking ownership of it). In the
+   * common case that is the very same buffer and the original {@link HttpContent} is written;
    * otherwise (a stripped usage event, an event held across chunks) the tap's buffers are wrapped.
+   *
+   * @param end whether to end the response here (the body's last chunk, and nothing wrong with it)
    */
-  private void relay(HttpContent content) {
+  private void writeTapped(HttpContent content, boolean end) {
     boolean last = content instanceof LastHttpContent;
     ByteBuf in = content.content();
-    tapped.clear();
-    // the tap takes ownership of the buffer (and so of content, which only wraps it)
-    if (last) {
-      tap.onLastChunk(in, tapped);
-    } else {
-      tap.onChunk(in, tapped);
-    }
     boolean same = tapped.size() == 1 && tapped.get(0) == in;
-    if (same && !last) {
+    if (same && (!last || end)) {
       log.bytesOut += in.readableBytes();
       client.write(content);
+      tapped.clear();
       return;
     }
     for (ByteBuf b : tapped) {
       log.bytesOut += b.readableBytes();
-      client.write(same && last ? content : new DefaultHttpContent(b));
+      client.write(new DefaultHttpContent(b));
     }
-    if (last && !same) {
+    if (end) {
       client.write(LastHttpContent.EMPTY_LAST_CONTENT);
     }
     tapped.clear();
@@ -440,8 +475,13 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     log.errorCode = error.code();
     LOG.warn("rid={} backend={} failed after the response started: {}", requestId, log.backend, error.message());
     if (eventStream) {
+      // the error event, then a proper end of the chunked body: the connection stays usable for the
+      // client's next request (closing after a complete response poisons keep-alive pools)
       client.write(ResponseHeads.sseError(error, client.alloc()));
-      client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+      var f = client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      if (!keepAlive) {
+        f.addListener(ChannelFutureListener.CLOSE);
+      }
     } else {
       client.flush();
       client.close(); // truncated body: the client sees a broken response, never a clean end

@@ -106,6 +106,17 @@ public final class FailureClassifier {
             GatewayError.backendUnavailable(backend, "connection closed before a response"));
   }
 
+  /** A 2xx response whose body is not what the endpoint answers (not one well-formed JSON object). */
+  public static Failure malformed(String backend, String why) {
+    return new Failure(FailureClass.MALFORMED_RESPONSE, GatewayError.backendFailed(backend, why));
+  }
+
+  /** An event stream that ended without its {@code data: [DONE]} event: a truncated answer. */
+  public static Failure incompleteStream(String backend) {
+    return new Failure(FailureClass.MALFORMED_RESPONSE,
+        GatewayError.backendFailed(backend, "the stream ended without its [DONE] event"));
+  }
+
   /** A timeout of the given kind. */
   public static Failure ofTimeout(String backend, FailureClass kind) {
     String which = switch (kind) {

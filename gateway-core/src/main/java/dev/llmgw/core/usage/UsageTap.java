@@ -151,6 +151,16 @@ public final class UsageTap {
 
   private TokenUsage usage;
   private boolean sawDone;
+  /** JSON mode: the body is not one well-formed JSON object (a backend failure before the first byte). */
+  private boolean malformed;
+  /** JSON mode: the body's root value ended. */
+  private boolean jsonComplete;
+  /** JSON mode: bytes fed to the parser so far, and the offset just past the root value once it ended. */
+  private long fed;
+  private long rootEnd = -1;
+  private boolean rootStarted;
+  private static final io.netty.util.ByteProcessor NOT_WHITESPACE =
+      b -> b == ' ' || b == '\n' || b == '\r' || b == '\t';
   private boolean released;
   private boolean ended;
 
@@ -201,6 +211,8 @@ public final class UsageTap {
       case JSON -> {
         if (!jsonDone && chunk.isReadable()) {
           feedJson(chunk);
+        } else if (jsonComplete && !malformed && chunk.forEachByte(NOT_WHITESPACE) >= 0) {
+          malformed = true; // something after the body's object
         }
         out.add(chunk);
       }
@@ -248,16 +260,18 @@ public final class UsageTap {
   private boolean readWholeJson(ByteBuf body) {
     walker.resetStructure();
     walker.captureText(false);
+    boolean found = false;
     try (JsonParser p = body.hasArray()
         ? JSON.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())
         : JSON.createParser((java.io.InputStream) new ByteBufInputStream(body.duplicate()))) {
       JsonToken t = p.nextToken();
       if (t != JsonToken.START_OBJECT) {
-        return false;
+        malformed = true; // an array, a scalar, or not JSON: not an OpenAI response
+        return false; // the token walk still captures what text there is
       }
       walker.token(t, p); // the root; then only the usage field goes through the walker (its rules)
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        boolean isUsage = "usage".equals(p.currentName());
+        boolean isUsage = !found && "usage".equals(p.currentName());
         JsonToken v = p.nextToken();
         if (isUsage && v == JsonToken.START_OBJECT) {
           walker.token(t, p);
@@ -269,22 +283,35 @@ public final class UsageTap {
             }
           }
           TokenUsage u = walker.usage();
-          if (u == null) {
-            return false;
+          if (u != null) {
+            usage = u;
+            found = true;
           }
-          usage = u;
-          return true; // nothing after the usage matters
+          continue;
         }
-        p.skipChildren();
+        p.skipChildren(); // the rest is only checked to be well-formed, never materialised
       }
-      return false;
+      if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
+        malformed = true; // cut short, or something after the object
+        return found;
+      }
+      jsonComplete = true;
+      return found; // without a usage: the token walk captures the text for an estimate
     } catch (IOException | RuntimeException e) {
-      return false;
+      malformed = true;
+      return found; // without a usage: the token walk captures the text before the fault
     } finally {
       walker.captureText(true);
     }
   }
 
+  /**
+   * JSON mode: whether the body is not one well-formed JSON object — known once the body ended, or
+   * earlier when what arrived so far cannot start one. A backend failure ({@code malformed_response}).
+   */
+  public boolean malformed() {
+    return malformed;
+  }
 
   /**
    * The response ended normally: appends to {@code out} anything still held (an incomplete final event
@@ -302,9 +329,14 @@ public final class UsageTap {
         captureJsonUsage();
       } catch (IOException | RuntimeException e) {
         captureJsonUsage();
+        malformed = true;
       }
       jsonDone = true;
-    } else if (mode == Mode.SSE) {
+    }
+    if (mode == Mode.JSON && !jsonComplete) {
+      malformed = true; // empty, cut short, or not JSON at all
+    }
+    if (mode == Mode.SSE) {
       if (lineTotal > 0 && !broken) {
         try {
           line(); // the last line, without a line end
@@ -375,10 +407,19 @@ public final class UsageTap {
       if (parser == null) {
         newParser();
       }
+      long before = fed;
+      fed += chunk.readableBytes();
       feed(chunk, chunk.readerIndex(), chunk.readableBytes());
+      if (jsonComplete && rootEnd >= before && rootEnd < fed) {
+        int from = chunk.readerIndex() + (int) (rootEnd - before);
+        if (chunk.forEachByte(from, chunk.writerIndex() - from, NOT_WHITESPACE) >= 0) {
+          malformed = true; // something after the body's object
+        }
+      }
     } catch (IOException | RuntimeException e) {
       LOG.debug("response body is not well-formed JSON; usage not read further: {}", e.toString());
       jsonDone = true;
+      malformed = true;
     }
     captureJsonUsage();
     if (jsonDone) {
@@ -428,9 +469,17 @@ public final class UsageTap {
   private void drain() throws IOException {
     JsonToken t;
     while ((t = parser.nextToken()) != JsonToken.NOT_AVAILABLE && t != null) {
+      if (mode == Mode.JSON && !rootStarted) {
+        rootStarted = true;
+        if (t != JsonToken.START_OBJECT) {
+          malformed = true; // the body's value is not an object
+        }
+      }
       walker.token(t, parser);
       if (mode == Mode.JSON && walker.rootsEnded() > 0) {
-        jsonDone = true; // the body's value is complete: nothing after it matters
+        jsonDone = true; // the body's value is complete: nothing after it is read, only checked
+        jsonComplete = true;
+        rootEnd = parser.currentLocation().getByteOffset();
         return;
       }
     }

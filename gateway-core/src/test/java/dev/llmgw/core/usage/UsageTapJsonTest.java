@@ -318,4 +318,34 @@ class UsageTapJsonTest {
     assertThat(out).isEmpty();
     assertThat(c.refCnt()).isZero();
   }
+
+  @Test
+  void aBodyThatIsNotOneWellFormedObjectIsMalformedWholeOrInChunks() {
+    java.util.Map<String, Boolean> bodies = new java.util.LinkedHashMap<>();
+    bodies.put("{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"hi\"}}],\"usage\":{\"prompt_tokens\":1,"
+        + "\"completion_tokens\":2,\"total_tokens\":3}}", false);
+    bodies.put("{\"id\":\"x\",\"choices\":[]}  \n", false);
+    bodies.put("<html><body>Bad gateway</body></html>", true);
+    bodies.put("not json at all", true);
+    bodies.put("{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"hi", true);
+    bodies.put("{\"id\":\"x\",\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,\"total_tokens\":3}} trailing", true);
+    bodies.put("{\"id\": x}", true);
+    bodies.put("", true);
+    bodies.put("[1,2]", true);
+    bodies.forEach((body, malformed) -> {
+      byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      for (int cut : new int[] {-1, bytes.length / 2}) {
+        UsageTap tap = UsageTap.forJson();
+        java.util.List<io.netty.buffer.ByteBuf> out = new java.util.ArrayList<>();
+        if (cut > 0) {
+          tap.onChunk(io.netty.buffer.Unpooled.copiedBuffer(bytes, 0, cut), out);
+          tap.onLastChunk(io.netty.buffer.Unpooled.copiedBuffer(bytes, cut, bytes.length - cut), out);
+        } else {
+          tap.onLastChunk(io.netty.buffer.Unpooled.copiedBuffer(bytes), out);
+        }
+        out.forEach(io.netty.buffer.ByteBuf::release);
+        assertThat(tap.malformed()).as("%s (cut at %d)", body, cut).isEqualTo(malformed);
+      }
+    });
+  }
 }

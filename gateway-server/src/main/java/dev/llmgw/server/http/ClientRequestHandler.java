@@ -71,6 +71,10 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   /** A request waits for the classifier ({@link #classify}) or a shared store's admission ({@link #proxy}). */
   private boolean awaitingDecision;
   private AccessControl.Ticket inFlightTicket;
+  /** The first request beyond the pipelining bound: refused once everything before it is answered. */
+  private Overflow overflow;
+
+  private record Overflow(String requestId, RequestLog log) {}
 
   /**
    * @param admin         operator endpoints, or null when not served
@@ -98,9 +102,16 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     }
     if (inFlight != null || awaitingAdmin || awaitingDecision) {
       int cap = snapshots.get().config().limits().maxRequestBytes();
-      if (queued.size() >= MAX_PIPELINED || queuedBytes + req.content().readableBytes() > cap) {
-        req.release(); // a client piling up unanswered requests: refuse to buffer more than one body's worth
-        ctx.close();
+      if (overflow != null || queued.size() >= MAX_PIPELINED
+          || queuedBytes + req.content().readableBytes() > cap) {
+        // a client piling up unanswered requests: what was accepted is answered in order, this one is
+        // refused after them (429, then the connection closes); nothing more is read or buffered
+        if (overflow == null) {
+          String rid = RequestIds.fromClient(req.headers());
+          overflow = new Overflow(rid, AccessLog.start(ctx, rid, req));
+          ctx.channel().config().setAutoRead(false);
+        }
+        req.release();
         return;
       }
       queuedBytes += req.content().readableBytes();
@@ -416,6 +427,11 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       while (inFlight == null && !awaitingAdmin && !awaitingDecision && (next = queued.poll()) != null) {
         queuedBytes -= next.content().readableBytes();
         handle(next);
+      }
+      if (overflow != null && inFlight == null && !awaitingAdmin && !awaitingDecision && queued.isEmpty()) {
+        Overflow o = overflow;
+        overflow = null;
+        respond(GatewayError.tooManyPipelined(MAX_PIPELINED), o.requestId(), false, o.log()); // then closes
       }
     }
   }
