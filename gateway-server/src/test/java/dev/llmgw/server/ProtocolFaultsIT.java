@@ -156,8 +156,8 @@ class ProtocolFaultsIT {
       System.out.println("[protocol] stream without [DONE] now ends: ..." + r.body().substring(
           Math.max(0, r.body().length() - 220)).replace('\n', ' '));
     }
-    String metrics = gw.meterRegistry().scrape();
-    assertThat(metrics).containsPattern("gateway_requests_total\\{[^}]*outcome=\"stream_error\"[^}]*} 1.0");
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> gw.meterRegistry().scrape().matches(
+        "(?s).*gateway_requests_total\\{[^}]*outcome=\"stream_error\"[^}]*} 1.0.*"));
   }
 
   @Test
@@ -224,5 +224,85 @@ class ProtocolFaultsIT {
       assertThat(statuses).containsExactly(200, 200, 200, 200, 200, 429);
     }
     assertThat(wm.getAllServeEvents()).hasSize(5);
+  }
+
+  static final String USAGE_ONLY = "{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\","
+      + "\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":7,\"total_tokens\":12}}";
+
+  static void wholeStream(java.io.OutputStream out, String... events) throws IOException {
+    RawBackend.sseHead(out);
+    for (String e : events) {
+      RawBackend.sseChunk(out, e);
+    }
+    RawBackend.sseChunk(out, "[DONE]");
+    out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+  }
+
+  @Test
+  void anHttp10ClientGetsNoChunkedCodingButALengthOrAClose() throws Exception {
+    RawBackend stream = raw(out -> wholeStream(out, CHUNK, CHUNK, USAGE_ONLY));
+    gateway(stream.baseUrl());
+    try (Socket s = connect()) {
+      s.getOutputStream().write(request("big", true).replace("HTTP/1.1", "HTTP/1.0")
+          .getBytes(StandardCharsets.UTF_8));
+      Response r = read(s.getInputStream()); // no length, not chunked: read to the close
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.head().toLowerCase(Locale.ROOT)).doesNotContain("transfer-encoding").contains("connection: close");
+      assertThat(r.body()).contains("Hel").contains("data: [DONE]").doesNotContain("\"choices\":[]");
+    }
+    RawBackend sized = raw(out -> out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2"
+        + "\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII)));
+    gw.stop(Duration.ofMillis(200));
+    gateway(sized.baseUrl());
+    try (Socket s = connect()) { // a JSON answer of known length keeps its Content-Length (and keep-alive)
+      s.getOutputStream().write(request("big", false).replace("HTTP/1.1", "HTTP/1.0")
+          .replace("Host: gw", "Host: gw\r\nConnection: keep-alive").getBytes(StandardCharsets.UTF_8));
+      Response r = read(s.getInputStream());
+      assertThat(r.head().toLowerCase(Locale.ROOT)).doesNotContain("transfer-encoding").contains("content-length: 2");
+      assertThat(r.body()).isEqualTo("{}");
+    }
+  }
+
+  @Test
+  void aGzipBodyFromABackendThatIgnoresIdentityIsDecodedAndMetered() throws Exception {
+    byte[] json = ("{\"id\":\"g\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,"
+        + "\"message\":{\"role\":\"assistant\",\"content\":\"zipped\"},\"finish_reason\":\"stop\"}],"
+        + "\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":13,\"total_tokens\":24}}").getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(zipped)) {
+      z.write(json);
+    }
+    byte[] gz = zipped.toByteArray();
+    RawBackend gzip = raw(out -> {
+      out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: "
+          + gz.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(gz);
+    });
+    gateway(gzip.baseUrl());
+    try (Socket s = connect()) {
+      s.getOutputStream().write(request("big", false).getBytes(StandardCharsets.UTF_8));
+      Response r = read(s.getInputStream());
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.head().toLowerCase(Locale.ROOT)).doesNotContain("content-encoding");
+      assertThat(r.body()).isEqualTo(new String(json, StandardCharsets.UTF_8));
+    }
+    // metered from the decoded body (was: tokens_out 0), once the exchange is recorded after the answer
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> gw.meterRegistry().scrape().matches(
+        "(?s).*gen_ai_client_token_usage_total\\{[^}]*estimated=\"false\"[^}]*type=\"output\"[^}]*} 13.0.*"));
+  }
+
+  @Test
+  void theUsageEventTheClientDidNotAskForStaysOutAfterAnEventAboveOneMebibyte() throws Exception {
+    String huge = CHUNK.replace("Hel", "x".repeat(2 * 1024 * 1024));
+    RawBackend stream = raw(out -> wholeStream(out, CHUNK, huge, CHUNK, USAGE_ONLY));
+    gateway(stream.baseUrl());
+    try (Socket s = connect()) {
+      s.getOutputStream().write(request("big", true).getBytes(StandardCharsets.UTF_8));
+      Response r = read(s.getInputStream());
+      assertThat(r.body().length()).isGreaterThan(2 * 1024 * 1024);
+      assertThat(r.body()).endsWith("data: [DONE]\n\n").doesNotContain("\"choices\":[]");
+    }
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> gw.meterRegistry().scrape().matches(
+        "(?s).*gen_ai_client_token_usage_total\\{[^}]*estimated=\"false\"[^}]*type=\"output\"[^}]*} 7.0.*"));
   }
 }

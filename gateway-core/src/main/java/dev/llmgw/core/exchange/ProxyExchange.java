@@ -74,7 +74,8 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   private final ParsedRequest request;
   private final ByteBuf body;
   private final String requestId;
-  private final boolean keepAlive;
+  private boolean keepAlive; // turned off for an HTTP/1.0 client and a body of unknown length
+  private boolean http10;
   private final Limits limits;
   private final Failover failover;
   private final RequestLog log;
@@ -131,6 +132,12 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   }
 
   /** Headers added to whatever response this exchange gives (rate-limit figures). */
+  /** The client spoke HTTP/1.0: no chunked coding in the response (RFC 9112 §6.1). */
+  public ProxyExchange forHttp10(boolean http10) {
+    this.http10 = http10;
+    return this;
+  }
+
   public ProxyExchange withResponseHeaders(io.netty.handler.codec.http.HttpHeaders headers) {
     this.extraHeaders = headers;
     return this;
@@ -234,8 +241,12 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       committed = true;
       log.firstByteNanos = System.nanoTime();
       log.status = heldHead.status().code();
+      boolean bodyChanges = eventStream && UpstreamRequests.injectsUsage(request);
+      if (http10 && !ResponseHeads.lengthKnown(heldHead, bodyChanges)) {
+        keepAlive = false; // an HTTP/1.0 client: no chunked coding, the body ends with the connection
+      }
       HttpResponse head = ResponseHeads.forClient(heldHead, requestId, attempt.route().backend().name(), keepAlive,
-          eventStream && UpstreamRequests.injectsUsage(request));
+          bodyChanges, !http10);
       decorate(head.headers());
       client.write(head);
       heldHead = null;

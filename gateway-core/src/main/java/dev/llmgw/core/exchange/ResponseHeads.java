@@ -67,6 +67,22 @@ final class ResponseHeads {
    */
   static HttpResponse forClient(HttpResponse backend, String requestId, String backendName, boolean keepAlive,
       boolean bodyChanges) {
+    return forClient(backend, requestId, backendName, keepAlive, bodyChanges, true);
+  }
+
+  /** Whether the backend's Content-Length can be passed on to the client as the body's length. */
+  static boolean lengthKnown(HttpResponse backend, boolean bodyChanges) {
+    return !bodyChanges && !HttpUtil.isTransferEncodingChunked(backend)
+        && backend.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
+  }
+
+  /**
+   * @param chunkedAllowed false for an HTTP/1.0 client (RFC 9112 §6.1: no chunked coding): a body of
+   *                       unknown length is then delimited by closing the connection ({@code keepAlive}
+   *                       must be false for it)
+   */
+  static HttpResponse forClient(HttpResponse backend, String requestId, String backendName, boolean keepAlive,
+      boolean bodyChanges, boolean chunkedAllowed) {
     HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, backend.status(), TrustedHeaders.HEADERS);
     HttpHeaders in = backend.headers();
     HttpHeaders out = r.headers();
@@ -93,9 +109,9 @@ final class ResponseHeads {
     // the gateway's own: none of them is on the allow-list, so add (no lookup for a value to replace)
     if (length != null && !bodyChanges && !HttpUtil.isTransferEncodingChunked(backend)) {
       out.add(HttpHeaderNames.CONTENT_LENGTH, length);
-    } else {
+    } else if (chunkedAllowed) {
       out.add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-    }
+    } // else: neither, the body ends when the connection closes (HTTP/1.0)
     out.add(UpstreamRequests.X_REQUEST_ID, requestId);
     out.add(ClientResponses.X_GATEWAY_BACKEND, backendName);
     if (!keepAlive) {

@@ -833,12 +833,20 @@ public final class UsageTap {
     LOG.warn("event stream: usage scanning failed; the rest of the stream is forwarded as is, unscanned", e);
   }
 
-  /** Happens at most once per stream (stripping is off afterwards), so it logs once. */
+  /**
+   * An event grew past the cap without ending: what is held of it is forwarded now and the rest as it
+   * comes (an event that large is never the usage-only one). Stripping goes on with the next event, so
+   * the usage chunk the client did not ask for never leaks after a large event. Logged once a stream.
+   */
   private void giveUp(long bytes) {
-    stripping = false;
-    LOG.warn("event stream: an event passed {} bytes without ending ({} so far); the usage-only event is "
-        + "no longer stripped from this stream, which is forwarded as is", maxEventBytes, bytes);
+    if (!gaveUp) {
+      gaveUp = true;
+      LOG.debug("event stream: an event passed {} bytes without ending ({} so far); forwarded as it comes",
+          maxEventBytes, bytes);
+    }
   }
+
+  private boolean gaveUp;
 
   // ---------------------------------------------------------------- line buffer
 

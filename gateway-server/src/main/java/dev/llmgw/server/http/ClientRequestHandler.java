@@ -71,6 +71,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   /** A request waits for the classifier ({@link #classify}) or a shared store's admission ({@link #proxy}). */
   private boolean awaitingDecision;
   private AccessControl.Ticket inFlightTicket;
+  /** The request being handled came as HTTP/1.0 (one at a time per connection, so one field will do). */
+  private boolean http10;
   /** The first request beyond the pipelining bound: refused once everything before it is answered. */
   private Overflow overflow;
 
@@ -123,6 +125,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
   /** Takes ownership of {@code req}. */
   private void handle(FullHttpRequest req) {
+    http10 = req.protocolVersion().equals(io.netty.handler.codec.http.HttpVersion.HTTP_1_0);
     String requestId = RequestIds.fromClient(req.headers());
     RequestLog log = AccessLog.start(ctx, requestId, req);
     boolean keepAlive = HttpUtil.isKeepAlive(req);
@@ -298,7 +301,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, body, requestId,
         keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, watchdog(ctx),
         this::onExchangeDone)
-        .withResponseHeaders(RateLimitHeaders.of(ticket.rate()));
+        .withResponseHeaders(RateLimitHeaders.of(ticket.rate()))
+        .forHttp10(http10);
     inFlight = exchange;
     inFlightTicket = ticket;
     inFlightCount.incrementAndGet();
