@@ -276,4 +276,27 @@ class UsageEconomicsIT {
     assertThat(get("/metrics").body())
         .contains("gateway_workflow_repair_minutes_total{workflow_type=\"support-reply\"} 525600.0");
   }
+
+  @Test
+  void aRepostedOutcomeIsCountedOnceAndACorrectionByItsChange() throws Exception {
+    oneWorkflow("R1");
+    for (int i = 0; i < 2; i++) {
+      assertThat(post("/v1/workflows/R1/outcome", "{\"outcome\":\"repaired\",\"repair_minutes\":15}").statusCode())
+          .isEqualTo(200);
+    }
+    assertThat(RequestParser.JSON.readTree(get("/v1/workflows/R1").body()).get("repairMinutes").asDouble())
+        .isEqualTo(15.0);
+    String metrics = get("/metrics").body();
+    assertThat(metrics).contains("gateway_workflow_outcomes_total{outcome=\"repaired\",workflow_type=\"support-reply\"} 1.0");
+    assertThat(metrics).contains("gateway_workflow_repair_minutes_total{workflow_type=\"support-reply\"} 15.0");
+    assertThat(metrics).doesNotContain("gateway_workflow_outcome_corrections_total{");
+    assertThat(post("/v1/workflows/R1/outcome", "{\"outcome\":\"repaired\",\"repair_minutes\":20}").statusCode())
+        .isEqualTo(200);
+    metrics = get("/metrics").body();
+    assertThat(metrics).contains("gateway_workflow_outcomes_total{outcome=\"repaired\",workflow_type=\"support-reply\"} 1.0");
+    assertThat(metrics).contains("gateway_workflow_repair_minutes_total{workflow_type=\"support-reply\"} 20.0");
+    assertThat(metrics).contains(
+        "gateway_workflow_outcome_corrections_total{outcome=\"repaired\",workflow_type=\"support-reply\"} 1.0");
+    assertThat(adminReport().get("repairCost").asDouble()).isCloseTo(20 * 0.75, within(1e-9));
+  }
 }
