@@ -133,6 +133,23 @@ class ClientPipelineTest {
   }
 
   @Test
+  void badCountsAre400NamingTheParamBeforeAnyBackend() {
+    String chat = "{\"model\":\"gw-model\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],";
+    assertError(send(post("/v1/chat/completions", chat + "\"max_tokens\":1e999}")), 400, "invalid_type", "max_tokens");
+    assertError(send(post("/v1/chat/completions", chat + "\"max_tokens\":-5}")), 400, "integer_below_min_value",
+        "max_tokens");
+    assertError(send(post("/v1/chat/completions", chat + "\"max_tokens\":\"abc\"}")), 400, "invalid_type",
+        "max_tokens");
+    assertError(send(post("/v1/chat/completions", chat + "\"max_completion_tokens\":-5}")), 400,
+        "integer_below_min_value", "max_completion_tokens");
+    assertError(send(post("/v1/chat/completions", chat + "\"n\":129}")), 400, "integer_above_max_value", "n");
+    assertError(send(post("/v1/chat/completions", chat + "\"n\":\"abc\"}")), 400, "invalid_type", "n");
+    assertError(send(post("/v1/completions", "{\"model\":\"gw-model\",\"prompt\":\"p\",\"best_of\":1e999}")), 400,
+        "invalid_type", "best_of");
+    assertThat(ch.isActive()).as("keep-alive after a 400").isTrue();
+  }
+
+  @Test
   void unknownModelIs404ModelNotFound() {
     Reply r = send(post("/v1/chat/completions",
         "{\"model\":\"nope\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));

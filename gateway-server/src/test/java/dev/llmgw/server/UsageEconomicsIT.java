@@ -217,4 +217,86 @@ class UsageEconomicsIT {
     assertThat(w2.get("outcome").asText()).isEqualTo("REPAIRED");
     assertThat(w2.get("cost").asDouble()).isCloseTo(0.2, within(1e-9)); // 100k × $1 + 50k × $2 per million
   }
+
+  void oneWorkflow(String id) throws Exception {
+    wm.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post("/v1/chat/completions")
+        .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+            .withBody("{\"id\":\"x\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[],"
+                + "\"usage\":{\"prompt_tokens\":100000,\"completion_tokens\":50000,\"total_tokens\":150000}}")));
+    if (gw == null) {
+      gateway("http://127.0.0.1:" + wm.port() + "/v1");
+    }
+    assertThat(post("/v1/chat/completions", "{\"model\":\"gw-model\",\"messages\":[{\"role\":\"user\",\"content\":"
+        + "\"hi\"}],\"metadata\":{\"workflow_id\":\"" + id + "\",\"workflow_type\":\"support-reply\"}}").statusCode())
+        .isEqualTo(200);
+  }
+
+  JsonNode adminReport() throws Exception {
+    HttpResponse<String> report = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.port()
+        + "/admin/economics?window=1h")).header("Authorization", "Bearer " + ADMIN).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(report.statusCode()).isEqualTo(200);
+    return RequestParser.JSON.readTree(report.body()).get("byWorkflowType").get(0);
+  }
+
+  void assertRefused(HttpResponse<String> r, String param, String code) throws Exception {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    JsonNode e = RequestParser.JSON.readTree(r.body()).get("error");
+    assertThat(e.get("type").asText()).isEqualTo("invalid_request_error");
+    assertThat(e.get("param").asText()).isEqualTo(param);
+    assertThat(e.get("code").asText()).isEqualTo(code);
+  }
+
+  @Test
+  void outcomeNumbersAreFiniteAndBounded() throws Exception {
+    oneWorkflow("B1");
+    assertRefused(post("/v1/workflows/B1/outcome", "{\"outcome\":\"accepted\",\"value\":1e999}"), "value",
+        "decimal_above_max_value");
+    assertRefused(post("/v1/workflows/B1/outcome", "{\"outcome\":\"accepted\",\"value\":1000000000.5}"), "value",
+        "decimal_above_max_value");
+    assertRefused(post("/v1/workflows/B1/outcome", "{\"outcome\":\"accepted\",\"value\":-1}"), "value",
+        "decimal_below_min_value");
+    assertRefused(post("/v1/workflows/B1/outcome", "{\"outcome\":\"accepted\",\"value\":\"ten\"}"), "value",
+        "invalid_type");
+    assertRefused(post("/v1/workflows/B1/outcome", "{\"outcome\":\"repaired\",\"repair_minutes\":1e308}"),
+        "repair_minutes", "decimal_above_max_value");
+    assertRefused(post("/v1/workflows/B1/outcome", "{\"outcome\":\"repaired\",\"repair_minutes\":525601}"),
+        "repair_minutes", "decimal_above_max_value");
+    assertRefused(post("/v1/workflows/B1/outcome", "{\"outcome\":\"repaired\",\"repair_minutes\":-1e999}"),
+        "repair_minutes", "decimal_below_min_value");
+    // nothing refused reached the ledger or the metrics; the bounds themselves are accepted
+    assertThat(RequestParser.JSON.readTree(get("/v1/workflows/B1").body()).path("outcome").isTextual()).isFalse();
+    assertThat(get("/metrics").body()).doesNotContain("gateway_workflow_repair_minutes_total");
+    assertThat(post("/v1/workflows/B1/outcome", "{\"outcome\":\"repaired\",\"repair_minutes\":525600,"
+        + "\"value\":1e9}").statusCode()).isEqualTo(200);
+    JsonNode support = adminReport();
+    assertThat(support.get("value").isNumber()).as(support.toString()).isTrue();
+    assertThat(support.get("value").asDouble()).isEqualTo(1e9);
+    assertThat(support.get("margin").isNumber()).as(support.toString()).isTrue();
+    assertThat(get("/metrics").body())
+        .contains("gateway_workflow_repair_minutes_total{workflow_type=\"support-reply\"} 525600.0");
+  }
+
+  @Test
+  void aRepostedOutcomeIsCountedOnceAndACorrectionByItsChange() throws Exception {
+    oneWorkflow("R1");
+    for (int i = 0; i < 2; i++) {
+      assertThat(post("/v1/workflows/R1/outcome", "{\"outcome\":\"repaired\",\"repair_minutes\":15}").statusCode())
+          .isEqualTo(200);
+    }
+    assertThat(RequestParser.JSON.readTree(get("/v1/workflows/R1").body()).get("repairMinutes").asDouble())
+        .isEqualTo(15.0);
+    String metrics = get("/metrics").body();
+    assertThat(metrics).contains("gateway_workflow_outcomes_total{outcome=\"repaired\",workflow_type=\"support-reply\"} 1.0");
+    assertThat(metrics).contains("gateway_workflow_repair_minutes_total{workflow_type=\"support-reply\"} 15.0");
+    assertThat(metrics).doesNotContain("gateway_workflow_outcome_corrections_total{");
+    assertThat(post("/v1/workflows/R1/outcome", "{\"outcome\":\"repaired\",\"repair_minutes\":20}").statusCode())
+        .isEqualTo(200);
+    metrics = get("/metrics").body();
+    assertThat(metrics).contains("gateway_workflow_outcomes_total{outcome=\"repaired\",workflow_type=\"support-reply\"} 1.0");
+    assertThat(metrics).contains("gateway_workflow_repair_minutes_total{workflow_type=\"support-reply\"} 20.0");
+    assertThat(metrics).contains(
+        "gateway_workflow_outcome_corrections_total{outcome=\"repaired\",workflow_type=\"support-reply\"} 1.0");
+    assertThat(adminReport().get("repairCost").asDouble()).isCloseTo(20 * 0.75, within(1e-9));
+  }
 }

@@ -19,6 +19,7 @@ public final class EconomicsRecorder implements ExchangeEvents {
   private final MeterRegistry registry;
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final Map<String, Counter> repairMinutes = new ConcurrentHashMap<>();
+  private final Map<String, Counter> corrections = new ConcurrentHashMap<>();
 
   public EconomicsRecorder(Ledger ledger, MeterRegistry registry) {
     this(ledger, new CallerUsage(java.time.Clock.systemUTC()), null, registry);
@@ -52,21 +53,40 @@ public final class EconomicsRecorder implements ExchangeEvents {
     return usageReader.apply(from);
   }
 
-  /** Records an outcome; false when the workflow is unknown in the caller's namespace. */
+  /**
+   * Records an outcome; false when the workflow is unknown in the caller's namespace. The ledger keeps
+   * the last outcome posted (replace); the counters follow it without counting a workflow twice:
+   *
+   * <ul>
+   *   <li>{@code gateway_workflow_outcomes_total}: a workflow's first outcome only;
+   *   <li>{@code gateway_workflow_outcome_corrections_total} (labelled with the new outcome): a later post
+   *       that changes the outcome or its repair minutes; the same outcome posted again counts nothing;
+   *   <li>{@code gateway_workflow_repair_minutes_total}: the increase over the minutes the outcome
+   *       replaced (15 then 20 adds 5; 20 then 15 adds nothing: a counter cannot go down).
+   * </ul>
+   */
   public boolean outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double minutes, double value) {
-    java.util.Optional<String> known = ledger.outcome(namespace, id, outcome, minutes, value);
+    java.util.Optional<Ledger.Replaced> known = ledger.outcome(namespace, id, outcome, minutes, value);
     if (known.isEmpty()) {
       return false;
     }
-    String type = known.get();
+    Ledger.Replaced replaced = known.get();
+    String type = replaced.type();
     String o = outcome.name().toLowerCase(Locale.ROOT);
-    outcomes.computeIfAbsent(type + '|' + o, k -> Counter.builder("gateway.workflow.outcomes")
-        .description("Workflow outcomes reported by applications").tags("workflow_type", type, "outcome", o)
-        .register(registry)).increment();
-    if (minutes > 0) {
+    if (replaced.previous() == null) {
+      outcomes.computeIfAbsent(type + '|' + o, k -> Counter.builder("gateway.workflow.outcomes")
+          .description("Workflows by their first reported outcome").tags("workflow_type", type, "outcome", o)
+          .register(registry)).increment();
+    } else if (replaced.previous() != outcome || replaced.previousRepairMinutes() != minutes) {
+      corrections.computeIfAbsent(type + '|' + o, k -> Counter.builder("gateway.workflow.outcome.corrections")
+          .description("Outcomes posted again with a different outcome or repair minutes (label: the new outcome)")
+          .tags("workflow_type", type, "outcome", o).register(registry)).increment();
+    }
+    double added = minutes - replaced.previousRepairMinutes();
+    if (added > 0) {
       repairMinutes.computeIfAbsent(type, t -> Counter.builder("gateway.workflow.repair.minutes")
-          .description("Minutes of human repair reported for workflow outputs").tags("workflow_type", t)
-          .register(registry)).increment(minutes);
+          .description("Minutes of human repair reported for workflow outputs (increases only)")
+          .tags("workflow_type", t).register(registry)).increment(added);
     }
     return true;
   }

@@ -17,11 +17,19 @@ public interface Ledger {
   void record(RequestLog log);
 
   /**
-   * Records a workflow's outcome.
-   *
-   * @return the workflow's type, or empty when the workflow is unknown in that namespace
+   * What recording an outcome replaced, read and written in one step (one Lua script in Redis): the
+   * workflow's type, and the outcome reported before (null: none) with its repair minutes (0: none).
+   * Metrics count from it the change only, so a re-posted outcome is not counted twice.
    */
-  Optional<String> outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double repairMinutes,
+  record Replaced(String type, WorkflowRecord.Outcome previous, double previousRepairMinutes) {}
+
+  /**
+   * Records a workflow's outcome, replacing any reported before.
+   *
+   * @return the workflow's type and what the outcome replaced, or empty when the workflow is unknown in
+   *     that namespace
+   */
+  Optional<Replaced> outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double repairMinutes,
       double value);
 
   Optional<WorkflowRecord.Snapshot> get(String namespace, String id);

@@ -87,16 +87,16 @@ public final class WorkflowLedger implements Ledger {
   }
 
   @Override
-  public Optional<String> outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double repairMinutes,
+  public Optional<Replaced> outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double repairMinutes,
       double value) {
     String key = key(namespace, id);
     WorkflowRecord r = workflows.getIfPresent(key);
     if (r == null) {
       return Optional.empty();
     }
-    r.outcome(outcome, repairMinutes, value, clock.millis());
+    Replaced replaced = r.outcome(outcome, repairMinutes, value, clock.millis());
     listener.changed(key, r);
-    return Optional.of(r.type());
+    return Optional.of(replaced);
   }
 
   @Override

@@ -97,11 +97,14 @@ public final class WorkflowRecord {
     }
   }
 
-  synchronized void outcome(Outcome o, double minutes, double value, long nowMillis) {
+  /** Sets the outcome; returns what it replaced (read under the same lock). */
+  synchronized Ledger.Replaced outcome(Outcome o, double minutes, double value, long nowMillis) {
+    Ledger.Replaced replaced = new Ledger.Replaced(type, outcome, outcome == null ? 0 : repairMinutes);
     this.outcome = o;
     this.repairMinutes = minutes;
     this.value = value;
     this.outcomeMillis = nowMillis;
+    return replaced;
   }
 
   /** An immutable copy for reports. */

@@ -52,6 +52,35 @@ public record GatewayError(int status, String type, String code, String param, S
     return new GatewayError(400, INVALID_REQUEST, "invalid_value", param, message);
   }
 
+  /**
+   * A number below its minimum, worded as the OpenAI API does ({@code integer_below_min_value} or
+   * {@code decimal_below_min_value}).
+   *
+   * @param integer whether the parameter is an integer (else a decimal)
+   * @param min     the smallest value allowed, as it should be printed
+   * @param got     the value sent, as it should be printed
+   */
+  public static GatewayError belowMinimum(String param, boolean integer, String min, String got) {
+    String kind = integer ? "integer" : "decimal";
+    return new GatewayError(400, INVALID_REQUEST, kind + "_below_min_value", param,
+        "Invalid '" + param + "': " + kind + " below minimum value. Expected a value >= " + min + ", but got " + got
+            + " instead.");
+  }
+
+  /** A number above its maximum ({@code integer_above_max_value} or {@code decimal_above_max_value}). */
+  public static GatewayError aboveMaximum(String param, boolean integer, String max, String got) {
+    String kind = integer ? "integer" : "decimal";
+    return new GatewayError(400, INVALID_REQUEST, kind + "_above_max_value", param,
+        "Invalid '" + param + "': " + kind + " above maximum value. Expected a value <= " + max + ", but got " + got
+            + " instead.");
+  }
+
+  /** No workflow with that id in the caller's namespace (never seen, expired, or another's). */
+  public static GatewayError workflowNotFound(String id) {
+    return new GatewayError(404, INVALID_REQUEST, "workflow_not_found", null,
+        "No workflow '" + id + "' in the ledger (never seen, or expired).");
+  }
+
   public static GatewayError badHttp(String message) {
     return new GatewayError(400, INVALID_REQUEST, "bad_request", null, message);
   }

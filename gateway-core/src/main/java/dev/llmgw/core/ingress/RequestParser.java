@@ -15,7 +15,9 @@ import java.io.InputStream;
 
 /**
  * Parses and validates an OpenAI request body. Validation covers what the gateway itself relies on
- * (model, the input field, {@code stream}) and the shapes a backend would otherwise reject with a
+ * (model, the input field, {@code stream}, the counts a budget reservation is built from:
+ * {@code max_tokens}, {@code max_completion_tokens}, {@code n}, {@code best_of}, each an integer from 1
+ * to its bound as the OpenAI API requires) and the shapes a backend would otherwise reject with a
  * less helpful message; everything else is the backend's to judge. Errors name the parameter at
  * fault ({@code param}), as the OpenAI API does.
  *
@@ -40,6 +42,13 @@ public final class RequestParser {
     JSON.getFactory().setStreamReadConstraints(
         StreamReadConstraints.builder().maxNestingDepth(200).build());
   }
+
+  /** Largest {@code max_tokens} / {@code max_completion_tokens} accepted (a 32-bit integer, as OpenAI's). */
+  public static final long MAX_OUTPUT_TOKENS = Integer.MAX_VALUE;
+  /** Largest {@code n} accepted (OpenAI's bound). */
+  public static final long MAX_N = 128;
+  /** Largest {@code best_of} accepted on {@code /v1/completions} (OpenAI's bound). */
+  public static final long MAX_BEST_OF = 20;
 
   private RequestParser() {}
 
@@ -111,6 +120,12 @@ public final class RequestParser {
     private long maxTokens = -1;
     private long n = -1;
     private long bestOf = -1;
+    // the count fields' errors (of their last occurrence), judged in validate()
+    private GatewayError maxCompletionTokensError;
+    private GatewayError maxTokensError;
+    private GatewayError nError;
+    private GatewayError bestOfError;
+    private long count; // the value the last count() read, or -1
     private String workflowId;
     private String workflowType;
 
@@ -179,10 +194,26 @@ public final class RequestParser {
             p.skipChildren();
           }
         }
-        case "max_completion_tokens" -> maxCompletionTokens = positiveLong(v, p);
-        case "max_tokens" -> maxTokens = positiveLong(v, p);
-        case "n" -> n = positiveLong(v, p);
-        case "best_of" -> bestOf = endpoint == Endpoint.COMPLETIONS ? positiveLong(v, p) : skip(p);
+        case "max_completion_tokens" -> {
+          maxCompletionTokensError = count(name, MAX_OUTPUT_TOKENS, v, p);
+          maxCompletionTokens = count;
+        }
+        case "max_tokens" -> {
+          maxTokensError = count(name, MAX_OUTPUT_TOKENS, v, p);
+          maxTokens = count;
+        }
+        case "n" -> {
+          nError = count(name, MAX_N, v, p);
+          n = count;
+        }
+        case "best_of" -> {
+          if (endpoint == Endpoint.COMPLETIONS) {
+            bestOfError = count(name, MAX_BEST_OF, v, p);
+            bestOf = count;
+          } else {
+            p.skipChildren();
+          }
+        }
         case "metadata" -> {
           workflowId = null;
           workflowType = null;
@@ -261,6 +292,39 @@ public final class RequestParser {
       }
     }
 
+    /**
+     * Reads a count ({@code max_tokens}, {@code n}, ...) as the OpenAI API judges it: null is absent;
+     * else an integer from 1 to {@code max} (a decimal such as {@code 2.0} or {@code 1e999}, a string, ...
+     * is the wrong type). Sets {@link #count} to the value (-1 when absent or refused). Allocates only
+     * when the value is refused.
+     *
+     * @return the error to answer if this occurrence is the last, or null
+     */
+    private GatewayError count(String param, long max, JsonToken v, JsonParser p) throws IOException {
+      count = -1;
+      if (v == JsonToken.VALUE_NULL) {
+        return null;
+      }
+      if (v != JsonToken.VALUE_NUMBER_INT) {
+        p.skipChildren();
+        return GatewayError.invalidType(param, "an integer", describe(v));
+      }
+      if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+        java.math.BigInteger big = p.getBigIntegerValue();
+        return big.signum() < 0 ? GatewayError.belowMinimum(param, true, "1", big.toString())
+            : GatewayError.aboveMaximum(param, true, Long.toString(max), big.toString());
+      }
+      long x = p.getLongValue();
+      if (x < 1) {
+        return GatewayError.belowMinimum(param, true, "1", Long.toString(x));
+      }
+      if (x > max) {
+        return GatewayError.aboveMaximum(param, true, Long.toString(max), Long.toString(x));
+      }
+      count = x;
+      return null;
+    }
+
     ParsedRequest validate(byte[] bytes) {
       if (root == null) {
         throw new GatewayException(GatewayError.malformedJson("the body is empty"));
@@ -308,6 +372,10 @@ public final class RequestParser {
       } else if (input != JsonToken.VALUE_STRING && input != JsonToken.START_ARRAY) {
         throw new GatewayException(GatewayError.invalidType(field, "a string or an array", describe(input)));
       }
+      refuseIf(maxCompletionTokensError);
+      refuseIf(maxTokensError);
+      refuseIf(nError);
+      refuseIf(bestOfError);
       // one model field: its bytes can be replaced; several (the last counts): re-serialise instead
       ModelLocation at = modelFields == 1 && objectStart >= 0 && modelStart > objectStart && modelEnd > modelStart
           && modelEnd <= bytes.length && bytes[modelStart] == '"' && bytes[modelEnd - 1] == '"'
@@ -320,31 +388,10 @@ public final class RequestParser {
     }
   }
 
-  /**
-   * A positive count that fits a long, as a tree's {@code canConvertToLong()}/{@code asLong()} read it
-   * (a decimal in range is truncated), or -1.
-   */
-  private static long skip(JsonParser p) throws IOException {
-    p.skipChildren();
-    return -1;
-  }
-
-  private static long positiveLong(JsonToken v, JsonParser p) throws IOException {
-    long n = -1;
-    if (v == JsonToken.VALUE_NUMBER_INT) {
-      JsonParser.NumberType t = p.getNumberType();
-      if (t == JsonParser.NumberType.INT || t == JsonParser.NumberType.LONG) {
-        n = p.getLongValue();
-      }
-    } else if (v == JsonToken.VALUE_NUMBER_FLOAT) {
-      double d = p.getDoubleValue();
-      if (d >= Long.MIN_VALUE && d <= Long.MAX_VALUE) {
-        n = (long) d;
-      }
-    } else {
-      p.skipChildren();
+  private static void refuseIf(GatewayError error) {
+    if (error != null) {
+      throw new GatewayException(error);
     }
-    return n > 0 ? n : -1;
   }
 
   /** "a string", "an object", ... as the OpenAI API words it, for a value's first token. */

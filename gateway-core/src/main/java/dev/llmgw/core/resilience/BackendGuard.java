@@ -91,6 +91,33 @@ public final class BackendGuard {
     return healthy;
   }
 
+  /** Whether the breaker is open now (a health check notes it when it starts). */
+  public boolean breakerOpen() {
+    return breaker.getState() == CircuitBreaker.State.OPEN;
+  }
+
+  /**
+   * The active health check passed (as many checks in a row as it needs to call the backend healthy),
+   * and the check had started while the breaker was open: the backend answered after the breaker gave
+   * up on it, so an open breaker moves to half-open at once instead of waiting out {@code openFor}. The
+   * next requests probe it ({@code halfOpenCalls}); if they fail the breaker opens again. A check that
+   * started before the breaker opened says nothing about the backend since, and changes nothing.
+   *
+   * @param openWhenSent whether the breaker was open when the check was sent
+   * @return true when the breaker moved to half-open
+   */
+  public boolean healthCheckPassed(boolean openWhenSent) {
+    if (!openWhenSent || breaker.getState() != CircuitBreaker.State.OPEN) {
+      return false;
+    }
+    try {
+      breaker.transitionToHalfOpenState();
+      return true;
+    } catch (IllegalStateException e) { // a request moved it first (IllegalStateTransitionException)
+      return false;
+    }
+  }
+
   /**
    * Asks every guard for a permit.
    *

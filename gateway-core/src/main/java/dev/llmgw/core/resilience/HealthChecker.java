@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * Active health checks: {@code GET baseUrl + health.path} every interval for each enabled backend
  * that configures one. After {@code unhealthyAfter} consecutive failures the backend's guard is
  * marked down (requests skip it, {@code /readyz} says so); after {@code healthyAfter} successes it is
- * up again. Runs on its own daemon thread with the JDK HTTP client (asynchronous, no redirects),
+ * up again. A check that passes (as many in a row as {@code healthyAfter}) and had started while the
+ * backend's circuit breaker was open moves the breaker to half-open: recovery after an outage then takes
+ * one health interval, not the breaker's whole {@code openFor}. Runs on its own daemon thread with the JDK HTTP client (asynchronous, no redirects),
  * never on an event loop. The provider key is sent as the backend expects and never logged.
  */
 public final class HealthChecker implements AutoCloseable {
@@ -83,19 +85,26 @@ public final class HealthChecker implements AutoCloseable {
         return;
       }
       inFlight = true;
+      boolean openWhenSent = guard.breakerOpen();
       http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenCompleteAsync((r, err) -> {
         inFlight = false;
         boolean ok = err == null && r.statusCode() >= 200 && r.statusCode() < 300;
-        record(ok, err != null ? err.getClass().getSimpleName() : "HTTP " + r.statusCode());
+        record(ok, err != null ? err.getClass().getSimpleName() : "HTTP " + r.statusCode(), openWhenSent);
       }, timer);
     }
 
-    private void record(boolean ok, String what) {
+    private void record(boolean ok, String what, boolean openWhenSent) {
       if (ok) {
         failures = 0;
-        if (++successes >= hc.healthyAfter() && !guard.isHealthy()) {
-          guard.healthy(true);
-          LOG.info("backend {} is healthy again", backend.name());
+        if (++successes >= hc.healthyAfter()) {
+          if (!guard.isHealthy()) {
+            guard.healthy(true);
+            LOG.info("backend {} is healthy again", backend.name());
+          }
+          if (guard.healthCheckPassed(openWhenSent)) {
+            LOG.info("backend {} passed its health check: circuit breaker half-open, the next requests probe it",
+                backend.name());
+          }
         }
       } else {
         successes = 0;

@@ -78,13 +78,21 @@ final class RedisLedger implements Ledger {
   }
 
   @Override
-  public Optional<String> outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double repairMinutes,
+  public Optional<Replaced> outcome(String namespace, String id, WorkflowRecord.Outcome outcome, double repairMinutes,
       double value) {
     String[] keys = {key(namespace, id), index};
     String[] args = {outcome.name().toLowerCase(Locale.ROOT), Double.toString(repairMinutes),
         Double.isNaN(value) ? "" : Double.toString(value), Long.toString(economics.expireAfter().toMillis())};
-    Object type = await(outcomeScript.run(redis, ScriptOutputType.VALUE, keys, args), "ledger outcome");
-    return Optional.ofNullable((String) type);
+    List<Object> r = await(outcomeScript.<List<Object>>run(redis, ScriptOutputType.MULTI, keys, args),
+        "ledger outcome");
+    if (r == null || r.isEmpty()) {
+      return Optional.empty();
+    }
+    String previous = (String) r.get(1);
+    String minutes = (String) r.get(2);
+    return Optional.of(new Replaced((String) r.get(0),
+        previous.isEmpty() ? null : WorkflowRecord.Outcome.valueOf(previous.toUpperCase(Locale.ROOT)),
+        previous.isEmpty() || minutes.isEmpty() ? 0 : Double.parseDouble(minutes)));
   }
 
   @Override

@@ -99,7 +99,9 @@ class EconomicsReportTest {
     assertThat(a.retries()).isEqualTo(2);
     assertThat(a.promptTokens()).isEqualTo(200);
     assertThat(a.cost()).isEqualTo(1.0);
-    assertThat(ledger.outcome("", "a", Outcome.REPAIRED, 3, 2.0)).contains("other");
+    assertThat(ledger.outcome("", "a", Outcome.REPAIRED, 3, 2.0)).contains(new Ledger.Replaced("other", null, 0));
+    assertThat(ledger.outcome("", "a", Outcome.REPAIRED, 4, 2.0))
+        .contains(new Ledger.Replaced("other", Outcome.REPAIRED, 3));
     assertThat(ledger.outcome("", "never-seen", Outcome.ACCEPTED, 0, Double.NaN)).isEmpty();
     assertThat(ledger.get(WorkflowLedger.namespace("other-key", null), "a")).as("another key's namespace").isEmpty();
     for (int i = 0; i < 50; i++) {

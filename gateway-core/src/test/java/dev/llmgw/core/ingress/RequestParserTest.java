@@ -49,6 +49,28 @@ class RequestParserTest {
       "{\"model\":\"m\",\"n\":0,\"best_of\":4,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\"}",
       "{\"model\":\"m\",\"n\":3,\"best_of\":5,\"n\":2,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\"}",
       "{\"model\":\"m\",\"n\":\"7\",\"best_of\":[2],\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\"}",
+      // counts: valid at the bounds, null = absent; refused: wrong type, below 1, above the bound, huge
+      "{\"model\":\"m\",\"max_tokens\":2147483647,\"n\":128,\"best_of\":20,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\"}",
+      "{\"model\":\"m\",\"max_tokens\":1,\"max_completion_tokens\":null,\"n\":null,\"best_of\":null,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\"}",
+      "{\"model\":\"m\",\"max_tokens\":-5,\"max_tokens\":5,\"n\":\"x\",\"n\":2,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\"}",
+      "{\"model\":\"m\",\"best_of\":\"abc\",\"best_of\":2,\"best_of\":21,\"messages\":[{\"role\":\"user\"}],\"input\":\"p\"}",
+      "{\"model\":\"m\",\"max_tokens\":1e999,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"max_tokens\":-5,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"max_tokens\":\"abc\",\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"max_tokens\":2147483648,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"max_tokens\":-0,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"max_tokens\":2.0,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"max_tokens\":true,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"max_tokens\":{\"a\":1},\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"max_completion_tokens\":-99999999999999999999999,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"max_completion_tokens\":1e-999,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"max_completion_tokens\":5,\"max_tokens\":\"5\",\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"n\":129,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"n\":0,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"n\":[1],\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"n\":2,\"best_of\":-1,\"max_tokens\":0,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"best_of\":1.5,\"messages\":[{\"role\":\"user\"}],\"prompt\":\"p\",\"input\":\"i\"}",
+      "{\"model\":\"m\",\"max_tokens\":\"abc\",\"messages\":[]}",
       "{\"model\":\"m\",\"metadata\":{\"workflow_id\":\"wf-1\",\"workflow_type\":\"support\"},\"messages\":[{\"role\":\"user\"}]}",
       "{\"model\":\"m\",\"metadata\":{\"workflow_id\":7,\"workflow_type\":{\"a\":1}},\"messages\":[{\"role\":\"user\"}]}",
       "{\"model\":\"m\",\"metadata\":{\"workflow_id\":\"a\"},\"metadata\":\"x\",\"messages\":[{\"role\":\"user\"}]}",
@@ -167,6 +189,45 @@ class RequestParserTest {
   }
 
   @Test
+  void countsAreRefusedAsTheOpenAiApiRefusesThem() {
+    String chat = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}],";
+    assertRefused(Endpoint.CHAT_COMPLETIONS, chat + "\"max_tokens\":1e999}", "max_tokens", "invalid_type",
+        "Invalid type for 'max_tokens': expected an integer, but got a decimal instead.");
+    assertRefused(Endpoint.CHAT_COMPLETIONS, chat + "\"max_tokens\":-5}", "max_tokens", "integer_below_min_value",
+        "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got -5 instead.");
+    assertRefused(Endpoint.CHAT_COMPLETIONS, chat + "\"max_tokens\":\"abc\"}", "max_tokens", "invalid_type",
+        "Invalid type for 'max_tokens': expected an integer, but got a string instead.");
+    assertRefused(Endpoint.CHAT_COMPLETIONS, chat + "\"max_completion_tokens\":0}", "max_completion_tokens",
+        "integer_below_min_value",
+        "Invalid 'max_completion_tokens': integer below minimum value. Expected a value >= 1, but got 0 instead.");
+    assertRefused(Endpoint.CHAT_COMPLETIONS, chat + "\"max_completion_tokens\":99999999999999999999}",
+        "max_completion_tokens", "integer_above_max_value", "Invalid 'max_completion_tokens': integer above maximum"
+            + " value. Expected a value <= 2147483647, but got 99999999999999999999 instead.");
+    assertRefused(Endpoint.CHAT_COMPLETIONS, chat + "\"n\":129}", "n", "integer_above_max_value",
+        "Invalid 'n': integer above maximum value. Expected a value <= 128, but got 129 instead.");
+    assertRefused(Endpoint.CHAT_COMPLETIONS, chat + "\"n\":-5}", "n", "integer_below_min_value",
+        "Invalid 'n': integer below minimum value. Expected a value >= 1, but got -5 instead.");
+    assertRefused(Endpoint.COMPLETIONS, "{\"model\":\"m\",\"prompt\":\"p\",\"best_of\":21}", "best_of",
+        "integer_above_max_value",
+        "Invalid 'best_of': integer above maximum value. Expected a value <= 20, but got 21 instead.");
+    ParsedRequest ok = RequestParser.parse(Endpoint.COMPLETIONS, new ByteArrayInputStream(bytes(
+        "{\"model\":\"m\",\"prompt\":\"p\",\"max_tokens\":null,\"max_completion_tokens\":7,\"n\":3,\"best_of\":20}")));
+    assertThat(ok.maxOutputTokens()).isEqualTo(7);
+    assertThat(ok.choices()).isEqualTo(20);
+  }
+
+  private static void assertRefused(Endpoint endpoint, String body, String param, String code, String message) {
+    GatewayException e = catchThrowableOfType(GatewayException.class,
+        () -> RequestParser.parse(endpoint, new ByteArrayInputStream(bytes(body))));
+    assertThat(e).as(body).isNotNull();
+    assertThat(e.error().status()).as(body).isEqualTo(400);
+    assertThat(e.error().type()).as(body).isEqualTo("invalid_request_error");
+    assertThat(e.error().param()).as(body).isEqualTo(param);
+    assertThat(e.error().code()).as(body).isEqualTo(code);
+    assertThat(e.error().message()).as(body).isEqualTo(message);
+  }
+
+  @Test
   void theModelIsLocatedForASpliceUnlessItAppearsTwice() {
     ParsedRequest one = RequestParser.parse(Endpoint.CHAT_COMPLETIONS,
         new ByteArrayInputStream(bytes("  {\"n\":1,\"model\" : \"gpt-4o\",\"messages\":[{\"role\":\"user\"}]}")));
@@ -215,7 +276,10 @@ class RequestParserTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  /** The tree-based parser this class replaced, verbatim in its checks: the test's oracle. */
+  /**
+   * The tree-based parser this class replaced, verbatim in its checks, plus the count checks added since
+   * ({@code max_completion_tokens}, {@code max_tokens}, {@code n}, {@code best_of}): the test's oracle.
+   */
   static final class TreeReference {
     record Facts(String model, boolean stream, boolean hasStreamOptions, boolean askedForUsage, long maxOutput,
         long choices, String workflowId, String workflowType, ObjectNode tree) {}
@@ -276,21 +340,12 @@ class RequestParserTest {
         case EMBEDDINGS -> stringOrArray(json, "input");
       }
       JsonNode usage = json.path("stream_options").path("include_usage");
-      long maxOutput = -1;
-      for (String f : new String[] {"max_completion_tokens", "max_tokens"}) {
-        JsonNode n = json.get(f);
-        if (n != null && n.canConvertToLong() && n.asLong() > 0) {
-          maxOutput = n.asLong();
-          break;
-        }
-      }
-      long choices = 1;
-      for (String f : endpoint == Endpoint.COMPLETIONS ? new String[] {"n", "best_of"} : new String[] {"n"}) {
-        JsonNode n = json.get(f);
-        if (n != null && n.canConvertToLong() && n.asLong() > 0) {
-          choices = Math.max(choices, n.asLong());
-        }
-      }
+      long maxCompletionTokens = count(json, "max_completion_tokens", RequestParser.MAX_OUTPUT_TOKENS);
+      long maxTokens = count(json, "max_tokens", RequestParser.MAX_OUTPUT_TOKENS);
+      long n = count(json, "n", RequestParser.MAX_N);
+      long bestOf = endpoint == Endpoint.COMPLETIONS ? count(json, "best_of", RequestParser.MAX_BEST_OF) : -1;
+      long maxOutput = maxCompletionTokens > 0 ? maxCompletionTokens : maxTokens;
+      long choices = Math.max(1, Math.max(n, bestOf));
       JsonNode meta = json.get("metadata");
       String wid = null;
       String wtype = null;
@@ -300,6 +355,25 @@ class RequestParserTest {
       }
       return new Facts(model, stream, json.has("stream_options"), usage.isBoolean() && usage.booleanValue(),
           maxOutput, choices, wid, wtype, json);
+    }
+
+    /** A count field: absent or null (-1), else an integer from 1 to {@code max}. */
+    private static long count(ObjectNode json, String field, long max) {
+      JsonNode v = json.get(field);
+      if (v == null || v.isNull()) {
+        return -1;
+      }
+      if (!v.isIntegralNumber()) {
+        throw new GatewayException(GatewayError.invalidType(field, "an integer", describe(v)));
+      }
+      java.math.BigInteger x = v.bigIntegerValue();
+      if (x.signum() <= 0) {
+        throw new GatewayException(GatewayError.belowMinimum(field, true, "1", x.toString()));
+      }
+      if (x.compareTo(java.math.BigInteger.valueOf(max)) > 0) {
+        throw new GatewayException(GatewayError.aboveMaximum(field, true, Long.toString(max), x.toString()));
+      }
+      return x.longValue();
     }
 
     private static void messages(ObjectNode json) {

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.llmgw.core.config.Access;
 import dev.llmgw.core.config.Economics;
 import dev.llmgw.core.config.StateSettings;
+import dev.llmgw.core.economics.Ledger;
 import dev.llmgw.core.economics.WorkflowRecord;
 import dev.llmgw.core.log.RequestLog;
 import dev.llmgw.testkit.RedisServer;
@@ -174,8 +175,12 @@ class StateStoreTest {
       assertThat(w.promptTokens()).isEqualTo(200);
       assertThat(w.type()).isEqualTo("support");
       assertThat(s.ledger().get("key:bob", "wf-1")).isEmpty();
+      assertThat(s.ledger().outcome("key:alice", "wf-1", WorkflowRecord.Outcome.ACCEPTED, 0, 1.0))
+          .contains(new Ledger.Replaced("support", null, 0));
+      assertThat(s.ledger().outcome("key:alice", "wf-1", WorkflowRecord.Outcome.REPAIRED, 2.5, 12.5))
+          .as("what the outcome replaced").contains(new Ledger.Replaced("support", WorkflowRecord.Outcome.ACCEPTED, 0));
       assertThat(s.ledger().outcome("key:alice", "wf-1", WorkflowRecord.Outcome.REPAIRED, 3, 12.5))
-          .contains("support");
+          .contains(new Ledger.Replaced("support", WorkflowRecord.Outcome.REPAIRED, 2.5));
       assertThat(s.ledger().outcome("key:bob", "wf-1", WorkflowRecord.Outcome.ACCEPTED, 0, Double.NaN)).isEmpty();
       WorkflowRecord.Snapshot after = s.ledger().get("key:alice", "wf-1").orElseThrow();
       assertThat(after.outcome()).isEqualTo(WorkflowRecord.Outcome.REPAIRED);

@@ -38,6 +38,10 @@ import java.util.Locale;
 public final class EconomicsEndpoints {
   static final String WORKFLOWS = "/v1/workflows/";
   static final String REPORT = "/admin/economics";
+  /** Largest {@code value} an outcome may report, in US dollars (a finite number from 0). */
+  public static final double MAX_VALUE_USD = 1e9;
+  /** Largest {@code repair_minutes} an outcome may report: a year. */
+  public static final double MAX_REPAIR_MINUTES = 525_600;
 
   private final EconomicsRecorder recorder;
   private final Clock clock;
@@ -115,24 +119,49 @@ public final class EconomicsEndpoints {
       throw new GatewayException(GatewayError.invalidValue("outcome", "Invalid 'outcome': '" + o.asText()
           + "' (expected one of: accepted, repaired, rejected, abandoned)."));
     }
-    double minutes = number(body, "repair_minutes", 0);
+    double minutes = number(body, "repair_minutes", 0, MAX_REPAIR_MINUTES);
     if (minutes > 0 && outcome != WorkflowRecord.Outcome.REPAIRED) {
       throw new GatewayException(GatewayError.invalidValue("repair_minutes",
           "'repair_minutes' is only meaningful with outcome 'repaired'."));
     }
-    return new Outcome(outcome, minutes, number(body, "value", Double.NaN));
+    return new Outcome(outcome, minutes, number(body, "value", Double.NaN, MAX_VALUE_USD));
   }
 
-  private static double number(JsonNode body, String field, double def) {
+  /**
+   * A finite number from 0 to {@code max} (null or absent: {@code def}). A number too large for a double
+   * ({@code 1e999}) reads as infinite and is refused as above the maximum: one caller must not be able to
+   * make the report's sums infinite (null in JSON) or a Prometheus counter {@code +Inf}.
+   */
+  private static double number(JsonNode body, String field, double def, double max) {
     JsonNode n = body.get(field);
     if (n == null || n.isNull()) {
       return def;
     }
-    if (!n.isNumber() || n.asDouble() < 0) {
-      throw new GatewayException(GatewayError.invalidType(field, "a number >= 0", n.isNumber() ? "a negative number"
-          : n.getNodeType().name().toLowerCase(Locale.ROOT)));
+    if (!n.isNumber()) {
+      throw new GatewayException(GatewayError.invalidType(field, "a number", describe(n)));
     }
-    return n.asDouble();
+    double d = n.asDouble();
+    if (d < 0) {
+      throw new GatewayException(GatewayError.belowMinimum(field, false, "0", n.asText()));
+    }
+    if (!(d <= max)) { // NaN and +Infinity too
+      throw new GatewayException(GatewayError.aboveMaximum(field, false, plain(max), n.asText()));
+    }
+    return d;
+  }
+
+  private static String plain(double d) {
+    return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
+  }
+
+  private static String describe(JsonNode n) {
+    return switch (n.getNodeType()) {
+      case ARRAY -> "an array";
+      case BOOLEAN -> "a boolean";
+      case OBJECT, POJO -> "an object";
+      case STRING, BINARY -> "a string";
+      default -> "null";
+    };
   }
 
   private static Duration window(String uri, GatewaySnapshot snapshot) {
@@ -156,8 +185,7 @@ public final class EconomicsEndpoints {
   }
 
   private static GatewayException unknownWorkflow(String id) {
-    return new GatewayException(new GatewayError(404, GatewayError.INVALID_REQUEST, "workflow_not_found", null,
-        "No workflow '" + RequestLogSafe.clip(id) + "' in the ledger (never seen, or expired)."));
+    return new GatewayException(GatewayError.workflowNotFound(RequestLogSafe.clip(id)));
   }
 
   private static String decode(String s) {
