@@ -58,11 +58,12 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
       return;
     }
     ChannelPipeline p = ch.pipeline();
-    RequestReceiveTimeoutHandler[] receive = RequestReceiveTimeoutHandler.pair(conn.requestReceiveTimeout());
+    RequestReceiveTimeoutHandler[] receive = RequestReceiveTimeoutHandler.pair(conn.requestReceiveTimeout(),
+        services.events());
     p.addLast("receive-timeout", receive[0]);
     addIdleTimeout(p, limits);
     addHttpCodec(p, limits);
-    addAggregator(p, limits);
+    p.addLast("aggregate", new ClientRequestAggregator(limits.maxRequestBytes(), services.events()));
     p.addLast("receive-done", receive[1]);
     p.addLast("gateway", new ClientRequestHandler(snapshots, services, local, admin, inFlight));
   }
@@ -78,7 +79,4 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
         .setMaxChunkSize(64 * 1024)));
   }
 
-  private static void addAggregator(ChannelPipeline p, Limits limits) {
-    p.addLast("aggregate", new ClientRequestAggregator(limits.maxRequestBytes()));
-  }
 }

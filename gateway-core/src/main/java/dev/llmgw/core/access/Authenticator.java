@@ -84,13 +84,12 @@ public final class Authenticator {
     }
     Access.ApiKey key = access.keys().get(Secrets.sha256Hex(credential));
     if (key != null && !key.revoked()) {
-      throw new GatewayException(new GatewayError(403, "permission_error", "forbidden", null,
-          "This key may not use admin endpoints."));
+      throw new GatewayException(GatewayError.forbidden("This key may not use admin endpoints."));
     }
     throw new GatewayException(unauthorized("Incorrect admin token provided.", "invalid_api_key"));
   }
 
   private static GatewayError unauthorized(String message, String code) {
-    return new GatewayError(401, GatewayError.INVALID_REQUEST, code, null, message);
+    return GatewayError.unauthorized(code, message);
   }
 }

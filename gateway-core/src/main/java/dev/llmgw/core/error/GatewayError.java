@@ -142,6 +142,65 @@ public record GatewayError(int status, String type, String code, String param, S
     return new GatewayError(503, SERVER_ERROR, "unavailable", null, why);
   }
 
+  /** A gateway key (or the admin token's holder) may not use what it asked for (403). */
+  public static GatewayError forbidden(String message) {
+    return new GatewayError(403, "permission_error", "forbidden", null, message);
+  }
+
+  /** No credential, or one the gateway does not know (401; code missing_api_key or invalid_api_key). */
+  public static GatewayError unauthorized(String code, String message) {
+    return new GatewayError(401, INVALID_REQUEST, code, null, message);
+  }
+
+  /** Every candidate was skipped without an attempt (breaker open, bulkhead full, unhealthy...). */
+  public static GatewayError noBackendAvailable(String why) {
+    return new GatewayError(503, SERVER_ERROR, "backend_unavailable", null,
+        "No backend could take the request (" + why + ").");
+  }
+
+  /** One backend skipped without an attempt (breaker open, bulkhead full, unhealthy), and why (503). */
+  public static GatewayError backendSkipped(String backend, String why) {
+    return new GatewayError(503, SERVER_ERROR, "backend_unavailable", null,
+        "The backend '" + backend + "' is unavailable: " + why + ".");
+  }
+
+  /** A provider rate-limits the gateway (429 rate_limit_exceeded) or its quota is spent (insufficient_quota). */
+  public static GatewayError providerLimited(String backend, boolean quota) {
+    return new GatewayError(429, quota ? "insufficient_quota" : "rate_limit_error",
+        quota ? "insufficient_quota" : "rate_limit_exceeded", null,
+        "The backend '" + backend + "' is " + (quota ? "out of quota" : "rate-limiting requests") + "; retry later.");
+  }
+
+  /** A provider refused the gateway's own credentials (never the caller's fault; the body is not passed on). */
+  public static GatewayError providerAuthFailed(String backend, int status) {
+    return new GatewayError(502, SERVER_ERROR, "backend_auth_failed", null, "The backend '" + backend
+        + "' refused the gateway's credentials (HTTP " + status + "); an operator must check its provider key.");
+  }
+
+  /** The request does not fit the model's context window (400, param messages). */
+  public static GatewayError contextLengthExceeded(String message) {
+    return new GatewayError(400, INVALID_REQUEST, "context_length_exceeded", "messages",
+        message == null ? "The request does not fit the model's context window." : message);
+  }
+
+  /** A backend's 4xx about the request itself, relayed in the OpenAI shape (its type, code, param, message). */
+  public static GatewayError backendRejected(String backend, int status, String type, String code, String param,
+      String message) {
+    return new GatewayError(status, type == null ? INVALID_REQUEST : type, code, param,
+        message == null ? "The backend '" + backend + "' rejected the request (HTTP " + status + ")." : message);
+  }
+
+  /** The whole request did not arrive within limits.requestReceiveTimeout (408). */
+  public static GatewayError requestTimeout() {
+    return new GatewayError(408, INVALID_REQUEST, "request_timeout", null, "The request was not received in time.");
+  }
+
+  /** An admin reload found problems: the running config keeps serving (422). */
+  public static GatewayError configRefused(long version, java.util.List<String> problems) {
+    return new GatewayError(422, INVALID_REQUEST, "config_refused", null, "The new config was refused; version "
+        + version + " keeps serving. Problems:\n" + String.join("\n", problems));
+  }
+
   /** More requests pipelined on one connection than the gateway queues behind the one in flight. */
   public static GatewayError tooManyPipelined(int max) {
     return new GatewayError(429, "rate_limit_error", "too_many_pipelined_requests", null,

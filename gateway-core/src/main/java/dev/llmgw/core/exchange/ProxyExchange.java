@@ -437,8 +437,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     if (lastFailure == null) {
       error = GatewayError.unavailable("No backend could take the request.");
     } else if (lastFailure.failureClass() == FailureClass.UNAVAILABLE) {
-      error = new GatewayError(503, GatewayError.SERVER_ERROR, "backend_unavailable", null,
-          "No backend could take the request (" + unavailable + ").");
+      error = GatewayError.noBackendAvailable(unavailable.toString());
     } else {
       error = lastFailure.clientError();
     }

@@ -37,30 +37,22 @@ public final class FailureClassifier {
     if (status == 429) {
       boolean quota = "insufficient_quota".equals(code) || "insufficient_quota".equals(type);
       return new Failure(quota ? FailureClass.QUOTA_EXHAUSTED : FailureClass.RATE_LIMITED,
-          new GatewayError(429, quota ? "insufficient_quota" : "rate_limit_error",
-              quota ? "insufficient_quota" : "rate_limit_exceeded", null,
-              "The backend '" + backend + "' is " + (quota ? "out of quota" : "rate-limiting requests")
-                  + "; retry later."));
+          GatewayError.providerLimited(backend, quota));
     }
     if (status == 401 || status == 403) {
       // never pass the body on: providers echo part of the key in it
-      return new Failure(FailureClass.PROVIDER_AUTH, new GatewayError(502, GatewayError.SERVER_ERROR,
-          "backend_auth_failed", null, "The backend '" + backend + "' refused the gateway's credentials (HTTP "
-              + status + "); an operator must check its provider key."));
+      return new Failure(FailureClass.PROVIDER_AUTH, GatewayError.providerAuthFailed(backend, status));
     }
     if (isContextLength(code, type, message)) {
-      return new Failure(FailureClass.CONTEXT_LENGTH, new GatewayError(400, GatewayError.INVALID_REQUEST,
-          "context_length_exceeded", "messages", message == null
-              ? "The request does not fit the model's context window." : message));
+      return new Failure(FailureClass.CONTEXT_LENGTH, GatewayError.contextLengthExceeded(message));
     }
     if (status == 404 || status >= 500 || status < 400) {
       // 404: the alias points at a model or path the backend does not have (a config fault, not the caller's)
       return new Failure(status >= 500 ? FailureClass.OVERLOADED : FailureClass.MALFORMED_RESPONSE,
           GatewayError.backendFailed(backend, "HTTP " + status + (message == null ? "" : ": " + clip(message))));
     }
-    return new Failure(FailureClass.CALLER_FAULT, new GatewayError(status,
-        type == null ? GatewayError.INVALID_REQUEST : type, code, param,
-        message == null ? "The backend '" + backend + "' rejected the request (HTTP " + status + ")." : message));
+    return new Failure(FailureClass.CALLER_FAULT, GatewayError.backendRejected(backend, status, type, code, param,
+        message));
   }
 
   /** A failure to get a connection. */
@@ -130,8 +122,7 @@ public final class FailureClassifier {
 
   /** A backend that was not attempted (breaker open, bulkhead full, rate-limited by us, unhealthy). */
   public static Failure unavailable(String backend, String why) {
-    return new Failure(FailureClass.UNAVAILABLE, new GatewayError(503, GatewayError.SERVER_ERROR,
-        "backend_unavailable", null, "The backend '" + backend + "' is unavailable: " + why + "."));
+    return new Failure(FailureClass.UNAVAILABLE, GatewayError.backendSkipped(backend, why));
   }
 
   static boolean isContextLength(String code, String type, String message) {

@@ -278,7 +278,6 @@ public final class ModelRouter {
   }
 
   private static GatewayError forbidden(String what) {
-    return new GatewayError(403, "permission_error", "forbidden", null,
-        "This key may not use " + what + ".");
+    return GatewayError.forbidden("This key may not use " + what + ".");
   }
 }

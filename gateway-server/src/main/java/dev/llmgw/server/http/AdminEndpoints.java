@@ -132,9 +132,7 @@ public final class AdminEndpoints implements AutoCloseable {
 
   private static byte[] reloadAnswer(ConfigReloader.Result r) {
     if (!r.applied()) {
-      throw new GatewayException(new GatewayError(422, GatewayError.INVALID_REQUEST, "config_refused", null,
-          "The new config was refused; version " + r.version() + " keeps serving. Problems:\n"
-              + String.join("\n", r.problems())));
+      throw new GatewayException(GatewayError.configRefused(r.version(), r.problems()));
     }
     ObjectNode n = RequestParser.JSON.createObjectNode();
     n.put("applied", true);

@@ -14,10 +14,17 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
  */
 public final class ClientRequestAggregator extends HttpObjectAggregator {
   private final int maxRequestBytes;
+  private final dev.llmgw.core.exchange.ExchangeEvents events;
 
   public ClientRequestAggregator(int maxRequestBytes) {
+    this(maxRequestBytes, dev.llmgw.core.exchange.ExchangeEvents.NOOP);
+  }
+
+  /** @param events told of the refused request like of any other (request metrics, ledger) */
+  public ClientRequestAggregator(int maxRequestBytes, dev.llmgw.core.exchange.ExchangeEvents events) {
     super(maxRequestBytes, true);
     this.maxRequestBytes = maxRequestBytes;
+    this.events = events;
   }
 
   @Override
@@ -27,5 +34,6 @@ public final class ClientRequestAggregator extends HttpObjectAggregator {
     ClientResponses.writeError(ctx, GatewayError.tooLarge(maxRequestBytes), requestId, false, log)
         .addListener(ChannelFutureListener.CLOSE);
     AccessLog.write(ctx, log);
+    events.completed(log); // one access-log line and one count in gateway_requests_total, as for any request
   }
 }

@@ -28,13 +28,15 @@ public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
    */
   static final class State implements Watchdog.Watched {
     final long timeoutNanos;
+    final dev.llmgw.core.exchange.ExchangeEvents events;
     Watchdog watchdog;
     ChannelHandlerContext ctx;
     boolean receiving;
     long startNanos;
 
-    State(long timeoutNanos) {
+    State(long timeoutNanos, dev.llmgw.core.exchange.ExchangeEvents events) {
       this.timeoutNanos = timeoutNanos;
+      this.events = events;
     }
 
     void started(ChannelHandlerContext ctx) {
@@ -58,9 +60,16 @@ public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
       }
       receiving = false;
       // through the whole pipeline (the HTTP encoder sits after this handler)
-      ClientResponses.writeError(ctx.channel(), new GatewayError(408, GatewayError.INVALID_REQUEST,
-          "request_timeout", null, "The request was not received in time."), RequestIds.newId(), false, null)
+      // one record like any request's: an access-log line and a count in gateway_requests_total
+      dev.llmgw.core.log.RequestLog log = new dev.llmgw.core.log.RequestLog();
+      log.requestId = RequestIds.newId();
+      log.remote = String.valueOf(ctx.channel().remoteAddress());
+      log.method = "-";
+      log.path = "-";
+      ClientResponses.writeError(ctx.channel(), GatewayError.requestTimeout(), log.requestId, false, log)
           .addListener(ChannelFutureListener.CLOSE);
+      AccessLog.write(ctx, log);
+      events.completed(log);
       return Watchdog.DONE;
     }
   }
@@ -71,7 +80,12 @@ public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
 
   /** The pair: {@code [0]} goes first in the pipeline, {@code [1]} right after the aggregator. */
   public static RequestReceiveTimeoutHandler[] pair(Duration timeout) {
-    State s = new State(timeout.toNanos());
+    return pair(timeout, dev.llmgw.core.exchange.ExchangeEvents.NOOP);
+  }
+
+  /** @param events told of a timed-out request like of any other (request metrics) */
+  public static RequestReceiveTimeoutHandler[] pair(Duration timeout, dev.llmgw.core.exchange.ExchangeEvents events) {
+    State s = new State(timeout.toNanos(), events);
     return new RequestReceiveTimeoutHandler[] {new RequestReceiveTimeoutHandler(s), new RequestReceiveTimeoutHandler(s)};
   }
 
