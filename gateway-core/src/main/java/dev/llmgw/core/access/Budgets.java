@@ -74,8 +74,10 @@ public final class Budgets {
     }
 
     private void settleOn(Account a, long actual) {
-      long spent = a.settle(micros, actual);
-      listener.spent(a.name, a.periodStart, spent);
+      synchronized (a) { // heard in the order the account changed: a persisted figure never goes back
+        long spent = a.settle(micros, actual);
+        listener.spent(a.name, a.periodStart, spent);
+      }
     }
   }
 

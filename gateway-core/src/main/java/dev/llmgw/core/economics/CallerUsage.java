@@ -53,7 +53,7 @@ public class CallerUsage {
     this.changed = changed;
   }
 
-  static String id(LocalDate day, String kind, String name) {
+  public static String id(LocalDate day, String kind, String name) {
     return day + "|" + kind + "|" + name;
   }
 
@@ -92,6 +92,11 @@ public class CallerUsage {
     }
     out.sort(java.util.Comparator.comparing(Row::day).thenComparing(Row::kind).thenComparing(Row::name));
     return out;
+  }
+
+  /** The current totals of one caller and day ({@code day|kind|name}), or null. */
+  public Row get(String id) {
+    return rows.get(id);
   }
 
   /** Takes every row out (the Redis store's deltas to send). */

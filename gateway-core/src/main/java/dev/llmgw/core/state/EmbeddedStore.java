@@ -47,7 +47,8 @@ public final class EmbeddedStore implements StateStore {
   private final MVMap<String, String> budgetMap;
   private final MVMap<String, String> workflowMap;
   private final MVMap<String, String> usageMap;
-  private final Map<String, dev.llmgw.core.economics.CallerUsage.Row> dirtyUsage = new ConcurrentHashMap<>();
+  /** Usage rows changed since the last flush, by id; their current value is read at the flush. */
+  private final Map<String, Boolean> dirtyUsage = new ConcurrentHashMap<>();
   private final MemoryStore memory;
   private final Map<String, String> dirtyBudgets = new ConcurrentHashMap<>();
   private final Map<String, Object> dirtyWorkflows = new ConcurrentHashMap<>();
@@ -91,7 +92,8 @@ public final class EmbeddedStore implements StateStore {
               dirty(dirtyWorkflows, key, REMOVED);
             }
           }
-        }, row -> dirtyUsage.put(row.day() + "|" + row.kind() + "|" + row.name(), row));
+        }, row -> dirtyUsage.put(dev.llmgw.core.economics.CallerUsage.id(row.day(), row.kind(), row.name()),
+            Boolean.TRUE));
     restore(economics, clock);
     this.writer = new Thread(this::writeLoop, "gateway-state-writer");
     writer.setDaemon(true);
@@ -195,11 +197,16 @@ public final class EmbeddedStore implements StateStore {
       return;
     }
     Map<String, String> budgets = drain(dirtyBudgets);
-    Map<String, dev.llmgw.core.economics.CallerUsage.Row> usage = drain(dirtyUsage);
+    Map<String, Boolean> usage = drain(dirtyUsage);
     Map<String, Object> workflows = drain(dirtyWorkflows);
     try {
       budgets.forEach(budgetMap::put);
-      usage.forEach((k, row) -> usageMap.put(k, usageText(row)));
+      usage.keySet().forEach(k -> { // the row as it is now: a change racing this flush is written by the next
+        dev.llmgw.core.economics.CallerUsage.Row row = memory.usage().get(k);
+        if (row != null) {
+          usageMap.put(k, usageText(row));
+        }
+      });
       for (Map.Entry<String, Object> e : workflows.entrySet()) {
         if (e.getValue() == REMOVED) {
           workflowMap.remove(e.getKey());
