@@ -111,6 +111,7 @@ public final class GatewayServer implements AutoCloseable {
     this.group = new MultiThreadIoEventLoopGroup(
         threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), transport.ioHandlerFactory());
     this.pools = new BackendPools(transport);
+    pools.retain(config.backends().values());
     bindProcessMetrics();
   }
 
@@ -178,7 +179,7 @@ public final class GatewayServer implements AutoCloseable {
     LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards,
         prometheus::scrape).withEconomics(economicsEndpoints)
         .withState(state, state.kind().equals("redis") && !snapshot.get().config().state().failOpen());
-    admin = new AdminEndpoints(reloader, economicsEndpoints, guards, classifier);
+    admin = new AdminEndpoints(reloader, economicsEndpoints, guards, classifier).withAccess(accessControl);
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
         .channel(transport.serverChannel())
@@ -228,6 +229,7 @@ public final class GatewayServer implements AutoCloseable {
     classifier.configure(next.router().classifierSettings());
     snapshot.set(next);
     health.apply(next.config());
+    pools.retain(next.config().backends().values()); // changed or removed backends: old pools drained, closed
   }
 
   public GatewaySnapshot snapshot() {
@@ -261,6 +263,11 @@ public final class GatewayServer implements AutoCloseable {
     classifier.close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     state.close(); // after the loops: every settlement of a finished request is in
+  }
+
+  /** The backend connection pools (tests: how many are open). */
+  public BackendPools pools() {
+    return pools;
   }
 
   /** Where money and limits are kept. */

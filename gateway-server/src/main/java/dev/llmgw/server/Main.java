@@ -54,7 +54,8 @@ public final class Main {
           usage(System.err);
           System.exit(2);
         }
-        System.exit(explain(Path.of(args[1]), Path.of(args[2]), System.out, System.err));
+        String key = args.length >= 5 && args[3].equals("--key") ? args[4] : null;
+        System.exit(explain(Path.of(args[1]), Path.of(args[2]), key, System.out, System.err));
       }
       case "eval" -> System.exit(EvalCommand.run(args, System.out, System.err));
       case "run" -> run(configDir(args, 1));
@@ -77,7 +78,8 @@ public final class Main {
   private static void usage(PrintStream out) {
     out.println("usage: gateway-server.jar [run] [CONFIG_DIR]            start the gateway (default CONFIG_DIR: config)");
     out.println("       gateway-server.jar validate CONFIG_DIR           check the config, exit 1 listing every problem");
-    out.println("       gateway-server.jar explain CONFIG_DIR REQ.json   show the routing decision for a request");
+    out.println("       gateway-server.jar explain CONFIG_DIR REQ.json [--key NAME]   show the routing decision for a"
+        + " request (as a gateway key: its tiers, models, forcing)");
     out.println("       gateway-server.jar eval CONFIG_DIR LABELLED.jsonl [--min-recall R] [--max-below S] "
         + "[--max-false-alarms F]");
     out.println("                                                        route labelled requests and score the policy");
@@ -112,9 +114,28 @@ public final class Main {
 
   /** Prints the routing decision for a request file; returns the process exit code. */
   static int explain(Path dir, Path requestFile, PrintStream out, PrintStream err) {
+    return explain(dir, requestFile, null, out, err);
+  }
+
+  /**
+   * @param keyName explain as this gateway key (its tiers, models and forcing; a CLI has no live spend,
+   *                so a soft-budget downgrade shows only in {@code POST /admin/explain?key=}), or null
+   */
+  static int explain(Path dir, Path requestFile, String keyName, PrintStream out, PrintStream err) {
     GatewaySnapshot s = loadOrReport(dir, err);
     if (s == null) {
       return 1;
+    }
+    Caller caller = Caller.ANONYMOUS;
+    if (keyName != null) {
+      try (dev.llmgw.core.state.MemoryStore none = new dev.llmgw.core.state.MemoryStore(s.config().economics(),
+          java.time.Clock.systemUTC())) {
+        caller = new dev.llmgw.core.access.AccessControl(none).callerNamed(keyName, s.config().access());
+      } catch (dev.llmgw.core.error.GatewayException e) {
+        err.println(e.error().message());
+        return 2;
+      }
+      out.println("as key: " + keyName);
     }
     try {
       JsonNode root = RequestParser.JSON.readTree(Files.readAllBytes(requestFile));
@@ -132,7 +153,7 @@ public final class Main {
       ModelRouter.Explanation e;
       try (dev.llmgw.core.route.TierClassifier classifier = new dev.llmgw.core.route.TierClassifier()) {
         classifier.configure(s.router().classifierSettings());
-        e = s.router().explain(parsed, name -> headers.get(name.toLowerCase(Locale.ROOT)), Caller.ANONYMOUS,
+        e = s.router().explain(parsed, name -> headers.get(name.toLowerCase(Locale.ROOT)), caller,
             s.policy() == null ? null : f -> classifier.judgeBlocking(s.policy(), f, s.config()));
       }
       for (TraceStep step : e.trace()) {

@@ -66,6 +66,41 @@ class MainTest {
   }
 
   @Test
+  void explainAsAGatewayKeyShowsWhatLiveRoutingDoesForIt(@TempDir Path dir) throws Exception {
+    try (var files = Files.walk(SHIPPED)) {
+      for (Path f : files.toList()) {
+        Path to = dir.resolve(SHIPPED.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(to);
+        } else if (!f.toString().contains("/state/")) {
+          Files.copy(f, to);
+        }
+      }
+    }
+    Files.writeString(dir.resolve("gateway.yaml"), Files.readString(dir.resolve("gateway.yaml"))
+        .replace("  # keysFile: keys.yaml ", "  keysFile: keys.yaml   "));
+    Files.writeString(dir.resolve("keys.yaml"), """
+        keys:
+          support-bot:
+            sha256: 3aecaccbbd9aeba1307f43284c25f17131701c255510084b3800ca91dad5561c
+            tiers: [trivial, balanced]
+            models: [auto]
+        """);
+    Path req = dir.resolve("req.json");
+    Files.writeString(req, "{\"headers\":{\"X-Stakes\":\"high\"},\"body\":{\"model\":\"auto\","
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}");
+    Run anonymous = run((out, err) -> Main.explain(dir, req, null, out, err));
+    assertThat(anonymous.out()).as(anonymous.err()).contains("tier: high-stakes");
+    Run keyed = run((out, err) -> Main.explain(dir, req, "support-bot", out, err));
+    assertThat(keyed.code()).as(keyed.err()).isZero();
+    assertThat(keyed.out()).contains("as key: support-bot").contains("refused: 403 forbidden")
+        .contains("tier 'high-stakes'");
+    Run unknown = run((out, err) -> Main.explain(dir, req, "nobody", out, err));
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("no gateway key is named 'nobody'").contains("support-bot");
+  }
+
+  @Test
   void evalScoresAPolicyOnLabelledRequestsAndFailsOnAMissedThreshold(@TempDir Path dir) throws Exception {
     Files.copy(SHIPPED.resolve("gateway.yaml"), dir.resolve("gateway.yaml"));
     Files.writeString(dir.resolve("routing.yaml"), """

@@ -60,8 +60,13 @@ class RoutingIT {
         models:
           small: { backend: cheap, price: { input: 0.1, output: 0.2 } }
           large: { backend: strong, price: { input: 5, output: 15 } }
-        auth: { open: true, adminTokenSha256: %s }
-        """.formatted(cheapPort, strongPort, ADMIN_SHA256);
+        state: { store: memory }
+        auth:
+          open: true
+          adminTokenSha256: %s
+          keys:
+            cheap-only: { sha256: %s, tiers: [trivial] }
+        """.formatted(cheapPort, strongPort, ADMIN_SHA256, "ab".repeat(32));
   }
 
   static String routingYaml(String version, String stakesTier) {
@@ -175,6 +180,20 @@ class RoutingIT {
     assertThat(n.get("trace").get(0).get("matched").asBoolean()).isTrue();
     assertThat(cheap.getAllServeEvents()).isEmpty();
     assertThat(strong.getAllServeEvents()).isEmpty();
+  }
+
+  @Test
+  void explainAsANamedKeyShowsWhatLiveRoutingDoesForThatKey() throws Exception {
+    String body = "{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"a lawsuit\"}]}";
+    JsonNode keyed = RequestParser.JSON.readTree(admin("POST", "/admin/explain?key=cheap-only", body).body());
+    assertThat(keyed.get("caller").asText()).isEqualTo("cheap-only");
+    assertThat(keyed.at("/refusal/status").asInt()).as(keyed.toString()).isEqualTo(403);
+    JsonNode anonymous = RequestParser.JSON.readTree(admin("POST", "/admin/explain", body).body());
+    assertThat(anonymous.get("caller").asText()).isEqualTo("anonymous");
+    assertThat(anonymous.get("tier").asText()).isEqualTo("high-stakes");
+    HttpResponse<String> unknown = admin("POST", "/admin/explain?key=nobody", body);
+    assertThat(unknown.statusCode()).isEqualTo(400);
+    assertThat(unknown.body()).contains("no gateway key is named 'nobody'");
   }
 
   @Test

@@ -51,6 +51,22 @@ public final class AccessControl {
         store.shouldDowngrade(key, team));
   }
 
+  /**
+   * The routing view of the key named {@code keyName} in {@code access}, as live routing sees it
+   * (tiers, models, forcing, and the soft-budget downgrade from its current spend) — for explain.
+   *
+   * @throws GatewayException 404-like {@code invalid_request_error} when no key has that name
+   */
+  public Caller callerNamed(String keyName, Access access) {
+    for (Access.ApiKey k : access.keys().values()) {
+      if (k.name().equals(keyName)) {
+        return caller(new Identity(k, false), access);
+      }
+    }
+    throw new GatewayException(GatewayError.invalidValue("key", "Invalid 'key': no gateway key is named '"
+        + keyName + "' (expected one of: " + String.join(", ", access.keyNames()) + ")."));
+  }
+
   /** A request let in: what to settle when it ends. */
   public record Ticket(RateLimits.Admission rate, StateStore.Settlement settlement) {
     public static final Ticket FREE = new Ticket(null, StateStore.Settlement.NONE);

@@ -100,6 +100,8 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
     return route;
   }
 
+  private boolean reacquired;
+
   void start() {
     long now = watchdog.nanoTime();
     totalDeadlineNanos = now + timeouts.total().toNanos();
@@ -112,6 +114,14 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
 
   private void onAcquired(Future<? super Channel> f) {
     if (!f.isSuccess()) {
+      if (state != State.DONE && !reacquired && f.cause() instanceof IllegalStateException
+          && String.valueOf(f.cause().getMessage()).contains("closed")) {
+        // a reload closed the pool between the lookup and the acquire: once more, from the pool now in use
+        reacquired = true;
+        pool = pools.pool(route.backend(), loop);
+        pool.acquire().addListener(this::onAcquired);
+        return;
+      }
       if (state != State.DONE) {
         fail(FailureClassifier.ofConnect(name(), f.cause()), null);
       }

@@ -41,7 +41,29 @@ public final class BackendPools implements AutoCloseable {
   private final Transport transport;
   private final DnsAddressResolverGroup resolver;
   private final SslContext ssl;
-  private final Map<BackendSpec, Map<EventLoop, ChannelPool>> pools = new ConcurrentHashMap<>();
+  /** The pools of each backend by name, for the settings they were made with. */
+  private final Map<String, Entry> pools = new ConcurrentHashMap<>();
+  /** Pools for settings a reload replaced, still asked for by requests in flight; closed at the next reload. */
+  private final Map<BackendSpec, Entry> stale = new ConcurrentHashMap<>();
+  /** The settings of the running config, by backend name (set by {@link #retain}; empty before any). */
+  private volatile Map<String, BackendSpec> live = Map.of();
+
+  private record Entry(BackendSpec spec, Map<EventLoop, ChannelPool> byLoop) {
+    Entry(BackendSpec spec) {
+      this(spec, new ConcurrentHashMap<>());
+    }
+
+    /** Never blocks (it may run on an event loop): idle connections close now, busy ones when released. */
+    void close() {
+      for (ChannelPool p : byLoop.values()) {
+        if (p instanceof io.netty.channel.pool.SimpleChannelPool s) {
+          s.closeAsync();
+        } else {
+          p.close();
+        }
+      }
+    }
+  }
 
   public BackendPools(Transport transport) {
     this.transport = transport;
@@ -56,8 +78,60 @@ public final class BackendPools implements AutoCloseable {
 
   /** The pool for a backend on the given event loop, created on first use. */
   public ChannelPool pool(BackendSpec backend, EventLoop loop) {
-    return pools.computeIfAbsent(backend, b -> new ConcurrentHashMap<>())
-        .computeIfAbsent(loop, l -> newPool(backend, l));
+    Entry e = pools.get(backend.name());
+    if (e == null || !e.spec().equals(backend)) {
+      BackendSpec current = live.get(backend.name());
+      if (current != null && !current.equals(backend)) {
+        // a request still in flight from before a reload: a pool of its own, closed at the next reload
+        e = stale.computeIfAbsent(backend, Entry::new);
+      } else {
+        e = pools.compute(backend.name(), (n, old) -> {
+          if (old != null && old.spec().equals(backend)) {
+            return old;
+          }
+          if (old != null) {
+            old.close();
+          }
+          return new Entry(backend);
+        });
+      }
+    }
+    return e.byLoop().computeIfAbsent(loop, l -> newPool(backend, l));
+  }
+
+  /**
+   * A reload's backends: the pools of a backend whose settings changed, or that is gone, are closed
+   * (their idle connections at once, the busy ones as their requests end), so a reload never leaves
+   * connections behind. Requests in flight with the old settings get pools of their own, closed at
+   * the next reload.
+   */
+  public void retain(java.util.Collection<BackendSpec> backends) {
+    Map<String, BackendSpec> next = new java.util.HashMap<>();
+    backends.forEach(b -> next.put(b.name(), b));
+    live = Map.copyOf(next);
+    for (Entry e : stale.values()) {
+      e.close();
+    }
+    stale.clear();
+    pools.entrySet().removeIf(en -> {
+      boolean outdated = !en.getValue().spec().equals(next.get(en.getKey()));
+      if (outdated) {
+        en.getValue().close();
+      }
+      return outdated;
+    });
+  }
+
+  /** Pools open now (tests and metrics): for the live settings and for requests from before a reload. */
+  public int openPools() {
+    int n = 0;
+    for (Entry e : pools.values()) {
+      n += e.byLoop().size();
+    }
+    for (Entry e : stale.values()) {
+      n += e.byLoop().size();
+    }
+    return n;
   }
 
   private ChannelPool newPool(BackendSpec backend, EventLoop loop) {
@@ -95,8 +169,10 @@ public final class BackendPools implements AutoCloseable {
 
   @Override
   public void close() {
-    pools.values().forEach(m -> m.values().forEach(ChannelPool::close));
+    pools.values().forEach(Entry::close);
     pools.clear();
+    stale.values().forEach(Entry::close);
+    stale.clear();
     resolver.close();
   }
 }

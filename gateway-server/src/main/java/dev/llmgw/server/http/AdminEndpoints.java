@@ -51,6 +51,8 @@ public final class AdminEndpoints implements AutoCloseable {
   private final ConfigReloader reloader;
   private final dev.llmgw.core.route.TierClassifier classifier;
   private final EconomicsEndpoints economics;
+  /** Resolves a named key for explain (null: explain as anonymous only). */
+  private dev.llmgw.core.access.AccessControl access;
   private final BackendGuards guards;
   private final ExecutorService worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
       new LinkedBlockingQueue<>(64), r -> {
@@ -79,6 +81,12 @@ public final class AdminEndpoints implements AutoCloseable {
         t.setDaemon(true);
         return t;
       });
+
+  /** Lets {@code POST /admin/explain?key=NAME} explain as that key, with its live budget state. */
+  public AdminEndpoints withAccess(dev.llmgw.core.access.AccessControl access) {
+    this.access = access;
+    return this;
+  }
 
   static boolean owns(String path) {
     return path.startsWith(PREFIX);
@@ -111,7 +119,12 @@ public final class AdminEndpoints implements AutoCloseable {
           require(req, HttpMethod.POST, path);
           ParsedRequest parsed = parse(req);
           HttpHeaders headers = req.headers().copy();
-          yield CompletableFuture.supplyAsync(() -> explain(snapshot, parsed, headers), worker);
+          // ?key=NAME: routing as that gateway key gets it (tiers, models, forcing, budget downgrade)
+          java.util.List<String> key = new io.netty.handler.codec.http.QueryStringDecoder(req.uri()).parameters()
+              .get("key");
+          Caller caller = key == null || key.isEmpty() || access == null ? Caller.ANONYMOUS
+              : access.callerNamed(key.get(0), snapshot.config().access());
+          yield CompletableFuture.supplyAsync(() -> explain(snapshot, parsed, headers, caller), worker);
         }
         case "/admin/config" -> {
           require(req, HttpMethod.GET, path);
@@ -155,13 +168,14 @@ public final class AdminEndpoints implements AutoCloseable {
     return RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
   }
 
-  private byte[] explain(GatewaySnapshot snapshot, ParsedRequest parsed, HttpHeaders headers) {
+  private byte[] explain(GatewaySnapshot snapshot, ParsedRequest parsed, HttpHeaders headers, Caller caller) {
     var policy = snapshot.policy();
-    ModelRouter.Explanation e = snapshot.router().explain(parsed, headers::get, Caller.ANONYMOUS,
+    ModelRouter.Explanation e = snapshot.router().explain(parsed, headers::get, caller,
         classifier == null || policy == null ? null
             : f -> classifier.judgeBlocking(policy, f, snapshot.config()));
     ObjectNode n = RequestParser.JSON.createObjectNode();
     n.put("configVersion", snapshot.version());
+    n.put("caller", caller.keyName() == null ? "anonymous" : caller.keyName());
     n.put("model", parsed.model());
     if (e.plan() != null) {
       n.put("tier", e.plan().tier());
