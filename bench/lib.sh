@@ -13,6 +13,9 @@
 bench_log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() { bench_log "ERROR: $*"; exit 1; }
 
+# bench_wait_up URL : waits up to 60 s for URL to answer 2xx (a gateway or mock starting)
+bench_wait_up() { for _ in $(seq 1 240); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.25; done; return 1; }
+
 # bench_stop PID... : TERM each process the script started, wait up to 10 s for all to go, then KILL
 bench_stop() {
   local p alive

@@ -27,10 +27,9 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
     { tail -30 "$OUT/build.log" >&2; bench_die "build failed"; }
 fi
 
-wait_up() { for _ in $(seq 1 240); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.25; done; return 1; }
 
 java -jar "$MOCK_JAR" "$MOCK_PORT" >"$OUT/mock.log" 2>&1 & PIDS+=($!)
-wait_up "http://$HOST:$MOCK_PORT/healthz" || bench_die "mock did not start"
+bench_wait_up "http://$HOST:$MOCK_PORT/healthz" || bench_die "mock did not start"
 for side in a b; do
   d=$TMP/$side; mkdir -p "$d"; cp -r "$ROOT/config/semantic" "$d/"
   port=$A_PORT; [[ $side == b ]] && port=$B_PORT
@@ -63,8 +62,8 @@ for side in a b; do
 done
 java ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" run "$TMP/a" >"$OUT/gateway-a.log" 2>&1 & PIDS+=($!)
 java ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" run "$TMP/b" >"$OUT/gateway-b.log" 2>&1 & PIDS+=($!)
-wait_up "http://$HOST:$A_PORT/readyz" || bench_die "gateway A did not start"
-wait_up "http://$HOST:$B_PORT/readyz" || bench_die "gateway B did not start"
+bench_wait_up "http://$HOST:$A_PORT/readyz" || bench_die "gateway A did not start"
+bench_wait_up "http://$HOST:$B_PORT/readyz" || bench_die "gateway B did not start"
 bench_log "A (semantic) on :$A_PORT, B (rules only) on :$B_PORT; $ROUNDS rounds of ${DURATION}s at $RATE req/s over $CONNS connections"
 
 run() { # SIDE PORT SECONDS -> RESULT line

@@ -26,11 +26,10 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   (cd "$ROOT" && ./mvnw -B -q -Pbench -DskipTests package -pl gateway-server,bench/mock-backend -am) >"$OUT/build.log" 2>&1 ||
     { tail -30 "$OUT/build.log" >&2; bench_die "build failed"; }
 fi
-wait_up() { for _ in $(seq 1 240); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.25; done; return 1; }
 
 redis-server --port "$REDIS_PORT" --bind $HOST --save "" --appendonly no --dir "$TMP" >"$OUT/redis.log" 2>&1 & PIDS+=($!)
 java -jar "$MOCK_JAR" "$MOCK_PORT" >"$OUT/mock.log" 2>&1 & PIDS+=($!)
-wait_up "http://$HOST:$MOCK_PORT/healthz" || bench_die "mock did not start"
+bench_wait_up "http://$HOST:$MOCK_PORT/healthz" || bench_die "mock did not start"
 KEY=bench-state-key-$RANDOM$RANDOM
 SHA=$(printf %s "$KEY" | sha256sum | cut -d' ' -f1)
 STORES=(memory embedded redis)
@@ -58,7 +57,7 @@ YAML
   java -jar "$GATEWAY_JAR" validate "$d" >"$OUT/validate-$store.txt" 2>&1 || { cat "$OUT/validate-$store.txt" >&2; bench_die "config $store does not validate"; }
   java ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" run "$d" >"$OUT/gateway-$store.log" 2>&1 & PIDS+=($!)
 done
-for store in "${STORES[@]}"; do wait_up "http://$HOST:${PORT[$store]}/readyz" || bench_die "gateway $store did not start"; done
+for store in "${STORES[@]}"; do bench_wait_up "http://$HOST:${PORT[$store]}/readyz" || bench_die "gateway $store did not start"; done
 bench_log "memory :${PORT[memory]}, embedded :${PORT[embedded]}, redis :${PORT[redis]}; $ROUNDS rounds of ${DURATION}s, c=$CONNS"
 
 run() { # PORT SECONDS -> RESULT line

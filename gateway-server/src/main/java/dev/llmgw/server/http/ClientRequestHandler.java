@@ -410,8 +410,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       completed(log);
       return;
     }
-    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-        ? failure.getCause() : failure;
+    Throwable cause = failure == null ? null : unwrap(failure);
     if (cause == null) {
       ClientResponses.writeJson(ctx, io.netty.handler.codec.http.HttpResponseStatus.OK, json, requestId, keepAlive,
           log);
