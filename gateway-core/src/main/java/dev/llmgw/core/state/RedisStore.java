@@ -214,6 +214,12 @@ public final class RedisStore implements StateStore {
     boolean tight; // the last lease was exactly the need: give leftovers back at once
     long lastUseNanos = System.nanoTime();
     long lastRenewNanos = System.nanoTime();
+    /** Dropped from the map while empty and idle; whoever still holds it goes to the live one instead. */
+    boolean retired;
+
+    Allowance copy() {
+      return new Allowance(key, budget, accountKeys, limit, expiryMillis);
+    }
 
     Allowance(String key, boolean budget, String[] accountKeys, long limit, long expiryMillis) {
       this.key = key;
@@ -230,6 +236,24 @@ public final class RedisStore implements StateStore {
       } else {
         available += amount;
       }
+    }
+  }
+
+  /**
+   * Runs {@code change} on the allowance under its lock — on the live one if {@code a} was retired
+   * meanwhile (an idle, empty allowance leaves the map; a request admitted before may settle later).
+   */
+  private void change(Allowance a, java.util.function.Consumer<Allowance> change) {
+    Allowance x = a;
+    while (true) {
+      synchronized (x) {
+        if (!x.retired) {
+          change.accept(x);
+          return;
+        }
+      }
+      Allowance retired = x;
+      x = allowances.computeIfAbsent(retired.key, k -> retired.copy());
     }
   }
 
@@ -277,7 +301,7 @@ public final class RedisStore implements StateStore {
       }
       synchronized (a) {
         a.lastUseNanos = now;
-        if (a.available >= need[i]) {
+        if (!a.retired && a.available >= need[i]) {
           a.available -= need[i];
           taken[i] = true;
         } else {
@@ -325,12 +349,11 @@ public final class RedisStore implements StateStore {
     return out;
   }
 
-  private static void giveBack(Allowance[] res, long[] need, boolean[] taken) {
+  private void giveBack(Allowance[] res, long[] need, boolean[] taken) {
     for (int i = 0; i < res.length; i++) {
       if (res[i] != null && taken[i]) {
-        synchronized (res[i]) {
-          res[i].available += need[i];
-        }
+        long n = need[i];
+        change(res[i], a -> a.available += n);
       }
     }
   }
@@ -359,15 +382,17 @@ public final class RedisStore implements StateStore {
         continue;
       }
       long granted = (Long) r.get(2 + i);
-      synchronized (a) {
-        a.available += granted - need[i];
-        a.tight = granted == need[i];
-        if (a.budget) {
-          a.held += granted;
+      long n = need[i];
+      long hint = (Long) r.get(i == 0 ? 6 : 7);
+      change(a, x -> {
+        x.available += granted - n;
+        x.tight = granted == n;
+        if (x.budget) {
+          x.held += granted;
         } else {
-          a.remainingHint = (Long) r.get(i == 0 ? 6 : 7);
+          x.remainingHint = hint;
         }
-      }
+      });
     }
     return granted(key, res, need, tokens, micros);
   }
@@ -409,17 +434,15 @@ public final class RedisStore implements StateStore {
         return;
       }
       if (res[1] != null) {
-        synchronized (res[1]) {
-          res[1].giveBack(need[1] - used);
-        }
+        change(res[1], a -> a.giveBack(need[1] - used));
       }
       long cost = actual < 0 ? micros : actual; // unknown price: the reservation counts as spent
       for (int i = 2; i < 4; i++) {
         if (res[i] != null) {
-          synchronized (res[i]) {
-            res[i].pendingSpent += cost;
-            res[i].giveBack(micros - cost);
-          }
+          change(res[i], a -> {
+            a.pendingSpent += cost;
+            a.giveBack(micros - cost);
+          });
         }
       }
     });
@@ -459,7 +482,9 @@ public final class RedisStore implements StateStore {
         back = a.pendingBack;
         renew = a.budget && a.held > 0 && now - a.lastRenewNanos > TimeUnit.MILLISECONDS.toNanos(LEASE_MILLIS / 3);
         if (spent == 0 && back == 0 && !renew) {
-          if (a.available == 0 && a.held == 0 && now - a.lastUseNanos > TimeUnit.MINUTES.toNanos(2)) {
+          if (!closing && a.available == 0 && a.held == 0
+              && now - a.lastUseNanos > TimeUnit.MINUTES.toNanos(2)) {
+            a.retired = true; // under its lock: a late settlement goes to a new, live one (change())
             allowances.remove(a.key, a);
           }
           continue;
@@ -541,9 +566,7 @@ public final class RedisStore implements StateStore {
           // spent while Redis was away still counts there: written (or queued) by the next flush
           for (Allowance a : new Allowance[] {ka, ta}) {
             if (a != null) {
-              synchronized (a) {
-                a.pendingSpent += cost;
-              }
+              change(a, x -> x.pendingSpent += cost);
             }
           }
         }));

@@ -53,6 +53,11 @@ public final class BackendPools implements AutoCloseable {
       this(spec, new ConcurrentHashMap<>());
     }
 
+    /** At shutdown, from a non-loop thread, before the event loops stop: waits for the idle ones to close. */
+    void closeNow() {
+      byLoop.values().forEach(ChannelPool::close);
+    }
+
     /** Never blocks (it may run on an event loop): idle connections close now, busy ones when released. */
     void close() {
       for (ChannelPool p : byLoop.values()) {
@@ -169,9 +174,11 @@ public final class BackendPools implements AutoCloseable {
 
   @Override
   public void close() {
-    pools.values().forEach(Entry::close);
+    // synchronously: FixedChannelPool closes idle channels on Netty's global executor and waits for each;
+    // left for after the event loops stop, such a wait never ends and blocks that shared thread for good
+    pools.values().forEach(Entry::closeNow);
     pools.clear();
-    stale.values().forEach(Entry::close);
+    stale.values().forEach(Entry::closeNow);
     stale.clear();
     resolver.close();
   }
