@@ -39,7 +39,17 @@ public class CallerUsage {
   /** Days kept (the report's window cannot go further back). */
   public static final int DAYS_KEPT = 35;
 
-  private final Map<String, Row> rows = new ConcurrentHashMap<>();
+  /** Which caller on which day: the map key (no string built per request). */
+  public record Key(LocalDate day, String kind, String name) {
+    /** {@code day|kind|name}: the key as the embedded store writes it. */
+    public String id() {
+      return CallerUsage.id(day, kind, name);
+    }
+  }
+
+  private final Map<Key, Row> rows = new ConcurrentHashMap<>();
+  /** Today (UTC) and the epoch day it was computed for: one LocalDate a day, not one per request. */
+  private volatile LocalDate today = LocalDate.EPOCH;
   private final Clock clock;
   private final Consumer<Row> changed;
 
@@ -62,7 +72,7 @@ public class CallerUsage {
     if (log.endpoint == null) {
       return; // not an API request (health, metrics, admin)
     }
-    LocalDate day = LocalDate.now(clock.withZone(ZoneOffset.UTC));
+    LocalDate day = today();
     boolean priced = !Double.isNaN(log.cost);
     boolean compared = priced && !Double.isNaN(log.baselineCost);
     boolean unpriced = !priced && log.promptTokens >= 0;
@@ -74,9 +84,19 @@ public class CallerUsage {
     }
   }
 
+  private LocalDate today() {
+    long epochDay = Math.floorDiv(clock.millis(), 86_400_000L);
+    LocalDate d = today;
+    if (d.toEpochDay() != epochDay) {
+      d = LocalDate.ofEpochDay(epochDay);
+      today = d;
+    }
+    return d;
+  }
+
   /** Adds a delta (or a row read back from a store). */
   public void add(Row delta) {
-    Row r = rows.merge(id(delta.day(), delta.kind(), delta.name()), delta, Row::plus);
+    Row r = rows.merge(new Key(delta.day(), delta.kind(), delta.name()), delta, Row::plus);
     changed.accept(r);
   }
 
@@ -94,15 +114,15 @@ public class CallerUsage {
     return out;
   }
 
-  /** The current totals of one caller and day ({@code day|kind|name}), or null. */
-  public Row get(String id) {
-    return rows.get(id);
+  /** The current totals of one caller and day, or null. */
+  public Row get(Key key) {
+    return rows.get(key);
   }
 
   /** Takes every row out (the Redis store's deltas to send). */
   public List<Row> drain() {
     List<Row> out = new ArrayList<>();
-    for (String k : rows.keySet()) {
+    for (Key k : rows.keySet()) {
       Row r = rows.remove(k);
       if (r != null) {
         out.add(r);

@@ -48,7 +48,7 @@ public final class EmbeddedStore implements StateStore {
   private final MVMap<String, String> workflowMap;
   private final MVMap<String, String> usageMap;
   /** Usage rows changed since the last flush, by id; their current value is read at the flush. */
-  private final Map<String, Boolean> dirtyUsage = new ConcurrentHashMap<>();
+  private final Map<dev.llmgw.core.economics.CallerUsage.Key, Boolean> dirtyUsage = new ConcurrentHashMap<>();
   private final MemoryStore memory;
   private final Map<String, String> dirtyBudgets = new ConcurrentHashMap<>();
   private final Map<String, Object> dirtyWorkflows = new ConcurrentHashMap<>();
@@ -92,7 +92,7 @@ public final class EmbeddedStore implements StateStore {
               dirty(dirtyWorkflows, key, REMOVED);
             }
           }
-        }, row -> dirtyUsage.put(dev.llmgw.core.economics.CallerUsage.id(row.day(), row.kind(), row.name()),
+        }, row -> dirtyUsage.put(new dev.llmgw.core.economics.CallerUsage.Key(row.day(), row.kind(), row.name()),
             Boolean.TRUE));
     restore(economics, clock);
     this.writer = new Thread(this::writeLoop, "gateway-state-writer");
@@ -197,14 +197,14 @@ public final class EmbeddedStore implements StateStore {
       return;
     }
     Map<String, String> budgets = drain(dirtyBudgets);
-    Map<String, Boolean> usage = drain(dirtyUsage);
+    Map<dev.llmgw.core.economics.CallerUsage.Key, Boolean> usage = drain(dirtyUsage);
     Map<String, Object> workflows = drain(dirtyWorkflows);
     try {
       budgets.forEach(budgetMap::put);
       usage.keySet().forEach(k -> { // the row as it is now: a change racing this flush is written by the next
         dev.llmgw.core.economics.CallerUsage.Row row = memory.usage().get(k);
         if (row != null) {
-          usageMap.put(k, usageText(row));
+          usageMap.put(k.id(), usageText(row));
         }
       });
       for (Map.Entry<String, Object> e : workflows.entrySet()) {
@@ -228,9 +228,9 @@ public final class EmbeddedStore implements StateStore {
     }
   }
 
-  private static <V> Map<String, V> drain(Map<String, V> dirty) {
-    Map<String, V> out = new java.util.HashMap<>();
-    for (String k : dirty.keySet()) {
+  private static <K, V> Map<K, V> drain(Map<K, V> dirty) {
+    Map<K, V> out = new java.util.HashMap<>();
+    for (K k : dirty.keySet()) {
       V v = dirty.remove(k);
       if (v != null) {
         out.put(k, v);
