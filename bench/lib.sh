@@ -13,6 +13,13 @@
 bench_log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() { bench_log "ERROR: $*"; exit 1; }
 
+# bench_build_tree ROOT LOG : builds gateway-server and bench/mock-backend in the working tree (in place)
+bench_build_tree() {
+  bench_log "building gateway-server and bench/mock-backend"
+  (cd "$1" && ./mvnw -B -q -Pbench -DskipTests package -pl gateway-server,bench/mock-backend -am) >"$2" 2>&1 ||
+    { tail -30 "$2" >&2; bench_die "build failed"; }
+}
+
 # bench_wait_up URL : waits up to 60 s for URL to answer 2xx (a gateway or mock starting)
 bench_wait_up() { for _ in $(seq 1 240); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.25; done; return 1; }
 

@@ -21,11 +21,7 @@ TMP=$(mktemp -d); PIDS=()
 trap 'bench_stop "${PIDS[@]}"; rm -rf "$TMP"' EXIT
 GATEWAY_JAR=${GATEWAY_JAR:-$ROOT/gateway-server/target/gateway-server.jar}
 MOCK_JAR=${MOCK_JAR:-$ROOT/bench/mock-backend/target/mock-backend.jar}
-if [[ -z "${SKIP_BUILD:-}" ]]; then
-  bench_log "building gateway-server and bench/mock-backend"
-  (cd "$ROOT" && ./mvnw -B -q -Pbench -DskipTests package -pl gateway-server,bench/mock-backend -am) >"$OUT/build.log" 2>&1 ||
-    { tail -30 "$OUT/build.log" >&2; bench_die "build failed"; }
-fi
+[[ -n "${SKIP_BUILD:-}" ]] || bench_build_tree "$ROOT" "$OUT/build.log"
 
 redis-server --port "$REDIS_PORT" --bind $HOST --save "" --appendonly no --dir "$TMP" >"$OUT/redis.log" 2>&1 & PIDS+=($!)
 java -jar "$MOCK_JAR" "$MOCK_PORT" >"$OUT/mock.log" 2>&1 & PIDS+=($!)

@@ -177,7 +177,7 @@ public final class GatewayServer implements AutoCloseable {
     health.apply(config);
     EconomicsEndpoints economicsEndpoints = new EconomicsEndpoints(economics, Clock.systemUTC());
     LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards,
-        prometheus::scrape).withEconomics(economicsEndpoints)
+        prometheus::scrape)
         .withState(state, state.kind().equals("redis") && !snapshot.get().config().state().failOpen());
     admin = new AdminEndpoints(reloader, economicsEndpoints, guards, classifier).withAccess(accessControl);
     ServerBootstrap b = new ServerBootstrap()

@@ -24,10 +24,6 @@ public final class Budgets {
   private final Clock clock;
   private final Listener listener;
 
-  public Budgets(Clock clock) {
-    this(clock, (a, p, s) -> { });
-  }
-
   public Budgets(Clock clock, Listener listener) {
     this.clock = clock;
     this.listener = listener;
@@ -82,16 +78,11 @@ public final class Budgets {
   }
 
   /**
-   * Reserves {@code estimatedUsd} for a request of {@code key}.
+   * Reserves {@code micros} (micro-dollars) for a request of {@code key}.
    *
    * @return not allowed (with the exhausted budget's name) when a hard budget would be exceeded;
    *     {@code downgrade} when a soft budget is spent and the key downgrades
    */
-  public Verdict admit(Access.ApiKey key, Access.Team team, double estimatedUsd) {
-    return admit(key, team, Math.max(0, Math.round(estimatedUsd * 1_000_000)));
-  }
-
-  /** {@link #admit(Access.ApiKey, Access.Team, double)} in micro-dollars. */
   public Verdict admit(Access.ApiKey key, Access.Team team, long micros) {
     Access.Budget kb = key == null ? null : key.budget();
     Access.Budget tb = team == null ? null : team.budget();

@@ -79,17 +79,17 @@ public final class EmbeddedStore implements StateStore {
           + e.getMessage() + "); move it away to start with empty state", e);
     }
     this.memory = new MemoryStore(economics, clock,
-        (account, period, spent) -> dirty(dirtyBudgets, account, period + " " + spent),
+        (account, period, spent) -> dirtyBudgets.put(account, period + " " + spent),
         new dev.llmgw.core.economics.WorkflowLedger.Listener() {
           @Override
           public void changed(String key, WorkflowRecord record) {
-            dirty(dirtyWorkflows, key, record);
+            dirtyWorkflows.put(key, record);
           }
 
           @Override
           public void removed(String key) {
             if (!closing) {
-              dirty(dirtyWorkflows, key, REMOVED);
+              dirtyWorkflows.put(key, REMOVED);
             }
           }
         }, row -> dirtyUsage.put(new dev.llmgw.core.economics.CallerUsage.Key(row.day(), row.kind(), row.name()),
@@ -174,14 +174,6 @@ public final class EmbeddedStore implements StateStore {
 
   private static String usageText(dev.llmgw.core.economics.CallerUsage.Row r) {
     return r.requests() + " " + r.cost() + " " + r.unpriced() + " " + r.comparedCost() + " " + r.baselineCost();
-  }
-
-  private static void dirty(Map<String, Object> map, String key, Object value) {
-    map.put(key, value);
-  }
-
-  private static void dirty(Map<String, String> map, String key, String value) {
-    map.put(key, value);
   }
 
   private void writeLoop() {

@@ -362,15 +362,15 @@ public final class RedisStore implements StateStore {
       List<Object> r) {
     long code = (Long) r.get(0);
     if (res[2] != null) {
-      view(res[2].key, key.budget(), (Long) r.get(8));
+      view(res[2].key, (Long) r.get(8));
     }
     if (res[3] != null) {
-      view(res[3].key, null, (Long) r.get(9));
+      view(res[3].key, (Long) r.get(9));
     }
     if (code != 0) {
       giveBack(res, need, taken);
       long retry = (Long) r.get(1);
-      RateLimits.Admission rate = figures(key, res, code == 0);
+      RateLimits.Admission rate = figures(key, res, false);
       if (code == 1 || code == 2) {
         return new Grant(false, rate, code == 1 ? "requests" : "tokens", retry, null, 0, Settlement.NONE);
       }
@@ -503,7 +503,7 @@ public final class RedisStore implements StateStore {
         String[] args = {instance, Long.toString(spent), Long.toString(back), Long.toString(LEASE_MILLIS),
             Long.toString(a.expiryMillis)};
         call = () -> flushScript.<Long>run(redis, ScriptOutputType.INTEGER, keys, args)
-            .thenAccept(used -> view(a.key, null, used));
+            .thenAccept(used -> view(a.key, used));
       } else {
         String[] keys = {a.key, marker};
         String[] args = {Long.toString(a.limit), Long.toString(back)};
@@ -536,7 +536,7 @@ public final class RedisStore implements StateStore {
     });
   }
 
-  private void view(String account, Access.Budget unused, long used) {
+  private void view(String account, long used) {
     if (used >= 0) {
       usedView.put(account, used);
     }

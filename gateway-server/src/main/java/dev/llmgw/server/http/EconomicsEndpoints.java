@@ -66,16 +66,10 @@ public final class EconomicsEndpoints {
   }
 
   /**
-   * The JSON answer for a workflow path (200), or a {@link GatewayException}. A caller sees only the
-   * workflows of its own namespace (team, else key): another's answer 404, as if they did not exist.
-   */
-  byte[] handle(FullHttpRequest req, String path, GatewaySnapshot snapshot, Identity identity) {
-    return prepare(req, path, identity).get();
-  }
-
-  /**
-   * Checks and reads the request now (on the event loop: the request is released after) and gives
-   * the ledger work to run off the loop (a shared ledger waits for Redis).
+   * A workflow path: checks and reads the request now (on the event loop: the request is released
+   * after) and gives the ledger work to run off the loop (a shared ledger waits for Redis), whose JSON
+   * answer is 200 or a {@link GatewayException}. A caller sees only the workflows of its own namespace
+   * (team, else key): another's answer 404, as if they did not exist.
    */
   java.util.function.Supplier<byte[]> prepare(FullHttpRequest req, String path, Identity identity) {
     String ns = WorkflowLedger.namespace(identity.keyName(), identity.team());

@@ -31,7 +31,6 @@ public final class LocalEndpoints {
   private final BooleanSupplier draining;
   private final BackendGuards guards;
   private final java.util.function.Supplier<String> metrics;
-  private EconomicsEndpoints economics;
 
   /**
    * @param metrics the Prometheus text exposition, or null when metrics are off (a scrape is CPU
@@ -58,11 +57,6 @@ public final class LocalEndpoints {
     return this;
   }
 
-  /** Adds the unit-economics endpoints (workflow outcomes, the report). */
-  public LocalEndpoints withEconomics(EconomicsEndpoints economics) {
-    this.economics = economics;
-    return this;
-  }
 
   /** Answers {@code req} if it is for a local endpoint; returns false when the path is unknown. */
   /** @param identity the caller (its models restrict {@code /v1/models}; its namespace, the workflows) */
@@ -102,8 +96,6 @@ public final class LocalEndpoints {
       r.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
       ClientResponses.write(ctx, r, keepAlive, log);
       return true;
-    } else if (economics != null && EconomicsEndpoints.owns(path)) {
-      body = economics.handle(req, path, snapshot, identity);
     } else if (path.equals(MODELS)) {
       requireGet(get, log);
       body = json(modelList(snapshot, allowedModels));
