@@ -9,6 +9,7 @@ import dev.llmgw.server.http.RequestReceiveTimeoutHandler;
 import dev.llmgw.server.http.ClientRequestAggregator;
 import dev.llmgw.server.http.ClientRequestHandler;
 import dev.llmgw.server.http.LocalEndpoints;
+import dev.llmgw.server.http.RequestHeads;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.Channel;
@@ -45,7 +46,11 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
     this.services = services;
     this.local = local;
     this.inFlight = inFlight;
+    this.heads = new RequestHeads(services.sinks());
   }
+
+  /** Opens each request's record when its head arrives (shared by every connection). */
+  private final RequestHeads heads;
 
   @Override
   protected void initChannel(Channel ch) {
@@ -59,11 +64,12 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
     }
     ChannelPipeline p = ch.pipeline();
     RequestReceiveTimeoutHandler[] receive = RequestReceiveTimeoutHandler.pair(conn.requestReceiveTimeout(),
-        services.events());
+        services.sinks());
     p.addLast("receive-timeout", receive[0]);
     addIdleTimeout(p, limits);
     addHttpCodec(p, limits);
-    p.addLast("aggregate", new ClientRequestAggregator(limits.maxRequestBytes(), services.events()));
+    p.addLast("heads", heads);
+    p.addLast("aggregate", new ClientRequestAggregator(limits.maxRequestBytes(), services.sinks()));
     p.addLast("receive-done", receive[1]);
     p.addLast("gateway", new ClientRequestHandler(snapshots, services, local, admin, inFlight));
   }

@@ -3,11 +3,13 @@ package dev.llmgw.server;
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.exchange.ExchangeEvents;
+import dev.llmgw.core.log.RequestLogListener;
 import dev.llmgw.core.access.AccessControl;
 import dev.llmgw.core.economics.EconomicsRecorder;
 import dev.llmgw.core.state.StateStore;
 import dev.llmgw.core.state.StateStores;
 import dev.llmgw.core.metrics.GatewayMetrics;
+import dev.llmgw.server.http.AccessLog;
 import dev.llmgw.server.http.AdminEndpoints;
 import dev.llmgw.server.http.EconomicsEndpoints;
 import java.time.Clock;
@@ -66,6 +68,8 @@ public final class GatewayServer implements AutoCloseable {
   private final TierClassifier classifier;
   private final HealthChecker health = new HealthChecker(guards);
   private final ExchangeEvents events;
+  /** Told of every ended request: metrics, ledger and caller usage, access log (and a test's listener). */
+  private final RequestLogListener sinks;
   private final PrometheusMeterRegistry prometheus;
   private final GatewayMetrics metrics;
   private final EconomicsRecorder economics;
@@ -82,19 +86,19 @@ public final class GatewayServer implements AutoCloseable {
 
   /** @param threads event-loop threads, 0 for one per available core */
   public GatewayServer(GatewayConfig config, Transport transport, int threads) {
-    this(config, transport, threads, ExchangeEvents.NOOP);
+    this(config, transport, threads, RequestLogListener.NOOP);
   }
 
-  /** @param listener also told what the request path reports (tests), besides the metrics */
-  public GatewayServer(GatewayConfig config, Transport transport, int threads, ExchangeEvents listener) {
+  /** @param listener also told of every ended request (tests), after the metrics, ledger and access log */
+  public GatewayServer(GatewayConfig config, Transport transport, int threads, RequestLogListener listener) {
     this(GatewaySnapshot.of(config), transport, threads, listener);
   }
 
   /**
    * @param initial  the first config snapshot (gateway.yaml and routing.yaml, see SnapshotLoader)
-   * @param listener also told what the request path reports (tests), besides the metrics
+   * @param listener also told of every ended request (tests), after the metrics, ledger and access log
    */
-  public GatewayServer(GatewaySnapshot initial, Transport transport, int threads, ExchangeEvents listener) {
+  public GatewayServer(GatewaySnapshot initial, Transport transport, int threads, RequestLogListener listener) {
     GatewayConfig config = initial.config();
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     configureRegistry();
@@ -104,8 +108,8 @@ public final class GatewayServer implements AutoCloseable {
     this.state = StateStores.open(config.state(), config.economics(), Clock.systemUTC(), prometheus);
     this.accessControl = new AccessControl(state);
     this.economics = new EconomicsRecorder(state.ledger(), state.usage(), state::usageSince, prometheus);
-    ExchangeEvents recorded = ExchangeEvents.both(metrics, economics);
-    this.events = listener == ExchangeEvents.NOOP ? recorded : ExchangeEvents.both(recorded, listener);
+    this.events = metrics;
+    this.sinks = RequestLogListener.of(java.util.List.of(metrics, economics, AccessLog.INSTANCE, listener));
     this.snapshot = new AtomicReference<>(initial);
     this.transport = transport;
     this.group = new MultiThreadIoEventLoopGroup(
@@ -190,7 +194,7 @@ public final class GatewayServer implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
         .childHandler(new GatewayChannelInitializer(snapshot::get,
-            new ExchangeServices(pools, guards, events, accessControl, classifier), local, admin, inFlight, connections));
+            new ExchangeServices(pools, guards, events, accessControl, classifier, sinks), local, admin, inFlight, connections));
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());

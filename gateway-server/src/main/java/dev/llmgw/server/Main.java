@@ -220,7 +220,7 @@ public final class Main {
       LOG.info("auth: {} gateway keys; admin endpoints {}", snapshot.config().access().keys().size(),
           snapshot.config().access().adminTokenSha256() == null ? "disabled (no admin token)" : "need the admin token");
     }
-    GatewayServer server = new GatewayServer(snapshot, Transport.best(), 0, dev.llmgw.core.exchange.ExchangeEvents.NOOP)
+    GatewayServer server = new GatewayServer(snapshot, Transport.best(), 0, dev.llmgw.core.log.RequestLogListener.NOOP)
         .reloadFrom(dir, System::getenv, 500)
         .start();
     CountDownLatch stopped = new CountDownLatch(1);

@@ -175,7 +175,7 @@ class AccessLimitsIT {
             tier: high-stakes
             when: { header: { name: x-stakes, equals: high } }
         """, config);
-    gw = new GatewayServer(GatewaySnapshot.of(config, policy, 1), Transport.best(), 1, ExchangeEvents.NOOP).start();
+    gw = new GatewayServer(GatewaySnapshot.of(config, policy, 1), Transport.best(), 1, dev.llmgw.core.log.RequestLogListener.NOOP).start();
     HttpRequest highStakes = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.port() + "/v1/chat/completions"))
         .header("Authorization", "Bearer " + KEY).header("x-stakes", "high")
         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"auto\",\"max_tokens\":10,"

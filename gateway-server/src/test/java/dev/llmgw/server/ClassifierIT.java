@@ -109,7 +109,7 @@ class ClassifierIT {
             when: { semantic: { tier: high-stakes, minScore: 0.5, margin: 0.05 } }
         """.formatted(semanticTimeout, judgeCacheSize));
     GatewaySnapshot s = SnapshotLoader.load(dir, Map.of(), 1);
-    gw = new GatewayServer(s, Transport.best(), 1, ExchangeEvents.NOOP).reloadFrom(dir, Map::of, watchDebounceMillis).start();
+    gw = new GatewayServer(s, Transport.best(), 1, dev.llmgw.core.log.RequestLogListener.NOOP).reloadFrom(dir, Map::of, watchDebounceMillis).start();
   }
 
   @AfterEach

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.llmgw.core.config.Access;
 import dev.llmgw.core.config.GatewayConfig;
 import dev.llmgw.core.config.Limits;
-import dev.llmgw.core.exchange.ExchangeEvents;
 import dev.llmgw.core.log.RequestLog;
 import dev.llmgw.core.upstream.Transport;
 import dev.llmgw.testkit.TestConfigs;
@@ -31,6 +30,13 @@ import org.junit.jupiter.api.Test;
  */
 class EarlyExitsIT {
   final List<RequestLog> completed = new CopyOnWriteArrayList<>();
+  /** What the access logger is given (batches of lines, one event per batch). */
+  final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> accessLines =
+      new ch.qos.logback.core.read.ListAppender<>();
+
+  List<String> accessLogLines() {
+    return accessLines.list.stream().flatMap(e -> e.getFormattedMessage().lines()).toList();
+  }
   GatewayServer gw;
 
   @BeforeEach
@@ -39,17 +45,15 @@ class EarlyExitsIT {
         new Limits(1024, 2048, 512, Duration.ofSeconds(30), 4096));
     GatewayConfig config = base.withAccess(new Access(true, null, false, Map.of(), Map.of(),
         new Access.ConnectionLimits(100, Duration.ofMillis(400))));
-    gw = new GatewayServer(config, Transport.best(), 1, new ExchangeEvents() {
-      @Override
-      public void completed(RequestLog log) {
-        completed.add(log);
-      }
-    }).start();
+    accessLines.start();
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("access")).addAppender(accessLines);
+    gw = new GatewayServer(config, Transport.best(), 1, completed::add).start();
   }
 
   @AfterEach
   void stop() {
     gw.stop(Duration.ofMillis(200));
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("access")).detachAppender(accessLines);
   }
 
   /** Sends raw bytes, returns the status line's code (the connection closes after each of these). */
@@ -80,14 +84,20 @@ class EarlyExitsIT {
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> completed.size() >= 5);
     for (int[] c : cases) {
-      assertThat(completed).as("records with status %d", c[0]).filteredOn(l -> l.status == c[0]).hasSize(1)
-          .allSatisfy(l -> assertThat(l.outcome).isEqualTo("error"));
+      assertThat(completed).as("records with status %d", c[0]).filteredOn(l -> l.status() == c[0]).hasSize(1)
+          .allSatisfy(l -> assertThat(l.outcome()).isEqualTo(dev.llmgw.core.log.Outcome.INVALID));
     }
     assertThat(completed).hasSize(5);
+    await().atMost(Duration.ofSeconds(2)).until(() -> accessLogLines().size() >= 5);
+    for (int[] c : cases) {
+      assertThat(accessLogLines()).as("access-log lines with status %d", c[0])
+          .filteredOn(l -> l.contains(" status=" + c[0] + " outcome=invalid")).hasSize(1);
+    }
+    assertThat(accessLogLines()).hasSize(5);
     String metrics = gw.meterRegistry().scrape();
     long counted = metrics.lines().filter(l -> l.startsWith("gateway_requests_total{"))
         .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-    System.out.println("[early-exits] records by status: " + completed.stream().map(l -> l.status).toList()
+    System.out.println("[early-exits] records by status: " + completed.stream().map(RequestLog::status).toList()
         + ", gateway_requests_total sum " + counted);
     assertThat(counted).isEqualTo(5);
   }

@@ -317,12 +317,7 @@ class FailoverIT {
     gw = new GatewayServer(TestConfigs.failover("http://127.0.0.1:" + remote.port() + "/v1",
         "http://127.0.0.1:" + local.port() + "/v1", Resilience.defaults(), remoteTimeouts(Duration.ofSeconds(2)),
         new Failover(Duration.ofSeconds(10), 4, Duration.ofSeconds(3))), Transport.best(), 1,
-        new dev.llmgw.core.exchange.ExchangeEvents() {
-          @Override
-          public void completed(dev.llmgw.core.log.RequestLog log) {
-            completed.add(log);
-          }
-        }).start();
+        completed::add).start();
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", gw.port())) {
       s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
           + "Content-Length: " + SMART.length() + "\r\n\r\n" + SMART).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -330,7 +325,7 @@ class FailoverIT {
       await().atMost(Duration.ofSeconds(3)).until(() -> remote.getAllServeEvents().size() == 1);
     } // the client hangs up while the gateway waits out Retry-After
     await().atMost(Duration.ofSeconds(1)).until(() -> completed.size() == 1);
-    assertThat(completed.get(0).outcome).isEqualTo("client_closed");
+    assertThat(completed.get(0).outcome()).isEqualTo(dev.llmgw.core.log.Outcome.CLIENT_GONE);
     // nothing more happens for that request: no retry after the wait, no fallback
     await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(2)).until(() ->
         remote.getAllServeEvents().size() == 1 && local.getAllServeEvents().isEmpty());

@@ -100,7 +100,7 @@ class RoutingIT {
     Files.writeString(dir.resolve("gateway.yaml"), gatewayYaml(cheap.port(), strong.port()));
     Files.writeString(dir.resolve("routing.yaml"), routingYaml("1", "high-stakes"));
     GatewaySnapshot s = SnapshotLoader.load(dir, Map.of(), 1);
-    gw = new GatewayServer(s, Transport.best(), 2, ExchangeEvents.NOOP).reloadFrom(dir, Map::of, 0).start();
+    gw = new GatewayServer(s, Transport.best(), 2, dev.llmgw.core.log.RequestLogListener.NOOP).reloadFrom(dir, Map::of, 0).start();
   }
 
   @AfterEach
@@ -255,7 +255,7 @@ class RoutingIT {
   @Test
   void aFileChangeIsPickedUpByTheWatcher() throws Exception {
     gw.stop(Duration.ofMillis(100));
-    gw = new GatewayServer(SnapshotLoader.load(dir, Map.of(), 1), Transport.nio(), 1, ExchangeEvents.NOOP)
+    gw = new GatewayServer(SnapshotLoader.load(dir, Map.of(), 1), Transport.nio(), 1, dev.llmgw.core.log.RequestLogListener.NOOP)
         .reloadFrom(dir, Map::of, 200).start();
     Files.writeString(dir.resolve("routing.yaml"), routingYaml("9", "trivial"));
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->

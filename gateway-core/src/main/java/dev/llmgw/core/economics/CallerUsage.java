@@ -69,18 +69,18 @@ public class CallerUsage {
 
   /** Counts a finished API request for its key and its team. */
   public void add(RequestLog log) {
-    if (log.endpoint == null) {
+    if (log.endpoint() == null) {
       return; // not an API request (health, metrics, admin)
     }
     LocalDate day = today();
-    boolean priced = !Double.isNaN(log.cost);
-    boolean compared = priced && !Double.isNaN(log.baselineCost);
-    boolean unpriced = !priced && log.promptTokens >= 0;
-    add(new Row(day, "key", log.keyName == null ? "anonymous" : log.keyName, 1, priced ? log.cost : 0,
-        unpriced ? 1 : 0, compared ? log.cost : 0, compared ? log.baselineCost : 0));
-    if (log.team != null) {
-      add(new Row(day, "team", log.team, 1, priced ? log.cost : 0, unpriced ? 1 : 0, compared ? log.cost : 0,
-          compared ? log.baselineCost : 0));
+    boolean priced = !Double.isNaN(log.cost());
+    boolean compared = priced && !Double.isNaN(log.baselineCost());
+    boolean unpriced = !priced && log.promptTokens() >= 0;
+    add(new Row(day, "key", log.keyName() == null ? "anonymous" : log.keyName(), 1, priced ? log.cost() : 0,
+        unpriced ? 1 : 0, compared ? log.cost() : 0, compared ? log.baselineCost() : 0));
+    if (log.team() != null) {
+      add(new Row(day, "team", log.team(), 1, priced ? log.cost() : 0, unpriced ? 1 : 0, compared ? log.cost() : 0,
+          compared ? log.baselineCost() : 0));
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.llmgw.core.economics;
 
-import dev.llmgw.core.exchange.ExchangeEvents;
 import dev.llmgw.core.log.RequestLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -12,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Feeds finished calls into the {@link Ledger} and counts reported outcomes and repair
  * minutes (labels: configured workflow type and outcome only).
  */
-public final class EconomicsRecorder implements ExchangeEvents {
+public final class EconomicsRecorder implements dev.llmgw.core.log.RequestLogListener {
   private final Ledger ledger;
   private final CallerUsage usage;
   private final java.util.function.Function<java.time.LocalDate, java.util.List<CallerUsage.Row>> usageReader;
@@ -43,7 +42,7 @@ public final class EconomicsRecorder implements ExchangeEvents {
   }
 
   @Override
-  public void completed(RequestLog log) {
+  public void onEnd(RequestLog log) {
     ledger.record(log);
     usage.add(log);
   }

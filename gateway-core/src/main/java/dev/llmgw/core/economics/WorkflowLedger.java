@@ -70,13 +70,13 @@ public final class WorkflowLedger implements Ledger {
 
   @Override
   public void record(RequestLog log) {
-    if (log.workflowId == null) {
+    if (log.workflowId() == null) {
       return;
     }
     long now = clock.millis();
-    String type = log.workflowType == null ? Economics.OTHER : log.workflowType;
-    String key = key(namespace(log.keyName, log.team), log.workflowId);
-    WorkflowRecord r = workflows.get(key, k -> new WorkflowRecord(log.workflowId, type, now));
+    String type = log.workflowType() == null ? Economics.OTHER : log.workflowType();
+    String key = key(namespace(log.keyName(), log.team()), log.workflowId());
+    WorkflowRecord r = workflows.get(key, k -> new WorkflowRecord(log.workflowId(), type, now));
     r.add(log, now);
     listener.changed(key, r);
   }

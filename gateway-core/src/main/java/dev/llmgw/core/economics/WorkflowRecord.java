@@ -71,29 +71,29 @@ public final class WorkflowRecord {
   synchronized void add(RequestLog log, long nowMillis) {
     lastMillis = Math.max(lastMillis, nowMillis);
     calls++;
-    attempts += log.attempts;
-    retries += log.retries;
-    fallbacks += log.fallbacks;
-    if (!"ok".equals(log.outcome)) {
+    attempts += log.attempts();
+    retries += log.retries();
+    fallbacks += log.fallbacks();
+    if (!log.outcome().served()) {
       failedCalls++;
     }
-    if (log.promptTokens >= 0) {
-      promptTokens += log.promptTokens;
-      completionTokens += Math.max(0, log.completionTokens);
-      estimated |= log.usageEstimated;
+    if (log.promptTokens() >= 0) {
+      promptTokens += log.promptTokens();
+      completionTokens += Math.max(0, log.completionTokens());
+      estimated |= log.usageEstimated();
     }
-    if (Double.isNaN(log.cost)) {
-      costUnknown |= log.promptTokens >= 0; // tokens without a price: cost unknown, never zero
+    if (Double.isNaN(log.cost())) {
+      costUnknown |= log.promptTokens() >= 0; // tokens without a price: cost unknown, never zero
     } else {
-      cost += log.cost;
+      cost += log.cost();
     }
-    if (Double.isNaN(log.baselineCost)) {
-      baselineUnknown |= log.promptTokens >= 0;
+    if (Double.isNaN(log.baselineCost())) {
+      baselineUnknown |= log.promptTokens() >= 0;
     } else {
-      baselineCost += log.baselineCost;
+      baselineCost += log.baselineCost();
     }
-    if (log.tier != null) {
-      lastTier = log.tier;
+    if (log.tier() != null) {
+      lastTier = log.tier();
     }
   }
 

@@ -2,7 +2,8 @@ package dev.llmgw.core.exchange;
 
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.http.TrustedHeaders;
-import dev.llmgw.core.log.RequestLog;
+import dev.llmgw.core.log.Outcome;
+import dev.llmgw.core.log.RequestLogBuilder;
 import dev.llmgw.core.upstream.UpstreamRequests;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -28,12 +29,9 @@ public final class ClientResponses {
    * is false.
    */
   public static ChannelFuture writeError(ChannelOutboundInvoker ctx, GatewayError error, String requestId,
-      boolean keepAlive, RequestLog log) {
+      boolean keepAlive, RequestLogBuilder log) {
     if (log != null) {
-      log.errorCode = error.code() == null ? error.type() : error.code();
-      if (log.outcome.equals("ok")) {
-        log.outcome = "error";
-      }
+      log.error(error.code() == null ? error.type() : error.code());
     }
     return writeJson(ctx, HttpResponseStatus.valueOf(error.status()), error.toJsonBytes(), requestId,
         keepAlive, log);
@@ -41,8 +39,20 @@ public final class ClientResponses {
 
   /** Writes a JSON response and flushes it. */
   public static ChannelFuture writeJson(ChannelOutboundInvoker ctx, HttpResponseStatus status, byte[] json,
-      String requestId, boolean keepAlive, RequestLog log) {
+      String requestId, boolean keepAlive, RequestLogBuilder log) {
     return write(ctx, response(status, Unpooled.wrappedBuffer(json), requestId, keepAlive), keepAlive, log);
+  }
+
+  /**
+   * How a request answered with {@code error} by the gateway itself ended: refused by access control
+   * (401, 403, 429), invalid (any other 4xx), or failed (5xx).
+   */
+  public static Outcome outcomeOf(GatewayError error) {
+    int s = error.status();
+    if (s >= 500) {
+      return Outcome.FAILED;
+    }
+    return s == 401 || s == 403 || s == 429 ? Outcome.REFUSED : Outcome.INVALID;
   }
 
   /** A {@code Retry-After} value: whole seconds, rounded up, at least 1. */
@@ -68,10 +78,9 @@ public final class ClientResponses {
 
   /** Takes ownership of {@code r}: writes and flushes it, closing afterwards unless keep-alive. */
   public static ChannelFuture write(ChannelOutboundInvoker ctx, FullHttpResponse r, boolean keepAlive,
-      RequestLog log) {
+      RequestLogBuilder log) {
     if (log != null) {
-      log.status = r.status().code();
-      log.bytesOut += r.content().readableBytes();
+      log.responded(r.status().code(), r.content().readableBytes());
     }
     ChannelFuture f = ctx.writeAndFlush(r);
     if (!keepAlive) {

@@ -1,12 +1,12 @@
 package dev.llmgw.core.exchange;
 
-import dev.llmgw.core.log.RequestLog;
 import dev.llmgw.core.resilience.FailureClass;
 import dev.llmgw.core.resilience.Unavailable;
 import dev.llmgw.core.route.Route;
 
 /**
- * What the request path reports as it goes, for metrics. Called on event loops: implementations
+ * What the request path reports about its attempts as it goes, for metrics (how a request ended is
+ * in its {@link dev.llmgw.core.log.RequestLog}, told to {@link dev.llmgw.core.log.RequestLogListener}s). Called on event loops: implementations
  * must not block (pre-resolved meters, no I/O). Labels derive only from config (routes, failure
  * classes), never from request data.
  */
@@ -45,12 +45,6 @@ public interface ExchangeEvents {
         first.skipped(route, reason);
         second.skipped(route, reason);
       }
-
-      @Override
-      public void completed(RequestLog log) {
-        first.completed(log);
-        second.completed(log);
-      }
     };
   }
 
@@ -67,7 +61,4 @@ public interface ExchangeEvents {
 
   /** A candidate was not tried: breaker open, bulkhead or rate limit full, unhealthy. */
   default void skipped(Route route, Unavailable reason) {}
-
-  /** The response ended (in any way); the log holds what happened. */
-  default void completed(RequestLog log) {}
 }

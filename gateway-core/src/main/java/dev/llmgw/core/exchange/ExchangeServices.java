@@ -1,13 +1,19 @@
 package dev.llmgw.core.exchange;
 
 import dev.llmgw.core.access.AccessControl;
+import dev.llmgw.core.log.RequestLogListener;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.route.TierClassifier;
 import dev.llmgw.core.upstream.BackendPools;
 
-/** The process-wide services every request uses. */
+/**
+ * The process-wide services every request uses.
+ *
+ * @param events attempt-level events as they happen (metrics)
+ * @param sinks  told of every ended request: metrics, access log, ledger (one listener per sink)
+ */
 public record ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events,
-    AccessControl access, TierClassifier classifier) {
+    AccessControl access, TierClassifier classifier, RequestLogListener sinks) {
 
   public ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events) {
     this(pools, guards, events, new AccessControl(java.time.Clock.systemUTC()));
@@ -15,6 +21,6 @@ public record ExchangeServices(BackendPools pools, BackendGuards guards, Exchang
 
   public ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events,
       AccessControl access) {
-    this(pools, guards, events, access, new TierClassifier());
+    this(pools, guards, events, access, new TierClassifier(), RequestLogListener.NOOP);
   }
 }

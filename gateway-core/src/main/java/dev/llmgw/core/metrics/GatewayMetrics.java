@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <p>Meters are resolved once per label combination and cached, so the hot path does a map lookup,
  * not a registry lookup; callbacks run on event loops and never block.
  */
-public final class GatewayMetrics implements ExchangeEvents {
+public final class GatewayMetrics implements ExchangeEvents, dev.llmgw.core.log.RequestLogListener {
   static final String NONE = "-";
   private static final Duration[] LATENCY_SLOS = {
       Duration.ofMillis(5), Duration.ofMillis(25), Duration.ofMillis(100), Duration.ofMillis(250),
@@ -192,46 +192,47 @@ public final class GatewayMetrics implements ExchangeEvents {
   private static final String[] TOKEN_TYPES = {"input", "cached_input", "output"};
   private final Map<RequestKey, RequestMeters> byRequest = new ConcurrentHashMap<>();
 
+  /** Counts and times an ended request (a {@link dev.llmgw.core.log.RequestLogListener}). */
   @Override
-  public void completed(RequestLog log) {
+  public void onEnd(RequestLog log) {
     long now = System.nanoTime();
-    RequestKey key = new RequestKey(orNone(log.endpoint), orNone(log.tier), orNone(log.backend), orNone(log.alias),
-        log.outcome, statusClass(log.status));
+    RequestKey key = new RequestKey(orNone(log.endpoint()), orNone(log.tier()), orNone(log.backend()), orNone(log.alias()),
+        log.outcome().label(), statusClass(log.status()));
     RequestMeters m = byRequest.get(key);
     if (m == null) {
       m = byRequest.computeIfAbsent(key, RequestMeters::new);
     }
     m.requests.increment();
-    m.duration.record(now - log.startNanos, TimeUnit.NANOSECONDS);
-    if (log.firstByteNanos != 0) {
-      m.ttft().record(log.firstByteNanos - log.startNanos, TimeUnit.NANOSECONDS);
+    m.duration.record(now - log.startNanos(), TimeUnit.NANOSECONDS);
+    if (log.firstByteNanos() != 0) {
+      m.ttft().record(log.firstByteNanos() - log.startNanos(), TimeUnit.NANOSECONDS);
     }
-    if (log.firstAttemptNanos != 0) {
-      m.overhead().record(log.firstAttemptNanos - log.startNanos, TimeUnit.NANOSECONDS);
+    if (log.firstAttemptNanos() != 0) {
+      m.overhead().record(log.firstAttemptNanos() - log.startNanos(), TimeUnit.NANOSECONDS);
     }
-    if (log.tier != null) {
-      counter(decisions, new DecisionKey(log.tier, log.rule, orNone(log.signal)),
+    if (log.tier() != null) {
+      counter(decisions, new DecisionKey(log.tier(), log.rule(), orNone(log.signal())),
           k -> Counter.builder("gateway.route.decisions")
           .description("Routing decisions by tier, the rule that decided (rule names come from routing.yaml) "
               + "and the signal it read: rule, semantic, judge, default, forced-by-header, pinned, "
               + "classifier-fallback")
           .tags("tier", k.tier(), "rule", k.rule(), "signal", k.signal()).register(registry)).increment();
     }
-    if (log.promptTokens >= 0) {
-      m.tokens(0, log.usageEstimated).increment(Math.max(0, log.promptTokens - log.cachedPromptTokens));
-      m.tokens(1, log.usageEstimated).increment(log.cachedPromptTokens);
-      m.tokens(2, log.usageEstimated).increment(Math.max(0, log.completionTokens));
+    if (log.promptTokens() >= 0) {
+      m.tokens(0, log.usageEstimated()).increment(Math.max(0, log.promptTokens() - log.cachedPromptTokens()));
+      m.tokens(1, log.usageEstimated()).increment(log.cachedPromptTokens());
+      m.tokens(2, log.usageEstimated()).increment(Math.max(0, log.completionTokens()));
     }
-    if (!Double.isNaN(log.cost)) {
-      counter(cost, new CostKey(key.tier(), key.backend(), key.model(), orNone(log.workflowType)), k -> Counter
+    if (!Double.isNaN(log.cost())) {
+      counter(cost, new CostKey(key.tier(), key.backend(), key.model(), orNone(log.workflowType())), k -> Counter
           .builder("gateway.cost").baseUnit("usd").description("Model cost of requests in US dollars (list prices)")
           .tags("tier", k.tier(), "backend", k.backend(), "model", k.model(), "workflow_type", k.workflowType())
-          .register(registry)).increment(log.cost);
+          .register(registry)).increment(log.cost());
     }
-    if (!Double.isNaN(log.cost) && !Double.isNaN(log.baselineCost)) {
-      Counter[] c = savings.get(new SavingsKey(key.tier(), key.model(), orNone(log.team)));
+    if (!Double.isNaN(log.cost()) && !Double.isNaN(log.baselineCost())) {
+      Counter[] c = savings.get(new SavingsKey(key.tier(), key.model(), orNone(log.team())));
       if (c == null) {
-        c = savings.computeIfAbsent(new SavingsKey(key.tier(), key.model(), orNone(log.team)), k -> new Counter[] {
+        c = savings.computeIfAbsent(new SavingsKey(key.tier(), key.model(), orNone(log.team())), k -> new Counter[] {
             Counter.builder("gateway.savings.actual").baseUnit("usd")
                 .description("Cost of requests whose baseline cost is known, in US dollars (all traffic; pair"
                     + " with gateway_savings_baseline_usd_total)")
@@ -241,11 +242,11 @@ public final class GatewayMetrics implements ExchangeEvents {
                     + " dollars: baseline minus actual is what routing saved")
                 .tags("tier", k.tier(), "model", k.model(), "team", k.team()).register(registry)});
       }
-      c[0].increment(log.cost);
-      c[1].increment(log.baselineCost);
+      c[0].increment(log.cost());
+      c[1].increment(log.baselineCost());
     }
-    if (log.attempts > 0) {
-      m.attempts().record(log.attempts);
+    if (log.attempts() > 0) {
+      m.attempts().record(log.attempts());
     }
   }
 

@@ -61,17 +61,17 @@ final class RedisLedger implements Ledger {
 
   @Override
   public void record(RequestLog log) {
-    if (log.workflowId == null) {
+    if (log.workflowId() == null) {
       return;
     }
-    String type = log.workflowType == null ? Economics.OTHER : log.workflowType;
-    String[] keys = {key(Ledger.namespace(log.keyName, log.team), log.workflowId), index,
+    String type = log.workflowType() == null ? Economics.OTHER : log.workflowType();
+    String[] keys = {key(Ledger.namespace(log.keyName(), log.team()), log.workflowId()), index,
         prefix + "wf-done:" + instance + "-" + sequence.incrementAndGet()};
-    String[] args = {log.workflowId, type, Integer.toString(log.attempts), Integer.toString(log.retries),
-        Integer.toString(log.fallbacks), "ok".equals(log.outcome) ? "0" : "1", Long.toString(log.promptTokens),
-        Long.toString(Math.max(0, log.completionTokens)), log.usageEstimated ? "1" : "0",
-        Double.isNaN(log.cost) ? "" : Double.toString(log.cost),
-        Double.isNaN(log.baselineCost) ? "" : Double.toString(log.baselineCost), log.tier == null ? "" : log.tier,
+    String[] args = {log.workflowId(), type, Integer.toString(log.attempts()), Integer.toString(log.retries()),
+        Integer.toString(log.fallbacks()), log.outcome().served() ? "0" : "1", Long.toString(log.promptTokens()),
+        Long.toString(Math.max(0, log.completionTokens())), log.usageEstimated() ? "1" : "0",
+        Double.isNaN(log.cost()) ? "" : Double.toString(log.cost()),
+        Double.isNaN(log.baselineCost()) ? "" : Double.toString(log.baselineCost()), log.tier() == null ? "" : log.tier(),
         Long.toString(economics.expireAfter().toMillis()), Integer.toString(economics.maxWorkflows())};
     // the record runs once (its marker key): a replay after a lost answer adds nothing
     store.send(() -> recordScript.run(redis, ScriptOutputType.INTEGER, keys, args), "ledger");

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmgw.core.config.Economics;
 import dev.llmgw.core.economics.WorkflowRecord.Outcome;
-import dev.llmgw.core.log.RequestLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
@@ -23,10 +22,10 @@ class EconomicsRecorderTest {
   private final EconomicsRecorder recorder = new EconomicsRecorder(ledger, registry);
 
   private void call(String id) {
-    RequestLog log = new RequestLog();
-    log.workflowId = id;
-    log.workflowType = "support";
-    recorder.completed(log);
+    dev.llmgw.core.log.RequestLogBuilder log = new dev.llmgw.core.log.RequestLogBuilder("rid", "POST",
+        "/v1/chat/completions", "-", recorder);
+    log.workflow(id, "support");
+    log.end(dev.llmgw.core.log.Outcome.SERVED);
   }
 
   private double outcomes(String outcome) {

@@ -7,7 +7,7 @@ import dev.llmgw.core.config.Economics;
 import dev.llmgw.core.config.Price;
 import dev.llmgw.core.economics.WorkflowRecord.Outcome;
 import dev.llmgw.core.economics.WorkflowRecord.Snapshot;
-import dev.llmgw.core.log.RequestLog;
+import dev.llmgw.core.log.RequestLogBuilder;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -81,17 +81,10 @@ class EconomicsReportTest {
     Clock clock = Clock.fixed(Instant.parse("2026-11-27T10:00:00Z"), ZoneOffset.UTC);
     WorkflowLedger ledger = new WorkflowLedger(new Economics(Map.of(), 2, Duration.ofHours(1), null), clock);
     for (String id : List.of("a", "a", "b")) {
-      RequestLog log = new RequestLog();
-      log.workflowId = id;
-      log.workflowType = "other";
-      log.outcome = "ok";
-      log.attempts = 2;
-      log.retries = 1;
-      log.promptTokens = 100;
-      log.completionTokens = 10;
-      log.cost = 0.5;
-      log.baselineCost = 5;
-      ledger.record(log);
+      RequestLogBuilder log = new RequestLogBuilder("rid", "POST", "/v1/chat/completions", "-", ledger::record);
+      log.workflow(id, "other").attemptStarted("b", "m", null, 1).attemptStarted("b", "m", null, 2).retried()
+          .usage(100, 10, 0, false).cost(0.5, 5);
+      log.end(dev.llmgw.core.log.Outcome.SERVED);
     }
     Snapshot a = ledger.get("", "a").orElseThrow();
     assertThat(a.calls()).isEqualTo(2);
@@ -105,9 +98,8 @@ class EconomicsReportTest {
     assertThat(ledger.outcome("", "never-seen", Outcome.ACCEPTED, 0, Double.NaN)).isEmpty();
     assertThat(ledger.get(WorkflowLedger.namespace("other-key", null), "a")).as("another key's namespace").isEmpty();
     for (int i = 0; i < 50; i++) {
-      RequestLog log = new RequestLog();
-      log.workflowId = "w" + i;
-      ledger.record(log);
+      new RequestLogBuilder("rid", "POST", "/v1/chat/completions", "-", ledger::record).workflow("w" + i, null)
+          .end(dev.llmgw.core.log.Outcome.SERVED);
     }
     ledger.cleanUp();
     assertThat(ledger.size()).isLessThanOrEqualTo(2);

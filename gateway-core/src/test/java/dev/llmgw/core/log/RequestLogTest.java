@@ -24,14 +24,11 @@ class RequestLogTest {
 
   @Test
   void theLineEndsWithTheTimings() {
-    RequestLog log = new RequestLog();
-    log.requestId = "rid-1";
-    log.method = "POST";
-    log.path = "/v1/chat/completions";
-    log.status = 200;
-    log.outcome = "ok";
+    RequestLogBuilder b = new RequestLogBuilder("rid-1", "POST", "/v1/chat/completions", null, RequestLogListener.NOOP);
+    b.responded(200, 0);
+    b.end(Outcome.SERVED);
     StringBuilder sb = new StringBuilder();
-    log.appendTo(sb);
+    b.log().appendTo(sb);
     assertThat(sb.toString()).startsWith("rid=rid-1 remote=null method=POST path=/v1/chat/completions status=200 outcome=ok")
         .containsPattern(" bytes_out=0 duration_ms=\\d+\\.\\d$");
   }

@@ -195,13 +195,9 @@ class StateStoreTest {
   @ValueSource(strings = {"memory", "embedded", "redis"})
   void everyRequestIsCountedPerKeyAndTeamWithItsSaving(String kind) throws Exception {
     try (StateStore s = open(kind)) {
-      RequestLog a = call(null, "alice", 0.5);
-      a.team = "support";
-      a.endpoint = "chat_completions";
-      RequestLog b = call(null, "alice", 0.25);
-      b.endpoint = "chat_completions";
-      RequestLog unpriced = call(null, "bob", Double.NaN);
-      unpriced.endpoint = "chat_completions";
+      RequestLog a = call(null, "alice", "support", "chat_completions", 0.5);
+      RequestLog b = call(null, "alice", null, "chat_completions", 0.25);
+      RequestLog unpriced = call(null, "bob", null, "chat_completions", Double.NaN);
       RequestLog health = call(null, "bob", 1.0); // not an API request: not counted
       for (RequestLog log : List.of(a, b, unpriced, health)) {
         s.usage().add(log);
@@ -223,17 +219,18 @@ class StateStoreTest {
   }
 
   static RequestLog call(String workflow, String key, double cost) {
-    RequestLog log = new RequestLog();
-    log.workflowId = workflow;
-    log.workflowType = "support";
-    log.keyName = key;
-    log.attempts = 1;
-    log.promptTokens = 100;
-    log.completionTokens = 10;
-    log.cost = cost;
-    log.baselineCost = cost * 4;
-    log.tier = "balanced";
-    return log;
+    return call(workflow, key, null, null, cost);
+  }
+
+  /** An ended request's record, as the request path writes it. */
+  static RequestLog call(String workflow, String key, String team, String endpoint, double cost) {
+    dev.llmgw.core.log.RequestLogBuilder log = new dev.llmgw.core.log.RequestLogBuilder("rid", "POST",
+        "/v1/chat/completions", "-", dev.llmgw.core.log.RequestLogListener.NOOP);
+    log.workflow(workflow, "support").caller(key, team).request(endpoint, "m", false)
+        .route("balanced", "r", "rule").attemptStarted("b", "m", null, 1).usage(100, 10, 0, false)
+        .cost(cost, cost * 4);
+    log.end(dev.llmgw.core.log.Outcome.SERVED);
+    return log.log();
   }
 
   @Test
@@ -244,8 +241,7 @@ class StateStoreTest {
       admit(s, k, null, 10, 40_000).settlement().settle(10, 40_000);
       assertThat(admit(s, k, null, 10, 40_000).allowed()).isTrue(); // in flight at the restart
       s.ledger().record(call("wf-p", "persist", 0.04));
-      RequestLog counted = call(null, "persist", 0.04);
-      counted.endpoint = "chat_completions";
+      RequestLog counted = call(null, "persist", null, "chat_completions", 0.04);
       s.usage().add(counted);
       s.ledger().outcome("key:persist", "wf-p", WorkflowRecord.Outcome.ACCEPTED, 0, 5.0);
     }

@@ -1,9 +1,8 @@
 package dev.llmgw.server.http;
 
 import dev.llmgw.core.log.RequestLog;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.HttpMessage;
-import io.netty.handler.codec.http.HttpRequest;
+import dev.llmgw.core.log.RequestLogListener;
+import io.netty.util.internal.ThreadExecutorMap;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.net.InetSocketAddress;
@@ -13,7 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One line per request on the {@code access} logger. Lines carry no header values: no credential can
+ * One line per request on the {@code access} logger, written when the request's log ends (a
+ * {@link RequestLogListener}). Lines carry no header values: no credential can
  * reach the log.
  *
  * <p>Cost: logging one event per request woke logback's async worker (and made one write) per
@@ -63,22 +63,10 @@ public final class AccessLog {
     }
   }
 
-  private AccessLog() {}
+  /** The listener that writes each ended request's line. */
+  public static final RequestLogListener INSTANCE = AccessLog::write;
 
-  public static RequestLog start(ChannelHandlerContext ctx, String requestId, HttpMessage msg) {
-    RequestLog log = new RequestLog();
-    log.requestId = requestId;
-    log.remote = remote(ctx);
-    if (msg instanceof HttpRequest req) {
-      log.method = req.method().name();
-      String uri = req.uri();
-      int q = uri.indexOf('?');
-      log.path = q < 0 ? uri : uri.substring(0, q);
-    } else {
-      log.method = "-";
-    }
-    return log;
-  }
+  private AccessLog() {}
 
   /** Hands the calling event loop's pending lines to logback now (at shutdown). */
   public static void flushHere() {
@@ -86,12 +74,12 @@ public final class AccessLog {
   }
 
   /** Logs a request's line; on an event loop it joins that loop's batch. */
-  public static void write(ChannelHandlerContext ctx, RequestLog log) {
+  static void write(RequestLog log) {
     if (!ACCESS.isInfoEnabled()) {
       return;
     }
-    EventExecutor loop = ctx.executor();
-    if (!loop.inEventLoop()) {
+    EventExecutor loop = ThreadExecutorMap.currentExecutor();
+    if (loop == null || !loop.inEventLoop()) {
       StringBuilder one = new StringBuilder(256);
       one.append(java.time.Instant.now()).append(" access ").append(log.toLine()).append('\n');
       ACCESS.info(one.toString());
@@ -113,11 +101,11 @@ public final class AccessLog {
   private static final io.netty.util.AttributeKey<String> REMOTE = io.netty.util.AttributeKey.valueOf("gateway.remote");
 
   /** The client's address as text, formatted once per connection. */
-  private static String remote(ChannelHandlerContext ctx) {
-    io.netty.util.Attribute<String> attr = ctx.channel().attr(REMOTE);
+  static String remote(io.netty.channel.Channel ch) {
+    io.netty.util.Attribute<String> attr = ch.attr(REMOTE);
     String r = attr.get();
     if (r == null) {
-      r = remote(ctx.channel().remoteAddress());
+      r = remote(ch.remoteAddress());
       attr.set(r);
     }
     return r;

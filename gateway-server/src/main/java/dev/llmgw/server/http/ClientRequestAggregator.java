@@ -2,38 +2,44 @@ package dev.llmgw.server.http;
 
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.exchange.ClientResponses;
+import dev.llmgw.core.exchange.RequestContext;
+import dev.llmgw.core.log.Outcome;
+import dev.llmgw.core.log.RequestLogListener;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
 
 /**
  * Aggregates a request body up to {@code maxRequestBytes} (classification needs the whole body).
  * Above the cap the client gets a 413 in the OpenAI error shape and the connection is closed, so the
- * rest of the oversized body is never read.
+ * rest of the oversized body is never read; the request's record (opened by {@link RequestHeads}) ends
+ * as {@link Outcome#INVALID}.
  */
 public final class ClientRequestAggregator extends HttpObjectAggregator {
   private final int maxRequestBytes;
-  private final dev.llmgw.core.exchange.ExchangeEvents events;
+  private final RequestLogListener sinks;
 
   public ClientRequestAggregator(int maxRequestBytes) {
-    this(maxRequestBytes, dev.llmgw.core.exchange.ExchangeEvents.NOOP);
+    this(maxRequestBytes, RequestLogListener.NOOP);
   }
 
-  /** @param events told of the refused request like of any other (request metrics, ledger) */
-  public ClientRequestAggregator(int maxRequestBytes, dev.llmgw.core.exchange.ExchangeEvents events) {
+  /** @param sinks told of a refused request that no {@link RequestHeads} opened (tests without one) */
+  public ClientRequestAggregator(int maxRequestBytes, RequestLogListener sinks) {
     super(maxRequestBytes, true);
     this.maxRequestBytes = maxRequestBytes;
-    this.events = events;
+    this.sinks = sinks;
   }
 
   @Override
   protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-    String requestId = RequestIds.fromClient(oversized.headers());
-    var log = AccessLog.start(ctx, requestId, oversized);
-    ClientResponses.writeError(ctx, GatewayError.tooLarge(maxRequestBytes), requestId, false, log)
-        .addListener(ChannelFutureListener.CLOSE);
-    AccessLog.write(ctx, log);
-    events.completed(log); // one access-log line and one count in gateway_requests_total, as for any request
+    RequestContext request = RequestContext.takeReceiving(ctx.channel());
+    if (request == null) {
+      request = RequestHeads.open(ctx, oversized instanceof HttpRequest r ? r : null, sinks);
+    }
+    ClientResponses.writeError(ctx, GatewayError.tooLarge(maxRequestBytes), request.requestId(), false,
+        request.log()).addListener(ChannelFutureListener.CLOSE);
+    request.log().end(Outcome.INVALID);
   }
 }

@@ -18,7 +18,9 @@ import dev.llmgw.core.exchange.ProxyExchange;
 import dev.llmgw.core.exchange.Watchdog;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.ingress.RequestParser;
-import dev.llmgw.core.log.RequestLog;
+import dev.llmgw.core.exchange.RequestContext;
+import dev.llmgw.core.log.Outcome;
+import dev.llmgw.core.log.RequestLogBuilder;
 import dev.llmgw.core.route.Caller;
 import dev.llmgw.core.route.ModelRouter;
 import dev.llmgw.core.route.RoutePlan;
@@ -49,7 +51,10 @@ import org.slf4j.LoggerFactory;
  * validates and routes proxied ones and runs a {@link ProxyExchange} for them. One request is in
  * flight at a time; pipelined requests wait in a small queue so that responses keep their order.
  *
- * <p>Every request gets exactly one response and one access-log line.
+ * <p>Every request gets exactly one response, and its {@link RequestContext}'s log ends exactly once:
+ * here for answers given here (local and admin endpoints, refusals, invalid requests, a client gone
+ * while waiting), in the exchange for proxied requests. What follows the end (access log, metrics,
+ * ledger, budget settlement) listens to it; nothing of it is called from here.
  */
 public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(ClientRequestHandler.class);
@@ -60,23 +65,19 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private final ExchangeServices services;
   private final LocalEndpoints local;
   private final AtomicInteger inFlightCount;
-  private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
+  private final ArrayDeque<Pending> queued = new ArrayDeque<>();
   private long queuedBytes;
   private ChannelHandlerContext ctx;
   private final AdminEndpoints admin;
   private ProxyExchange inFlight;
   /** This connection's timer for backend deadlines, made with its first exchange (see Watchdog). */
   private Watchdog watchdog;
-  private boolean awaitingAdmin;
-  /** A request waits for the classifier ({@link #classify}) or a shared store's admission ({@link #proxy}). */
-  private boolean awaitingDecision;
-  private AccessControl.Ticket inFlightTicket;
-  /** The request being handled came as HTTP/1.0 (one at a time per connection, so one field will do). */
-  private boolean http10;
+  /** A request waits for an admin answer, the classifier ({@link #classify}) or a store's admission ({@link #proxy}). */
+  private RequestContext awaiting;
   /** The first request beyond the pipelining bound: refused once everything before it is answered. */
-  private Overflow overflow;
+  private RequestContext overflow;
 
-  private record Overflow(String requestId, RequestLog log) {}
+  private record Pending(FullHttpRequest request, RequestContext context) {}
 
   /**
    * @param admin         operator endpoints, or null when not served
@@ -102,40 +103,48 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (inFlight != null || awaitingAdmin || awaitingDecision) {
+    RequestContext request = RequestContext.takeReceiving(ctx.channel());
+    if (request == null) { // a pipeline without RequestHeads (tests)
+      request = RequestHeads.open(ctx, req, services.sinks());
+    }
+    request.log().received(System.nanoTime());
+    if (busy()) {
       int cap = snapshots.get().config().limits().maxRequestBytes();
       if (overflow != null || queued.size() >= MAX_PIPELINED
           || queuedBytes + req.content().readableBytes() > cap) {
         // a client piling up unanswered requests: what was accepted is answered in order, this one is
         // refused after them (429, then the connection closes); nothing more is read or buffered
-        if (overflow == null) {
-          String rid = RequestIds.fromClient(req.headers());
-          overflow = new Overflow(rid, AccessLog.start(ctx, rid, req));
-          ctx.channel().config().setAutoRead(false);
-        }
         req.release();
+        if (overflow == null) {
+          overflow = request;
+          ctx.channel().config().setAutoRead(false);
+        } else {
+          request.log().end(Outcome.CLIENT_GONE); // not read any further: never answered
+        }
         return;
       }
       queuedBytes += req.content().readableBytes();
-      queued.add(req);
+      queued.add(new Pending(req, request));
       return;
     }
-    handle(req);
+    handle(req, request);
+  }
+
+  private boolean busy() {
+    return inFlight != null || awaiting != null;
   }
 
   /** Takes ownership of {@code req}. */
-  private void handle(FullHttpRequest req) {
-    http10 = req.protocolVersion().equals(io.netty.handler.codec.http.HttpVersion.HTTP_1_0);
-    String requestId = RequestIds.fromClient(req.headers());
-    RequestLog log = AccessLog.start(ctx, requestId, req);
-    boolean keepAlive = HttpUtil.isKeepAlive(req);
+  private void handle(FullHttpRequest req, RequestContext request) {
+    RequestLogBuilder log = request.log();
     try {
       if (req.decoderResult().isFailure()) {
-        respond(decodeError(req.decoderResult().cause()), requestId, false, log);
+        request.closeAfterResponse();
+        respond(decodeError(req.decoderResult().cause()), request);
         return;
       }
       GatewaySnapshot snapshot = snapshots.get();
-      String path = log.path;
+      String path = log.log().path();
       Access access = snapshot.config().access();
       Authenticator auth = new Authenticator(access);
       String credential = Authenticator.credential(req.headers().get(HttpHeaderNames.AUTHORIZATION),
@@ -143,43 +152,36 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       Endpoint endpoint = Endpoint.ofClientPath(path);
       if (endpoint != null) {
         if (!HttpMethod.POST.equals(req.method())) {
-          respond(GatewayError.methodNotAllowed(log.method, path, "POST"), requestId, keepAlive, log);
+          respond(GatewayError.methodNotAllowed(log.log().method(), path, "POST"), request);
           return;
         }
         Identity identity = auth.forApi(credential);
-        log.keyName = identity.keyName();
-        log.team = identity.team();
+        log.caller(identity.keyName(), identity.team());
         ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
-        log.model = parsed.model();
-        log.stream = parsed.stream();
-        log.endpoint = endpoint.metricName();
-        log.baselinePrice = snapshot.baselinePrice();
+        log.request(endpoint.metricName(), parsed.model(), parsed.stream()).baselinePrice(snapshot.baselinePrice());
         Workflows.tag(log, req.headers(), parsed, snapshot.config().economics());
         Caller caller = services.access().caller(identity, access);
         ModelRouter router = snapshot.router();
         RequestFeatures features = router.features(parsed, req.headers()::get, caller);
         if (features == null) {
-          proxy(snapshot, parsed, router.plan(parsed.model()), identity, req.content().retain(), requestId,
-              keepAlive, log);
+          proxy(snapshot, parsed, router.plan(parsed.model()), identity, req.content().retain(), request);
           return;
         }
         RouteDecision decision;
         try {
           decision = router.policy().decide(features);
         } catch (SignalNeeded needed) {
-          classify(snapshot, parsed, features, needed, caller, identity, req.content().retain(), requestId,
-              keepAlive, log);
+          classify(snapshot, parsed, features, needed, caller, identity, req.content().retain(), request);
           return;
         }
-        proxy(snapshot, parsed, router.plan(parsed, caller, decision), identity, req.content().retain(),
-            requestId, keepAlive, log);
+        proxy(snapshot, parsed, router.plan(parsed, caller, decision), identity, req.content().retain(), request);
         return;
       }
       if (admin != null && AdminEndpoints.owns(path)) {
         auth.forAdmin(credential);
-        awaitingAdmin = true;
+        awaiting = request;
         admin.handle(req, path, snapshot).whenComplete((json, failure) ->
-            ctx.executor().execute(() -> onAdminDone(json, failure, requestId, keepAlive, log)));
+            ctx.executor().execute(() -> onAdminDone(json, failure, request)));
         return;
       }
       Identity caller = Identity.ANONYMOUS;
@@ -187,33 +189,32 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         auth.forAdmin(credential);
       } else if (path.startsWith("/v1/")) {
         caller = auth.forApi(credential);
-        log.keyName = caller.keyName();
-        log.team = caller.team();
+        log.caller(caller.keyName(), caller.team());
       }
       if (admin != null && EconomicsEndpoints.owns(path)) {
         // the ledger may live in a shared store: read and written off the event loop
-        awaitingAdmin = true;
+        awaiting = request;
         admin.workflows(req, path, snapshot, caller).whenComplete((json, failure) ->
-            ctx.executor().execute(() -> onAdminDone(json, failure, requestId, keepAlive, log)));
+            ctx.executor().execute(() -> onAdminDone(json, failure, request)));
         return;
       }
-      if (!local.handle(ctx, req, snapshot, requestId, keepAlive, log, caller)) {
-        respond(GatewayError.unknownPath(log.method, path), requestId, keepAlive, log);
+      if (!local.handle(ctx, req, snapshot, request, caller)) {
+        respond(GatewayError.unknownPath(log.log().method(), path), request);
         return;
       }
-      completed(log);
+      log.end(Outcome.SERVED);
     } catch (RuntimeException e) {
-      fail(e, requestId, keepAlive, log);
+      fail(e, request);
     } finally {
       req.release();
     }
   }
 
-  /** Answers a request that failed before its exchange started: the error, one log line, the metrics. */
-  private void fail(RuntimeException failure, String requestId, boolean keepAlive, RequestLog log) {
+  /** Answers a request that failed before its exchange started, and ends its log. */
+  private void fail(RuntimeException failure, RequestContext request) {
     if (failure instanceof AccessControl.LimitedException e) {
       FullHttpResponse r = ClientResponses.response(HttpResponseStatus.valueOf(e.error().status()),
-          Unpooled.wrappedBuffer(e.error().toJsonBytes()), requestId, keepAlive);
+          Unpooled.wrappedBuffer(e.error().toJsonBytes()), request.requestId(), request.keepAlive());
       HttpHeaders rate = RateLimitHeaders.of(e.rate());
       if (rate != null) {
         r.headers().add(rate);
@@ -221,15 +222,15 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       if (e.rate() != null) {
         r.headers().set(HttpHeaderNames.RETRY_AFTER, ClientResponses.retryAfterSeconds(e.rate().retryAfterMillis()));
       }
-      log.errorCode = e.error().code();
-      log.outcome = "error";
-      ClientResponses.write(ctx, r, keepAlive, log);
-      completed(log);
+      request.log().error(e.error().code());
+      ClientResponses.write(ctx, r, request.keepAlive(), request.log());
+      request.log().end(Outcome.REFUSED);
     } else if (failure instanceof GatewayException e) {
-      respond(e.error(), requestId, keepAlive, log);
+      respond(e.error(), request);
     } else {
-      LOG.error("rid={} unexpected failure handling {} {}", requestId, log.method, log.path, failure);
-      respond(GatewayError.internal("unexpected failure"), requestId, keepAlive, log);
+      LOG.error("rid={} unexpected failure handling {} {}", request.requestId(), request.log().log().method(),
+          request.log().log().path(), failure);
+      respond(GatewayError.internal("unexpected failure"), request);
     }
   }
 
@@ -239,7 +240,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
    * @throws RuntimeException a refusal by access control (the body is released first)
    */
   private void proxy(GatewaySnapshot snapshot, ParsedRequest parsed, RoutePlan plan, Identity identity,
-      ByteBuf body, String requestId, boolean keepAlive, RequestLog log) {
+      ByteBuf body, RequestContext request) {
     java.util.concurrent.CompletableFuture<AccessControl.Ticket> admission;
     try {
       admission = services.access().admit(identity, snapshot.config().access(), parsed, plan);
@@ -255,34 +256,32 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         body.release();
         throw unwrap(e);
       }
-      start(snapshot, parsed, plan, ticket, body, requestId, keepAlive, log);
+      start(snapshot, parsed, plan, ticket, body, request);
       return;
     }
     // a shared store answers later: this connection waits (its pipelined requests queue behind)
-    awaitingDecision = true;
+    awaiting = request;
     inFlightCount.incrementAndGet();
     admission.whenComplete((ticket, failure) -> resumeOnLoop(body, () -> {
-      awaitingDecision = false;
+      awaiting = null;
       inFlightCount.decrementAndGet();
       if (!ctx.channel().isActive()) {
         body.release();
         if (ticket != null) {
           ticket.settle(0, 0.0); // never sent: release the reservation
         }
-        log.outcome = "client_closed";
-        log.status = 499;
-        completed(log);
+        request.log().end(Outcome.CLIENT_GONE);
         return;
       }
       if (failure != null) {
         body.release();
-        fail(unwrap(failure), requestId, keepAlive, log);
+        fail(unwrap(failure), request);
       } else {
         try {
-          start(snapshot, parsed, plan, ticket, body, requestId, keepAlive, log); // owns body from here
+          start(snapshot, parsed, plan, ticket, body, request); // owns body from here
         } catch (RuntimeException e) {
           ticket.settle(0, 0.0);
-          fail(e, requestId, keepAlive, log);
+          fail(e, request);
         }
       }
       drainQueue();
@@ -297,14 +296,13 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
   /** Starts the exchange of an admitted request. Takes ownership of {@code body}. */
   private void start(GatewaySnapshot snapshot, ParsedRequest parsed, RoutePlan plan, AccessControl.Ticket ticket,
-      ByteBuf body, String requestId, boolean keepAlive, RequestLog log) {
-    ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, body, requestId,
-        keepAlive, snapshot.config().limits(), snapshot.config().failover(), log, watchdog(ctx),
-        this::onExchangeDone)
-        .withResponseHeaders(RateLimitHeaders.of(ticket.rate()))
-        .forHttp10(http10);
+      ByteBuf body, RequestContext request) {
+    ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, body, request,
+        snapshot.config().limits(), snapshot.config().failover(), watchdog(ctx), this::onExchangeDone)
+        .withResponseHeaders(RateLimitHeaders.of(ticket.rate()));
+    // the reservation is settled with what the request consumed, whichever way it ends
+    request.log().whenEnded(log -> ticket.settle(log.totalTokens(), log.cost()));
     inFlight = exchange;
-    inFlightTicket = ticket;
     inFlightCount.incrementAndGet();
     exchange.start();
   }
@@ -315,20 +313,17 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
    * this channel's loop. Takes ownership of {@code body}.
    */
   private void classify(GatewaySnapshot snapshot, ParsedRequest parsed, RequestFeatures features,
-      SignalNeeded needed, Caller caller, Identity identity, ByteBuf body, String requestId, boolean keepAlive,
-      RequestLog log) {
-    awaitingDecision = true;
+      SignalNeeded needed, Caller caller, Identity identity, ByteBuf body, RequestContext request) {
+    awaiting = request;
     inFlightCount.incrementAndGet(); // a graceful stop waits for it like for a proxied request
     ModelRouter router = snapshot.router();
     services.classifier().decide(router.policy(), features, needed, router.safeTier(caller), snapshot.config())
         .whenComplete((decision, failure) -> resumeOnLoop(body, () -> {
-          awaitingDecision = false;
+          awaiting = null;
           inFlightCount.decrementAndGet();
           if (!ctx.channel().isActive()) {
             body.release();
-            log.outcome = "client_closed";
-            log.status = 499;
-            completed(log);
+            request.log().end(Outcome.CLIENT_GONE);
             return;
           }
           RoutePlan plan;
@@ -339,14 +334,14 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
             plan = router.plan(parsed, caller, decision);
           } catch (RuntimeException e) {
             body.release();
-            fail(e, requestId, keepAlive, log);
+            fail(e, request);
             drainQueue();
             return;
           }
           try {
-            proxy(snapshot, parsed, plan, identity, body, requestId, keepAlive, log); // owns body from here
+            proxy(snapshot, parsed, plan, identity, body, request); // owns body from here
           } catch (RuntimeException e) {
-            fail(e, requestId, keepAlive, log);
+            fail(e, request);
           }
           drainQueue();
         }));
@@ -362,15 +357,10 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void respond(GatewayError error, String requestId, boolean keepAlive, RequestLog log) {
-    ClientResponses.writeError(ctx, error, requestId, keepAlive, log);
-    completed(log);
-  }
-
-  /** A request answered here (not proxied): one access-log line, and the metrics. */
-  private void completed(RequestLog log) {
-    AccessLog.write(ctx, log);
-    services.events().completed(log);
+  /** Answers {@code error} and ends the request's log. */
+  private void respond(GatewayError error, RequestContext request) {
+    ClientResponses.writeError(ctx, error, request.requestId(), request.keepAlive(), request.log());
+    request.log().end(ClientResponses.outcomeOf(error));
   }
 
   private static GatewayError decodeError(Throwable cause) {
@@ -387,13 +377,6 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void onExchangeDone(ProxyExchange exchange) {
-    RequestLog done = exchange.log();
-    if (inFlightTicket != null) {
-      inFlightTicket.settle(done.promptTokens < 0 ? 0 : done.promptTokens + Math.max(0, done.completionTokens),
-          done.cost);
-      inFlightTicket = null;
-    }
-    AccessLog.write(ctx, done);
     inFlightCount.decrementAndGet();
     if (inFlight == exchange) {
       inFlight = null;
@@ -402,39 +385,38 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** An admin answer is ready (on this channel's event loop). */
-  private void onAdminDone(byte[] json, Throwable failure, String requestId, boolean keepAlive, RequestLog log) {
-    awaitingAdmin = false;
+  private void onAdminDone(byte[] json, Throwable failure, RequestContext request) {
+    awaiting = null;
     if (!ctx.channel().isActive()) {
-      log.outcome = "client_closed";
-      log.status = 499;
-      completed(log);
+      request.log().end(Outcome.CLIENT_GONE);
       return;
     }
     Throwable cause = failure == null ? null : unwrap(failure);
     if (cause == null) {
-      ClientResponses.writeJson(ctx, io.netty.handler.codec.http.HttpResponseStatus.OK, json, requestId, keepAlive,
-          log);
-      completed(log);
+      ClientResponses.writeJson(ctx, HttpResponseStatus.OK, json, request.requestId(), request.keepAlive(),
+          request.log());
+      request.log().end(Outcome.SERVED);
     } else if (cause instanceof GatewayException e) {
-      respond(e.error(), requestId, keepAlive, log);
+      respond(e.error(), request);
     } else {
-      LOG.error("rid={} admin endpoint {} failed", requestId, log.path, cause);
-      respond(GatewayError.internal("admin endpoint failed"), requestId, keepAlive, log);
+      LOG.error("rid={} admin endpoint {} failed", request.requestId(), request.log().log().path(), cause);
+      respond(GatewayError.internal("admin endpoint failed"), request);
     }
     drainQueue();
   }
 
   private void drainQueue() {
     if (ctx.channel().isActive()) {
-      FullHttpRequest next;
-      while (inFlight == null && !awaitingAdmin && !awaitingDecision && (next = queued.poll()) != null) {
-        queuedBytes -= next.content().readableBytes();
-        handle(next);
+      Pending next;
+      while (!busy() && (next = queued.poll()) != null) {
+        queuedBytes -= next.request().content().readableBytes();
+        handle(next.request(), next.context());
       }
-      if (overflow != null && inFlight == null && !awaitingAdmin && !awaitingDecision && queued.isEmpty()) {
-        Overflow o = overflow;
+      if (overflow != null && !busy() && queued.isEmpty()) {
+        RequestContext o = overflow;
         overflow = null;
-        respond(GatewayError.tooManyPipelined(MAX_PIPELINED), o.requestId(), false, o.log()); // then closes
+        o.closeAfterResponse();
+        respond(GatewayError.tooManyPipelined(MAX_PIPELINED), o); // then closes
       }
     }
   }
@@ -455,6 +437,11 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     return w;
   }
 
+  /**
+   * The client left: the exchange in flight is cancelled (and ends its request), and every request
+   * not answered yet — queued, refused for overflow, or still arriving — ends as client gone. One
+   * waiting for an admin answer, the classifier or admission ends when that answer comes.
+   */
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     ProxyExchange exchange = inFlight;
@@ -464,10 +451,14 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     if (watchdog != null) {
       watchdog.close();
     }
-    FullHttpRequest r;
-    while ((r = queued.poll()) != null) {
-      r.release();
+    Pending p;
+    while ((p = queued.poll()) != null) {
+      p.request().release();
+      p.context().log().end(Outcome.CLIENT_GONE);
     }
+    RequestContext.endIfOpen(overflow, Outcome.CLIENT_GONE);
+    overflow = null;
+    RequestContext.endIfOpen(RequestContext.takeReceiving(ctx.channel()), Outcome.CLIENT_GONE);
     ctx.fireChannelInactive();
   }
 

@@ -10,7 +10,9 @@ import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.error.GatewayException;
 import dev.llmgw.core.exchange.ClientResponses;
 import dev.llmgw.core.ingress.RequestParser;
+import dev.llmgw.core.exchange.RequestContext;
 import dev.llmgw.core.log.RequestLog;
+import dev.llmgw.core.log.RequestLogBuilder;
 import dev.llmgw.core.resilience.BackendGuard;
 import dev.llmgw.core.resilience.BackendGuards;
 import io.netty.channel.ChannelHandlerContext;
@@ -61,17 +63,20 @@ public final class LocalEndpoints {
   /** Answers {@code req} if it is for a local endpoint; returns false when the path is unknown. */
   /** @param identity the caller (its models restrict {@code /v1/models}; its namespace, the workflows) */
   public boolean handle(ChannelHandlerContext ctx, FullHttpRequest req, GatewaySnapshot snapshot,
-      String requestId, boolean keepAlive, RequestLog log, dev.llmgw.core.access.Identity identity) {
+      RequestContext request, dev.llmgw.core.access.Identity identity) {
     java.util.Set<String> allowedModels = identity.key() == null ? java.util.Set.of() : identity.key().models();
-    String path = log.path;
+    RequestLogBuilder log = request.log();
+    String requestId = request.requestId();
+    boolean keepAlive = request.keepAlive();
+    String path = log.log().path();
     boolean get = HttpMethod.GET.equals(req.method()) || HttpMethod.HEAD.equals(req.method());
     byte[] body;
     HttpResponseStatus status = HttpResponseStatus.OK;
     if (path.equals("/healthz")) {
-      requireGet(get, log);
+      requireGet(get, log.log());
       body = "{\"status\":\"ok\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     } else if (path.equals("/readyz")) {
-      requireGet(get, log);
+      requireGet(get, log.log());
       boolean ready = !draining.getAsBoolean();
       dev.llmgw.core.state.StateStore.Health h = state == null ? null : state.health();
       boolean stateOk = h == null || h.up() || !stateRequired;
@@ -89,7 +94,7 @@ public final class LocalEndpoints {
       }
       body = json(root);
     } else if (path.equals("/metrics") && metrics != null) {
-      requireGet(get, log);
+      requireGet(get, log.log());
       byte[] text = metrics.get().getBytes(java.nio.charset.StandardCharsets.UTF_8);
       var r = ClientResponses.response(HttpResponseStatus.OK, io.netty.buffer.Unpooled.wrappedBuffer(text), requestId,
           keepAlive);
@@ -97,10 +102,10 @@ public final class LocalEndpoints {
       ClientResponses.write(ctx, r, keepAlive, log);
       return true;
     } else if (path.equals(MODELS)) {
-      requireGet(get, log);
+      requireGet(get, log.log());
       body = json(modelList(snapshot, allowedModels));
     } else if (path.startsWith(MODELS + "/") && path.length() > MODELS.length() + 1) {
-      requireGet(get, log);
+      requireGet(get, log.log());
       String id = java.net.URLDecoder.decode(path.substring(MODELS.length() + 1),
           java.nio.charset.StandardCharsets.UTF_8);
       ModelAlias alias = snapshot.config().models().get(id);
@@ -118,7 +123,7 @@ public final class LocalEndpoints {
 
   private static void requireGet(boolean get, RequestLog log) {
     if (!get) {
-      throw new GatewayException(GatewayError.methodNotAllowed(log.method, log.path, "GET"));
+      throw new GatewayException(GatewayError.methodNotAllowed(log.method(), log.path(), "GET"));
     }
   }
 

@@ -2,6 +2,9 @@ package dev.llmgw.server.http;
 
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.exchange.ClientResponses;
+import dev.llmgw.core.exchange.RequestContext;
+import dev.llmgw.core.log.Outcome;
+import dev.llmgw.core.log.RequestLogListener;
 import dev.llmgw.core.exchange.Watchdog;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
@@ -28,15 +31,15 @@ public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
    */
   static final class State implements Watchdog.Watched {
     final long timeoutNanos;
-    final dev.llmgw.core.exchange.ExchangeEvents events;
+    final RequestLogListener sinks;
     Watchdog watchdog;
     ChannelHandlerContext ctx;
     boolean receiving;
     long startNanos;
 
-    State(long timeoutNanos, dev.llmgw.core.exchange.ExchangeEvents events) {
+    State(long timeoutNanos, RequestLogListener sinks) {
       this.timeoutNanos = timeoutNanos;
-      this.events = events;
+      this.sinks = sinks;
     }
 
     void started(ChannelHandlerContext ctx) {
@@ -59,17 +62,15 @@ public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
         return deadline; // a later request than the one the pending wake-up was armed for
       }
       receiving = false;
+      // the request whose head arrived (its record is open), or one whose head never came whole
+      RequestContext request = RequestContext.takeReceiving(ctx.channel());
+      if (request == null) {
+        request = RequestHeads.open(ctx, null, sinks);
+      }
       // through the whole pipeline (the HTTP encoder sits after this handler)
-      // one record like any request's: an access-log line and a count in gateway_requests_total
-      dev.llmgw.core.log.RequestLog log = new dev.llmgw.core.log.RequestLog();
-      log.requestId = RequestIds.newId();
-      log.remote = String.valueOf(ctx.channel().remoteAddress());
-      log.method = "-";
-      log.path = "-";
-      ClientResponses.writeError(ctx.channel(), GatewayError.requestTimeout(), log.requestId, false, log)
-          .addListener(ChannelFutureListener.CLOSE);
-      AccessLog.write(ctx, log);
-      events.completed(log);
+      ClientResponses.writeError(ctx.channel(), GatewayError.requestTimeout(), request.requestId(), false,
+          request.log()).addListener(ChannelFutureListener.CLOSE);
+      request.log().end(Outcome.INVALID);
       return Watchdog.DONE;
     }
   }
@@ -80,12 +81,12 @@ public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
 
   /** The pair: {@code [0]} goes first in the pipeline, {@code [1]} right after the aggregator. */
   public static RequestReceiveTimeoutHandler[] pair(Duration timeout) {
-    return pair(timeout, dev.llmgw.core.exchange.ExchangeEvents.NOOP);
+    return pair(timeout, RequestLogListener.NOOP);
   }
 
-  /** @param events told of a timed-out request like of any other (request metrics) */
-  public static RequestReceiveTimeoutHandler[] pair(Duration timeout, dev.llmgw.core.exchange.ExchangeEvents events) {
-    State s = new State(timeout.toNanos(), events);
+  /** @param sinks told of a timed-out request whose head never arrived (metrics, access log) */
+  public static RequestReceiveTimeoutHandler[] pair(Duration timeout, RequestLogListener sinks) {
+    State s = new State(timeout.toNanos(), sinks);
     return new RequestReceiveTimeoutHandler[] {new RequestReceiveTimeoutHandler(s), new RequestReceiveTimeoutHandler(s)};
   }
 

@@ -3,7 +3,7 @@ package dev.llmgw.server.http;
 import dev.llmgw.core.config.Economics;
 import dev.llmgw.core.economics.WorkflowLedger;
 import dev.llmgw.core.ingress.ParsedRequest;
-import dev.llmgw.core.log.RequestLog;
+import dev.llmgw.core.log.RequestLogBuilder;
 import io.netty.handler.codec.http.HttpHeaders;
 
 /**
@@ -18,7 +18,7 @@ final class Workflows {
 
   private Workflows() {}
 
-  static void tag(RequestLog log, HttpHeaders headers, ParsedRequest body, Economics economics) {
+  static void tag(RequestLogBuilder log, HttpHeaders headers, ParsedRequest body, Economics economics) {
     String id = headers.get(ID_HEADER);
     String type = headers.get(TYPE_HEADER);
     if (id == null) {
@@ -28,10 +28,10 @@ final class Workflows {
       type = body.workflowType();
     }
     if (id != null && !id.isBlank()) {
-      log.workflowId = id.length() > WorkflowLedger.MAX_ID_LENGTH ? id.substring(0, WorkflowLedger.MAX_ID_LENGTH) : id;
-      log.workflowType = economics.typeOf(type == null ? Economics.OTHER : type);
+      log.workflow(id.length() > WorkflowLedger.MAX_ID_LENGTH ? id.substring(0, WorkflowLedger.MAX_ID_LENGTH) : id,
+          economics.typeOf(type == null ? Economics.OTHER : type));
     } else if (type != null) {
-      log.workflowType = economics.typeOf(type);
+      log.workflow(null, economics.typeOf(type));
     }
   }
 }

@@ -119,7 +119,7 @@ class AccessMatrixIT {
     Files.writeString(dir.resolve("gateway.yaml"), gatewayYaml(true));
     Files.writeString(dir.resolve("routing.yaml"), ROUTING_YAML);
     GatewaySnapshot s = SnapshotLoader.load(dir, Map.of(), 1);
-    gw = new GatewayServer(s, Transport.best(), 2, ExchangeEvents.NOOP).reloadFrom(dir, Map::of, 0).start();
+    gw = new GatewayServer(s, Transport.best(), 2, dev.llmgw.core.log.RequestLogListener.NOOP).reloadFrom(dir, Map::of, 0).start();
     // team A's workflow, for the workflow endpoints
     assertThat(send("POST", "/v1/chat/completions", chat("gw-model", "hi"), Cred.TEAM_A, "x-workflow-id", "wf-team-a")
         .statusCode()).isEqualTo(200);

@@ -171,7 +171,7 @@ class SecretsIT {
     Files.writeString(dir.resolve("gateway.yaml"), gatewayYaml("MOCK_PROVIDER_KEY", "GW_ADMIN_TOKEN"));
     Files.writeString(dir.resolve("routing.yaml"), ROUTING_YAML);
     GatewaySnapshot s = SnapshotLoader.load(dir, ENV, 1);
-    gw = new GatewayServer(s, Transport.best(), 2, ExchangeEvents.NOOP).reloadFrom(dir, () -> ENV, 0).start();
+    gw = new GatewayServer(s, Transport.best(), 2, dev.llmgw.core.log.RequestLogListener.NOOP).reloadFrom(dir, () -> ENV, 0).start();
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).followRedirects(HttpClient.Redirect.NEVER)
         .build();
   }

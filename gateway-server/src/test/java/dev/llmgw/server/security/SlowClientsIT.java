@@ -106,7 +106,7 @@ class SlowClientsIT {
             new Limits(1 << 20, 16 * 1024, 8 * 1024, idleTimeout, 64 * 1024))
         .withAccess(new Access(true, null, false, Map.of(), Map.of(),
             new Access.ConnectionLimits(maxConnections, receiveTimeout)));
-    gw = new GatewayServer(config, Transport.best(), 2, ExchangeEvents.NOOP).start();
+    gw = new GatewayServer(config, Transport.best(), 2, dev.llmgw.core.log.RequestLogListener.NOOP).start();
     return gw;
   }
 

@@ -73,7 +73,7 @@ class SmugglingIT {
         .withHeader("Content-Type", "application/json").withBody(EMBED_RESPONSE)));
     wm.stubFor(any(anyUrl()).atPriority(10).willReturn(aResponse().withStatus(404)));
     gw = new GatewayServer(TestConfigs.oneBackend("http://127.0.0.1:" + wm.port() + "/v1",
-        TestConfigs.fastTimeouts(), Limits.defaults()), Transport.best(), 1, ExchangeEvents.NOOP).start();
+        TestConfigs.fastTimeouts(), Limits.defaults()), Transport.best(), 1, dev.llmgw.core.log.RequestLogListener.NOOP).start();
   }
 
   @AfterAll

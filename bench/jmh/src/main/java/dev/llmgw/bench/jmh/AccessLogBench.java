@@ -19,16 +19,14 @@ public class AccessLogBench {
 
   @Setup
   public void setup() {
-    log = new RequestLog();
-    log.requestId = "0f8e4c2a-6b1d-4e57-9a0c-3d2b1f7e6a54";
-    log.remote = "127.0.0.1:53412";
-    log.method = "POST";
-    log.path = "/v1/chat/completions";
-    log.status = 200;
-    log.model = "bench-model";
-    log.backend = "mock";
-    log.bytesOut = 1048;
-    log.firstByteNanos = log.startNanos + 412_000;
+    long start = System.nanoTime();
+    dev.llmgw.core.log.RequestLogBuilder b = new dev.llmgw.core.log.RequestLogBuilder(start,
+        "0f8e4c2a-6b1d-4e57-9a0c-3d2b1f7e6a54", "POST", "/v1/chat/completions", "127.0.0.1:53412",
+        dev.llmgw.core.log.RequestLogListener.NOOP);
+    b.request("chat_completions", "bench-model", false).attemptStarted("mock", "bench-model", null, start + 100_000)
+        .responseStarted(200, start + 412_000).bytesOut(1048);
+    b.end(dev.llmgw.core.log.Outcome.SERVED);
+    log = b.log();
   }
 
   @Benchmark

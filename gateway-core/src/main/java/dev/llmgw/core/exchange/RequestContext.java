@@ -1,0 +1,66 @@
+package dev.llmgw.core.exchange;
+
+import dev.llmgw.core.log.Outcome;
+import dev.llmgw.core.log.RequestLogBuilder;
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+
+/**
+ * One client request, from its head to its end: its id, how its connection continues after it, and
+ * its {@link RequestLogBuilder}. Made when the request line and headers arrive and parked on the
+ * channel ({@link #RECEIVING}) while the body arrives, so whoever answers it — the aggregator's 413,
+ * the receive timeout's 408, the request handler — answers and ends this very record.
+ *
+ * <p>Confined to the channel's event loop.
+ */
+public final class RequestContext {
+  /** The request whose head has arrived and whose body is still arriving (one at a time per connection). */
+  public static final AttributeKey<RequestContext> RECEIVING = AttributeKey.valueOf("gateway.receiving");
+
+  private final String requestId;
+  private final RequestLogBuilder log;
+  private boolean keepAlive;
+  private final boolean http10;
+
+  public RequestContext(String requestId, RequestLogBuilder log, boolean keepAlive, boolean http10) {
+    this.requestId = requestId;
+    this.log = log;
+    this.keepAlive = keepAlive;
+    this.http10 = http10;
+  }
+
+  public String requestId() {
+    return requestId;
+  }
+
+  public RequestLogBuilder log() {
+    return log;
+  }
+
+  /** Whether the connection stays open after this request's response. */
+  public boolean keepAlive() {
+    return keepAlive;
+  }
+
+  /** The response must end the connection (an HTTP/1.0 client, a body of unknown length, a refusal). */
+  public void closeAfterResponse() {
+    keepAlive = false;
+  }
+
+  /** The client spoke HTTP/1.0: no chunked coding in the response (RFC 9112 §6.1). */
+  public boolean http10() {
+    return http10;
+  }
+
+  /** Takes the request still arriving on {@code channel}, or null. */
+  public static RequestContext takeReceiving(Channel channel) {
+    return channel.attr(RECEIVING).getAndSet(null);
+  }
+
+  /** Ends {@code context} as {@code outcome} unless it has ended (a null context is ignored). */
+  public static void endIfOpen(RequestContext context, Outcome outcome) {
+    if (context != null) {
+      context.log.end(outcome);
+    }
+  }
+}
