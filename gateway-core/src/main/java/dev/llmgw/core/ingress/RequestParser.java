@@ -21,11 +21,11 @@ import java.io.InputStream;
  * less helpful message; everything else is the backend's to judge. Errors name the parameter at
  * fault ({@code param}), as the OpenAI API does.
  *
- * <p>One streaming pass over the body (Jackson's {@link JsonParser}, no tree): it reads the few
- * fields the gateway needs on every request ({@code model} and where its value lies, {@code stream},
- * {@code stream_options}, the output-token cap, {@code metadata.workflow_*}), checks the shapes
- * below, skips everything else without building it, and reads to the end, so malformed JSON anywhere
- * is refused before any field is judged. Duplicate keys: the last one counts, as in a tree. The
+ * <p>One streaming pass over the body ({@link BodyScan}: Jackson's {@link JsonParser}, no tree): it
+ * reads the few fields the gateway needs on every request ({@code model} and where its value lies,
+ * {@code stream}, {@code stream_options}, the output-token cap, {@code metadata.workflow_*}), checks
+ * the shapes below, skips everything else without building it, and reads to the end, so malformed
+ * JSON anywhere is refused before any field is judged; this class then judges what it found. Duplicate keys: the last one counts, as in a tree. The
  * tree is built later, only if asked for ({@link ParsedRequest#json()}). The profile had the tree
  * build at 9–12 % of the gateway's CPU and a quarter of the bytes it allocates per request.
  *
@@ -64,7 +64,7 @@ public final class RequestParser {
     } catch (IOException e) {
       throw new GatewayException(GatewayError.malformedJson(String.valueOf(e.getMessage())));
     }
-    Scan s = new Scan(endpoint);
+    BodyScan s = new BodyScan(endpoint);
     try (JsonParser p = JSON.getFactory().createParser(bytes)) {
       s.read(p);
     } catch (JsonProcessingException e) {
@@ -72,7 +72,7 @@ public final class RequestParser {
     } catch (IOException e) {
       throw new GatewayException(GatewayError.malformedJson(String.valueOf(e.getMessage())));
     }
-    return s.validate(bytes);
+    return validate(s, bytes);
   }
 
   /**
@@ -101,291 +101,69 @@ public final class RequestParser {
     return all;
   }
 
-  /** What one pass over the body found; judged afterwards, in a fixed order, by {@link #validate}. */
-  private static final class Scan {
-    private final Endpoint endpoint;
-    private JsonToken root;
-
-    private JsonToken model; // the token of the last "model" value (null: absent)
-    private String modelText;
-    private int modelFields;
-    private int objectStart = -1;
-    private int modelStart = -1;
-    private int modelEnd = -1;
-
-    private JsonToken stream;
-    private JsonToken streamOptions;
-    private boolean includeUsage;
-    private long maxCompletionTokens = -1;
-    private long maxTokens = -1;
-    private long n = -1;
-    private long bestOf = -1;
-    // the count fields' errors (of their last occurrence), judged in validate()
-    private GatewayError maxCompletionTokensError;
-    private GatewayError maxTokensError;
-    private GatewayError nError;
-    private GatewayError bestOfError;
-    private long count; // the value the last count() read, or -1
-    private String workflowId;
-    private String workflowType;
-
-    // the endpoint's input field: messages / prompt / input
-    private JsonToken input;
-    private int messageCount;
-    private GatewayError messageError; // the first bad element of the last "messages" array
-
-    Scan(Endpoint endpoint) {
-      this.endpoint = endpoint;
+  /** Judges what the scan found, in a fixed order: the first problem is the one answered. */
+  private static ParsedRequest validate(BodyScan s, byte[] bytes) {
+    if (s.root == null) {
+      throw new GatewayException(GatewayError.malformedJson("the body is empty"));
     }
-
-    void read(JsonParser p) throws IOException {
-      root = p.nextToken();
-      if (root == null) {
-        return;
-      }
-      if (root != JsonToken.START_OBJECT) {
-        p.skipChildren();
-      } else {
-        objectStart = (int) p.currentTokenLocation().getByteOffset();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String name = p.currentName();
-          JsonToken v = p.nextToken();
-          field(name, v, p);
-        }
-      }
-      JsonToken trailing = p.nextToken();
-      if (trailing != null) {
-        throw new GatewayException(GatewayError.malformedJson("Trailing token (of type " + trailing
-            + ") found after value: the body must be exactly one JSON value"));
-      }
+    if (s.root != JsonToken.START_OBJECT) {
+      throw new GatewayException(GatewayError.malformedJson("expected a JSON object, got " + describe(s.root)));
     }
-
-    private void field(String name, JsonToken v, JsonParser p) throws IOException {
-      switch (name) {
-        case "model" -> {
-          modelFields++;
-          model = v;
-          modelText = null;
-          if (v == JsonToken.VALUE_STRING) {
-            modelStart = (int) p.currentTokenLocation().getByteOffset();
-            modelText = p.getText(); // finishes the token: the location is now past the closing quote
-            modelEnd = (int) p.currentLocation().getByteOffset();
-          } else {
-            p.skipChildren();
-          }
-        }
-        case "stream" -> {
-          stream = v;
-          p.skipChildren();
-        }
-        case "stream_options" -> {
-          streamOptions = v;
-          includeUsage = false;
-          if (v == JsonToken.START_OBJECT) {
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-              boolean isIncludeUsage = "include_usage".equals(p.currentName());
-              JsonToken u = p.nextToken();
-              if (isIncludeUsage) {
-                includeUsage = u == JsonToken.VALUE_TRUE;
-              }
-              p.skipChildren();
-            }
-          } else {
-            p.skipChildren();
-          }
-        }
-        case "max_completion_tokens" -> {
-          maxCompletionTokensError = count(name, MAX_OUTPUT_TOKENS, v, p);
-          maxCompletionTokens = count;
-        }
-        case "max_tokens" -> {
-          maxTokensError = count(name, MAX_OUTPUT_TOKENS, v, p);
-          maxTokens = count;
-        }
-        case "n" -> {
-          nError = count(name, MAX_N, v, p);
-          n = count;
-        }
-        case "best_of" -> {
-          if (endpoint == Endpoint.COMPLETIONS) {
-            bestOfError = count(name, MAX_BEST_OF, v, p);
-            bestOf = count;
-          } else {
-            p.skipChildren();
-          }
-        }
-        case "metadata" -> {
-          workflowId = null;
-          workflowType = null;
-          if (v == JsonToken.START_OBJECT) {
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-              String key = p.currentName();
-              JsonToken m = p.nextToken();
-              if ("workflow_id".equals(key)) {
-                workflowId = m == JsonToken.VALUE_STRING ? p.getText() : null;
-              } else if ("workflow_type".equals(key)) {
-                workflowType = m == JsonToken.VALUE_STRING ? p.getText() : null;
-              }
-              p.skipChildren();
-            }
-          } else {
-            p.skipChildren();
-          }
-        }
-        default -> {
-          if (name.equals(inputField())) {
-            input = v;
-            if (endpoint == Endpoint.CHAT_COMPLETIONS) {
-              messages(v, p);
-            } else {
-              p.skipChildren();
-            }
-          } else {
-            p.skipChildren();
-          }
-        }
-      }
+    if (s.model == null || s.model == JsonToken.VALUE_NULL) {
+      throw new GatewayException(GatewayError.missingParam("model"));
     }
-
-    private String inputField() {
-      return switch (endpoint) {
-        case CHAT_COMPLETIONS -> "messages";
-        case COMPLETIONS -> "prompt";
-        case EMBEDDINGS -> "input";
-      };
+    if (s.model != JsonToken.VALUE_STRING) {
+      throw new GatewayException(GatewayError.invalidType("model", "a string", describe(s.model)));
     }
-
-    /** Checks each element of a {@code messages} array: an object with a string {@code role}. */
-    private void messages(JsonToken v, JsonParser p) throws IOException {
-      messageCount = 0;
-      messageError = null;
-      if (v != JsonToken.START_ARRAY) {
-        p.skipChildren();
-        return;
-      }
-      JsonToken e;
-      while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
-        int i = messageCount++;
-        if (e != JsonToken.START_OBJECT) {
-          if (messageError == null) {
-            messageError = GatewayError.invalidType("messages[" + i + "]", "an object", describe(e));
-          }
-          p.skipChildren();
-          continue;
-        }
-        JsonToken role = null;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          boolean isRole = "role".equals(p.currentName());
-          JsonToken r = p.nextToken();
-          if (isRole) {
-            role = r;
-          }
-          p.skipChildren();
-        }
-        if (messageError == null) {
-          if (role == null || role == JsonToken.VALUE_NULL) {
-            messageError = GatewayError.missingParam("messages[" + i + "].role");
-          } else if (role != JsonToken.VALUE_STRING) {
-            messageError = GatewayError.invalidType("messages[" + i + "].role", "a string", describe(role));
-          }
-        }
-      }
+    if (s.modelText.isBlank()) {
+      throw new GatewayException(GatewayError.invalidValue("model", "'model' must not be empty."));
     }
-
-    /**
-     * Reads a count ({@code max_tokens}, {@code n}, ...) as the OpenAI API judges it: null is absent;
-     * else an integer from 1 to {@code max} (a decimal such as {@code 2.0} or {@code 1e999}, a string, ...
-     * is the wrong type). Sets {@link #count} to the value (-1 when absent or refused). Allocates only
-     * when the value is refused.
-     *
-     * @return the error to answer if this occurrence is the last, or null
-     */
-    private GatewayError count(String param, long max, JsonToken v, JsonParser p) throws IOException {
-      count = -1;
-      if (v == JsonToken.VALUE_NULL) {
-        return null;
+    boolean isStream = false;
+    if (s.stream != null && s.stream != JsonToken.VALUE_NULL) {
+      if (s.stream != JsonToken.VALUE_TRUE && s.stream != JsonToken.VALUE_FALSE) {
+        throw new GatewayException(GatewayError.invalidType("stream", "a boolean", describe(s.stream)));
       }
-      if (v != JsonToken.VALUE_NUMBER_INT) {
-        p.skipChildren();
-        return GatewayError.invalidType(param, "an integer", describe(v));
-      }
-      if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-        java.math.BigInteger big = p.getBigIntegerValue();
-        return big.signum() < 0 ? GatewayError.belowMinimum(param, true, "1", big.toString())
-            : GatewayError.aboveMaximum(param, true, Long.toString(max), big.toString());
-      }
-      long x = p.getLongValue();
-      if (x < 1) {
-        return GatewayError.belowMinimum(param, true, "1", Long.toString(x));
-      }
-      if (x > max) {
-        return GatewayError.aboveMaximum(param, true, Long.toString(max), Long.toString(x));
-      }
-      count = x;
-      return null;
+      isStream = s.stream == JsonToken.VALUE_TRUE;
     }
-
-    ParsedRequest validate(byte[] bytes) {
-      if (root == null) {
-        throw new GatewayException(GatewayError.malformedJson("the body is empty"));
-      }
-      if (root != JsonToken.START_OBJECT) {
-        throw new GatewayException(GatewayError.malformedJson("expected a JSON object, got " + describe(root)));
-      }
-      if (model == null || model == JsonToken.VALUE_NULL) {
-        throw new GatewayException(GatewayError.missingParam("model"));
-      }
-      if (model != JsonToken.VALUE_STRING) {
-        throw new GatewayException(GatewayError.invalidType("model", "a string", describe(model)));
-      }
-      if (modelText.isBlank()) {
-        throw new GatewayException(GatewayError.invalidValue("model", "'model' must not be empty."));
-      }
-      boolean isStream = false;
-      if (stream != null && stream != JsonToken.VALUE_NULL) {
-        if (stream != JsonToken.VALUE_TRUE && stream != JsonToken.VALUE_FALSE) {
-          throw new GatewayException(GatewayError.invalidType("stream", "a boolean", describe(stream)));
-        }
-        isStream = stream == JsonToken.VALUE_TRUE;
-      }
-      if (isStream && !endpoint.streamable()) {
-        throw new GatewayException(GatewayError.invalidValue("stream", "This endpoint does not support streaming."));
-      }
-      if (streamOptions != null && streamOptions != JsonToken.VALUE_NULL && streamOptions != JsonToken.START_OBJECT) {
-        throw new GatewayException(GatewayError.invalidType("stream_options", "an object", describe(streamOptions)));
-      }
-      String field = inputField();
-      if (input == null || input == JsonToken.VALUE_NULL) {
-        throw new GatewayException(GatewayError.missingParam(field));
-      }
-      if (endpoint == Endpoint.CHAT_COMPLETIONS) {
-        if (input != JsonToken.START_ARRAY) {
-          throw new GatewayException(GatewayError.invalidType("messages", "an array of objects", describe(input)));
-        }
-        if (messageCount == 0) {
-          throw new GatewayException(GatewayError.invalidValue("messages",
-              "Invalid 'messages': empty array. Expected an array with minimum length 1."));
-        }
-        if (messageError != null) {
-          throw new GatewayException(messageError);
-        }
-      } else if (input != JsonToken.VALUE_STRING && input != JsonToken.START_ARRAY) {
-        throw new GatewayException(GatewayError.invalidType(field, "a string or an array", describe(input)));
-      }
-      refuseIf(maxCompletionTokensError);
-      refuseIf(maxTokensError);
-      refuseIf(nError);
-      refuseIf(bestOfError);
-      // one model field: its bytes can be replaced; several (the last counts): re-serialise instead
-      ModelLocation at = modelFields == 1 && objectStart >= 0 && modelStart > objectStart && modelEnd > modelStart
-          && modelEnd <= bytes.length && bytes[modelStart] == '"' && bytes[modelEnd - 1] == '"'
-          ? new ModelLocation(objectStart, modelStart, modelEnd) : ModelLocation.UNKNOWN;
-      long maxOutput = maxCompletionTokens > 0 ? maxCompletionTokens : maxTokens;
-      long choices = Math.max(1, Math.max(n, bestOf)); // best_of candidates are generated and billed too
-      return new ParsedRequest(endpoint, modelText, isStream, streamOptions != null,
-          streamOptions == JsonToken.START_OBJECT && includeUsage, maxOutput, choices, workflowId, workflowType, at,
-          bytes);
+    if (isStream && !s.endpoint.streamable()) {
+      throw new GatewayException(GatewayError.invalidValue("stream", "This endpoint does not support streaming."));
     }
+    JsonToken options = s.streamOptions;
+    if (options != null && options != JsonToken.VALUE_NULL && options != JsonToken.START_OBJECT) {
+      throw new GatewayException(GatewayError.invalidType("stream_options", "an object", describe(options)));
+    }
+    String field = s.inputField();
+    if (s.input == null || s.input == JsonToken.VALUE_NULL) {
+      throw new GatewayException(GatewayError.missingParam(field));
+    }
+    if (s.endpoint == Endpoint.CHAT_COMPLETIONS) {
+      if (s.input != JsonToken.START_ARRAY) {
+        throw new GatewayException(GatewayError.invalidType("messages", "an array of objects", describe(s.input)));
+      }
+      if (s.messageCount == 0) {
+        throw new GatewayException(GatewayError.invalidValue("messages",
+            "Invalid 'messages': empty array. Expected an array with minimum length 1."));
+      }
+      if (s.messageError != null) {
+        throw new GatewayException(s.messageError);
+      }
+    } else if (s.input != JsonToken.VALUE_STRING && s.input != JsonToken.START_ARRAY) {
+      throw new GatewayException(GatewayError.invalidType(field, "a string or an array", describe(s.input)));
+    }
+    refuseIf(s.maxCompletionTokensError);
+    refuseIf(s.maxTokensError);
+    refuseIf(s.nError);
+    refuseIf(s.bestOfError);
+    // one model field: its bytes can be replaced; several (the last counts): re-serialise instead
+    ModelLocation at = s.modelFields == 1 && s.objectStart >= 0 && s.modelStart > s.objectStart
+        && s.modelEnd > s.modelStart && s.modelEnd <= bytes.length && bytes[s.modelStart] == '"'
+        && bytes[s.modelEnd - 1] == '"' ? new ModelLocation(s.objectStart, s.modelStart, s.modelEnd)
+        : ModelLocation.UNKNOWN;
+    long maxOutput = s.maxCompletionTokens > 0 ? s.maxCompletionTokens : s.maxTokens;
+    long choices = Math.max(1, Math.max(s.n, s.bestOf)); // best_of candidates are generated and billed too
+    return new ParsedRequest(s.endpoint, s.modelText, isStream, options != null,
+        options == JsonToken.START_OBJECT && s.includeUsage, maxOutput, choices, s.workflowId, s.workflowType, at,
+        bytes);
   }
 
   private static void refuseIf(GatewayError error) {

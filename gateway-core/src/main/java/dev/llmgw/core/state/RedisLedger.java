@@ -8,7 +8,6 @@ import dev.llmgw.core.log.RequestLog;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,33 +29,26 @@ import java.util.function.Supplier;
  * outcomes wait (bounded) and run off the loop.
  */
 final class RedisLedger implements Ledger {
-  private final StatefulRedisConnection<String, String> connection;
+  private final RedisLink link;
   private final RedisAsyncCommands<String, String> redis;
   private final String prefix;
   private final String index;
   private final Economics economics;
-  private final RedisStore store;
-  private final RedisStore.Script recordScript = RedisStore.Script.load("ledger-record.lua");
-  private final RedisStore.Script outcomeScript = RedisStore.Script.load("ledger-outcome.lua");
+  private final RedisScript recordScript = RedisScript.load("ledger-record.lua");
+  private final RedisScript outcomeScript = RedisScript.load("ledger-outcome.lua");
   private final String instance = UUID.randomUUID().toString().substring(0, 8);
   private final java.util.concurrent.atomic.AtomicLong sequence = new java.util.concurrent.atomic.AtomicLong();
 
-  RedisLedger(StatefulRedisConnection<String, String> connection, String prefix, Economics economics,
-      RedisStore store) {
-    this.connection = connection;
-    this.redis = connection.async();
+  RedisLedger(RedisLink link, String prefix, Economics economics) {
+    this.link = link;
+    this.redis = link.async();
     this.prefix = prefix;
     this.index = prefix + "wf-index";
     this.economics = economics;
-    this.store = store;
   }
 
   private String key(String namespace, String id) {
     return prefix + "wf:" + WorkflowLedger.key(namespace, id);
-  }
-
-  private long timeoutMillis() {
-    return connection.getTimeout().toMillis() * 4;
   }
 
   @Override
@@ -74,7 +66,7 @@ final class RedisLedger implements Ledger {
         Double.isNaN(log.baselineCost()) ? "" : Double.toString(log.baselineCost()), log.tier() == null ? "" : log.tier(),
         Long.toString(economics.expireAfter().toMillis()), Integer.toString(economics.maxWorkflows())};
     // the record runs once (its marker key): a replay after a lost answer adds nothing
-    store.send(() -> recordScript.run(redis, ScriptOutputType.INTEGER, keys, args), "ledger");
+    link.send(() -> recordScript.run(redis, ScriptOutputType.INTEGER, keys, args), "ledger");
   }
 
   @Override
@@ -120,12 +112,12 @@ final class RedisLedger implements Ledger {
 
   private <T> T await(CompletionStage<T> stage, String what) {
     try {
-      return stage.toCompletableFuture().get(timeoutMillis(), TimeUnit.MILLISECONDS);
+      return stage.toCompletableFuture().get(link.waitMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StateUnavailableException("interrupted");
     } catch (ExecutionException | TimeoutException e) {
-      store.failed(what, e);
+      link.failed(what, e);
       throw new StateUnavailableException("Redis: " + what + " failed");
     }
   }

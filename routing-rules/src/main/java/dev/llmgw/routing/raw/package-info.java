@@ -7,5 +7,8 @@
  * names are exactly the YAML keys, so a binder may reject unknown keys by reflecting on the
  * components. A {@code null} field means the key was absent (or written with no value). Nothing here
  * is validated.
+ *
+ * <p>Depends on: the JDK only (checked by {@code ArchitectureTest}); Jackson binds these records by
+ * reflection, without annotations.
  */
 package dev.llmgw.routing.raw;

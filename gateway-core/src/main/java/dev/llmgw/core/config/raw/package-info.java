@@ -6,5 +6,8 @@
  * validated; {@code dev.llmgw.core.config.ConfigLoader} compiles these records into the
  * {@code GatewayConfig} records. A {@code null} field means the key was absent (or written with no
  * value).
+ *
+ * <p>Depends on: the JDK only (checked by {@code ArchitectureTest}); Jackson binds these records by
+ * reflection, without annotations.
  */
 package dev.llmgw.core.config.raw;
