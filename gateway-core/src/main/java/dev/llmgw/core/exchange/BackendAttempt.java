@@ -6,8 +6,8 @@ import dev.llmgw.core.resilience.FailureClass;
 import dev.llmgw.core.resilience.FailureClassifier;
 import dev.llmgw.core.resilience.FailureClassifier.Failure;
 import dev.llmgw.core.route.Route;
-import dev.llmgw.core.upstream.BackendPools;
 import dev.llmgw.core.upstream.BackendRelayHandler;
+import dev.llmgw.core.upstream.ConnectionSource;
 import dev.llmgw.core.upstream.UpstreamRequests;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -61,7 +61,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   private final ParsedRequest request;
   private final ByteBuf body;
   private final String requestId;
-  private final BackendPools pools;
+  private final ConnectionSource pools;
   private final EventLoop loop;
   private final Timeouts timeouts;
   private final int maxErrorBodyBytes;
@@ -82,7 +82,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   private long sentNanos;
   private BackendErrorReader errorReader;
 
-  BackendAttempt(Route route, ParsedRequest request, ByteBuf body, String requestId, BackendPools pools,
+  BackendAttempt(Route route, ParsedRequest request, ByteBuf body, String requestId, ConnectionSource pools,
       EventLoop loop, Watchdog watchdog, Timeouts timeouts, int maxErrorBodyBytes, Listener listener) {
     this.route = route;
     this.request = request;
