@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmgw.core.config.Failover;
 import dev.llmgw.core.config.Resilience;
+import dev.llmgw.core.config.Timeouts;
 import dev.llmgw.core.ingress.ParsedRequest;
 import dev.llmgw.core.resilience.FailureClass;
 import dev.llmgw.core.resilience.FailureClassifier.Failure;
@@ -75,9 +76,13 @@ class BackendAttemptTest {
   }
 
   private BackendAttempt attempt() {
+    return attempt(REMOTE_TIMEOUTS);
+  }
+
+  private BackendAttempt attempt(Timeouts timeouts) {
     ParsedRequest request = fx.parse(CHAT);
     return new BackendAttempt(fx.route("smart"), request, fx.body, "rid-1", fx.connections, fx.client.eventLoop(),
-        fx.watchdog, REMOTE_TIMEOUTS, 64 * 1024, recorder);
+        fx.watchdog, timeouts, 64 * 1024, recorder);
   }
 
   /** The attempt borrows the request body; the test owns it. */
@@ -244,6 +249,33 @@ class BackendAttemptTest {
     assertThat(pool.balanced()).isTrue();
     fx.advance(Duration.ofMinutes(2));
     assertThat(recorder.calls).isEmpty();
+    releaseBody();
+    fx.assertAllReleased();
+  }
+
+  /**
+   * The idle deadline counts from the last read even when the head came between two looks of the
+   * watchdog and long before the first-byte deadline: first byte 10 s, idle 3 s, head at 4 s, then
+   * silence → the attempt fails at 7 s, not at 10 s.
+   */
+  @Test
+  void silenceAfterAHeadIsTimedOutAtTheIdleTimeoutWhateverTheFirstByteTimeout() {
+    Timeouts t = new Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(3),
+        Duration.ofSeconds(60));
+    BackendAttempt attempt = attempt(t);
+    attempt.start();
+    EmbeddedChannel backend = pool.last();
+    assertThat(upstreamBody(backend)).isNotNull();
+    fx.advance(Duration.ofSeconds(4));
+    assertThat(recorder.failure).isNull();
+    backend.writeInbound(head(200, "text/event-stream"), fx.chunk("data: {}\n\n"));
+
+    fx.advance(Duration.ofMillis(2900)); // 6.9 s
+    assertThat(recorder.failure).isNull();
+    fx.advance(Duration.ofMillis(100)); // 7 s: 3 s after the last read
+    assertThat(recorder.failure).isNotNull();
+    assertThat(recorder.failure.failureClass()).isEqualTo(FailureClass.IDLE_TIMEOUT);
+    assertThat(backend.isOpen()).isFalse();
     releaseBody();
     fx.assertAllReleased();
   }

@@ -355,4 +355,27 @@ class ProxyExchangeTest {
     assertGuardsIdle(fx);
     fx.assertAllReleased();
   }
+
+  /** Remote's idle timeout (4 s) is shorter than its first-byte timeout (5 s), as with the defaults (30 s, 60 s). */
+  @Test
+  void aStreamGoingQuietRightAfterItsFirstChunkIsTimedOutAtTheIdleTimeout() {
+    ExchangeFixture fx = fixture(2);
+    ProxyExchange exchange = fx.exchange(fx.plan("smart"), CHAT_STREAM);
+    exchange.start();
+    EmbeddedChannel remote = fx.connections.pool("remote").last();
+    assertThat(upstreamBody(remote)).isNotNull();
+    remote.writeInbound(head(200, "text/event-stream"), fx.chunk(sseEvent("one")));
+
+    fx.advance(Duration.ofMillis(3900));
+    assertThat(fx.ended).isEmpty();
+    fx.advance(Duration.ofMillis(200)); // idle timeout 4 s; the first-byte deadline (5 s) is not what counts here
+    assertThat(fx.received()).hasSize(4).endsWith("END");
+    assertThat(fx.received.get(2)).contains("\"error\"").contains("idle");
+    RequestLog log = fx.log();
+    assertThat(log.outcome()).isEqualTo(Outcome.STREAM_CUT);
+    assertThat(remote.isOpen()).isFalse();
+    assertThat(fx.connections.pool("local").acquires()).isZero();
+    assertGuardsIdle(fx);
+    fx.assertAllReleased();
+  }
 }
