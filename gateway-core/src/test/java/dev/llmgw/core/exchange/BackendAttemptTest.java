@@ -279,4 +279,25 @@ class BackendAttemptTest {
     releaseBody();
     fx.assertAllReleased();
   }
+
+  @Test
+  void everyStalePooledConnectionIsReplacedUntilAFreshOneIsTried() {
+    pool.idle(FakeConnections.usedConnection()).idle(FakeConnections.usedConnection());
+    BackendAttempt attempt = attempt();
+    attempt.start();
+    for (int i = 0; i < 2; i++) { // both idle connections had been closed by the backend
+      EmbeddedChannel stale = pool.last();
+      assertThat(upstreamBody(stale)).isNotNull();
+      stale.close();
+    }
+    assertThat(recorder.calls).isEmpty();
+    assertThat(pool.acquires()).isEqualTo(3);
+    EmbeddedChannel fresh = pool.last();
+    assertThat(upstreamBody(fresh)).isNotNull();
+    fx.answerJson(fresh, "remote");
+    assertThat(recorder.calls).containsExactly("head 200", "last");
+    assertThat(pool.balanced()).isTrue();
+    releaseBody();
+    fx.assertAllReleased();
+  }
 }

@@ -378,4 +378,27 @@ class ProxyExchangeTest {
     assertGuardsIdle(fx);
     fx.assertAllReleased();
   }
+
+  @Test
+  void aJsonBodyCutAfterTheFirstByteClosesTheClientConnection() {
+    ExchangeFixture fx = fixture(2);
+    ProxyExchange exchange = fx.exchange(fx.plan("smart"), CHAT);
+    exchange.start();
+    EmbeddedChannel remote = fx.connections.pool("remote").last();
+    assertThat(upstreamBody(remote)).isNotNull();
+    remote.writeInbound(head(200, "application/json"), fx.chunk("{\"id\":\"c1\",\"choices\":[{\"message\":"));
+    assertThat(fx.received()).hasSize(2).startsWith("HEAD 200");
+
+    remote.close();
+
+    assertThat(fx.received()).as("no clean end for half an answer").hasSize(2).doesNotContain("END");
+    assertThat(fx.client.isOpen()).as("a truncated body: the client sees the connection close").isFalse();
+    assertThat(fx.connections.pool("local").acquires()).isZero();
+    RequestLog log = fx.log();
+    assertThat(log.outcome()).isEqualTo(Outcome.STREAM_CUT);
+    assertThat(log.fallbacks()).isZero();
+    assertThat(fx.done).isEqualTo(1);
+    assertGuardsIdle(fx);
+    fx.assertAllReleased();
+  }
 }
