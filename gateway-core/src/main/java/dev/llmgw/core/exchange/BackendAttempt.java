@@ -6,8 +6,8 @@ import dev.llmgw.core.resilience.FailureClass;
 import dev.llmgw.core.resilience.FailureClassifier;
 import dev.llmgw.core.resilience.FailureClassifier.Failure;
 import dev.llmgw.core.route.Route;
-import dev.llmgw.core.upstream.BackendPools;
 import dev.llmgw.core.upstream.BackendRelayHandler;
+import dev.llmgw.core.upstream.ConnectionSource;
 import dev.llmgw.core.upstream.UpstreamRequests;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -61,7 +61,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   private final ParsedRequest request;
   private final ByteBuf body;
   private final String requestId;
-  private final BackendPools pools;
+  private final ConnectionSource pools;
   private final EventLoop loop;
   private final Timeouts timeouts;
   private final int maxErrorBodyBytes;
@@ -82,7 +82,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   private long sentNanos;
   private BackendErrorReader errorReader;
 
-  BackendAttempt(Route route, ParsedRequest request, ByteBuf body, String requestId, BackendPools pools,
+  BackendAttempt(Route route, ParsedRequest request, ByteBuf body, String requestId, ConnectionSource pools,
       EventLoop loop, Watchdog watchdog, Timeouts timeouts, int maxErrorBodyBytes, Listener listener) {
     this.route = route;
     this.request = request;
@@ -105,9 +105,11 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   void start() {
     long now = watchdog.nanoTime();
     totalDeadlineNanos = now + timeouts.total().toNanos();
-    // first look: the first-byte deadline as if sent now; the request is sent a moment later, so
-    // the watchdog looks a little early at worst and then again for the rest
-    watchdog.watch(this, Math.min(totalDeadlineNanos, now + timeouts.firstByte().toNanos()));
+    // first look: the first-byte deadline as if sent now (the request is sent a moment later, so
+    // the watchdog looks a little early at worst and then again for the rest), or sooner, one idle
+    // period from now: a head that comes before then starts the idle deadline, checked at that look
+    watchdog.watch(this, Math.min(totalDeadlineNanos, now + Math.min(timeouts.firstByte().toNanos(),
+        timeouts.idle().toNanos())));
     pool = pools.pool(route.backend(), loop);
     pool.acquire().addListener(this::onAcquired);
   }
@@ -270,7 +272,9 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
           timeout(FailureClass.TTFB_TIMEOUT);
           return Watchdog.DONE;
         }
-        next = d;
+        // look again within one idle period: a head that arrives meanwhile starts the idle deadline
+        // (onHead sets no timer), and no look may come later than that deadline
+        next = Math.min(d, now + timeouts.idle().toNanos());
       }
       case RELAYING, READING_ERROR -> {
         long idle = timeouts.idle().toNanos();
@@ -285,7 +289,8 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
           next = d;
         }
       }
-      default -> next = now + timeouts.firstByte().toNanos(); // still connecting (the pool has its own timeout)
+      // still connecting (the pool has its own timeout); looked at as often as while awaiting the head
+      default -> next = now + Math.min(timeouts.firstByte().toNanos(), timeouts.idle().toNanos());
     }
     return Math.min(next, totalDeadlineNanos);
   }

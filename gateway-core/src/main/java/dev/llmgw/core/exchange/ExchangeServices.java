@@ -4,22 +4,23 @@ import dev.llmgw.core.access.AccessControl;
 import dev.llmgw.core.log.RequestLogListener;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.route.TierClassifier;
-import dev.llmgw.core.upstream.BackendPools;
+import dev.llmgw.core.upstream.ConnectionSource;
 
 /**
  * The process-wide services every request uses.
  *
+ * @param pools  where attempts get their backend connections ({@link dev.llmgw.core.upstream.BackendPools})
  * @param events attempt-level events as they happen (metrics)
  * @param sinks  told of every ended request: metrics, access log, ledger (one listener per sink)
  */
-public record ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events,
+public record ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events,
     AccessControl access, TierClassifier classifier, RequestLogListener sinks) {
 
-  public ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events) {
+  public ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events) {
     this(pools, guards, events, new AccessControl(java.time.Clock.systemUTC()));
   }
 
-  public ExchangeServices(BackendPools pools, BackendGuards guards, ExchangeEvents events,
+  public ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events,
       AccessControl access) {
     this(pools, guards, events, access, new TierClassifier(), RequestLogListener.NOOP);
   }

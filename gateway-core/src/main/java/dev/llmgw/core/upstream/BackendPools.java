@@ -32,7 +32,7 @@ import javax.net.ssl.SSLException;
  * lookup on an event loop). TLS is used for {@code https} base URLs, with SNI and hostname
  * verification.
  */
-public final class BackendPools implements AutoCloseable {
+public final class BackendPools implements ConnectionSource, AutoCloseable {
 
   private static final int MAX_PENDING_ACQUIRES = 4096;
   private static final int MAX_RESPONSE_HEADER_BYTES = 32 * 1024;
@@ -82,6 +82,7 @@ public final class BackendPools implements AutoCloseable {
   }
 
   /** The pool for a backend on the given event loop, created on first use. */
+  @Override
   public ChannelPool pool(BackendSpec backend, EventLoop loop) {
     Entry e = pools.get(backend.name());
     if (e == null || !e.spec().equals(backend)) {
