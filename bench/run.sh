@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The gateway against a plain reverse proxy, in one run (issue #7). See docs/benchmarks.md.
 #
-#   bench/run.sh                      build, then measure direct / nginx / gateway (about 14 minutes)
+#   bench/run.sh                      build, then measure direct / nginx / gateway (about 19 minutes)
 #   BENCH_REF=HEAD bench/run.sh       measure a commit (built from `git archive`, the tree untouched)
 #   SKIP_BUILD=1 bench/run.sh         reuse the jars already built
 #   DURATION=5 WARMUP=2 GW_JIT_WARMUP=5 PROFILE=0 STREAM_RUNS=10 bench/run.sh    a quick smoke run
 #   PACED_RATE= bench/run.sh          skip the fixed-rate latency runs
+#   STREAM_C= bench/run.sh            skip the delayed-stream (SSE) load runs
 #
 # Everything listens on 127.0.0.1 only, every process this script starts is stopped by its PID on
 # exit (trap), every step is bounded in time, and the whole run is capped by TIME_LIMIT seconds.
@@ -27,6 +28,9 @@ ROUNDS=${ROUNDS:-3}                 # rounds of the whole load matrix; the summa
                                     # (3: one slow round cannot decide a cell, see docs/benchmarks.md)
 PACED_RATE=${PACED_RATE-5000}      # latency at a fixed offered rate: req/s over all c connections ("" to skip)
 STREAM_LOAD_CONC=${STREAM_LOAD_CONC-32}  # a streamed-response load run at this concurrency ("" to skip)
+STREAM_C=${STREAM_C-"32 128"}       # delayed-stream (SSE) load runs, StreamLoad: connections ("" to skip)
+STREAM_CHUNK_DELAY_MS=${STREAM_CHUNK_DELAY_MS:-5} # per-chunk delay of the mock behind those runs
+STREAM_LOAD_JAVA_OPTS=${STREAM_LOAD_JAVA_OPTS:-"-XX:+UseSerialGC -Xms64m -Xmx256m -XX:TieredStopAtLevel=1"}
 STREAM_RUNS=${STREAM_RUNS:-50}      # streamed requests measured per target (probe, one at a time)
 STREAM_WARMUP=${STREAM_WARMUP:-5}
 STREAM_WARMUP_SECONDS=${STREAM_WARMUP_SECONDS:-5} # streamed load on each target's delayed path before the probe
@@ -41,7 +45,7 @@ GATEWAY_ENV=${GATEWAY_ENV:-}        # extra environment for the gateway, e.g. "A
 BACKEND_MODEL=${BACKEND_MODEL:-mock-model}  # the backend model bench-model maps to; "bench-model" = no
                                     # rewrite (the client's bytes are forwarded as they are)
 MOCK_JAVA_OPTS=${MOCK_JAVA_OPTS:-"-Xms256m -Xmx256m -XX:+UseSerialGC"}
-TIME_LIMIT=${TIME_LIMIT:-1500}      # hard cap on the whole run, seconds
+TIME_LIMIT=${TIME_LIMIT:-1800}      # hard cap on the whole run, seconds
 PORT_BASE=${PORT_BASE:-18080}
 QUIET_PCT=${QUIET_PCT:-15}          # before each measured run, wait until other processes use less than
 QUIET_MAX_WAIT=${QUIET_MAX_WAIT:-10} #   this % of the machine (1 s sample), at most this many seconds,
@@ -56,13 +60,16 @@ OUT=${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}
 GW_PORT=$PORT_BASE
 NGINX_PORT=$((PORT_BASE + 1))
 NGINX_STREAM_PORT=$((PORT_BASE + 2))
+NGINX_SSE_PORT=$((PORT_BASE + 3))
 MOCK_PORT=$((PORT_BASE + 11))
 MOCK_STREAM_PORT=$((PORT_BASE + 12))
+MOCK_SSE_PORT=$((PORT_BASE + 13))
 HOST=127.0.0.1
 CHAT_PATH=/v1/chat/completions
 BODY_CHAT=$ROOT/bench/wrk/chat-request.json                 # model bench-model, not streamed
 BODY_STREAM_FAST=""                                         # model bench-model, streamed: made below
 BODY_STREAM=$ROOT/bench/wrk/chat-stream-request.json        # model bench-stream (the delayed mock)
+BODY_SSE=""                                                 # model bench-sse, streamed: made below
 
 # ------------------------------------------------------------------ hard time cap
 if [[ -z "${BENCH_UNDER_TIMEOUT:-}" ]]; then
@@ -212,13 +219,33 @@ fi
 [[ -f "$MOCK_JAR" ]] || bench_die "no $MOCK_JAR (build with: ./mvnw -B -Pbench -DskipTests package)"
 [[ -f "$GATEWAY_JAR" ]] || bench_die "no $GATEWAY_JAR"
 
-for p in $GW_PORT $NGINX_PORT $NGINX_STREAM_PORT $MOCK_PORT $MOCK_STREAM_PORT; do
+for p in $GW_PORT $NGINX_PORT $NGINX_STREAM_PORT $NGINX_SSE_PORT $MOCK_PORT $MOCK_STREAM_PORT $MOCK_SSE_PORT; do
   port_free "$p" || bench_die "port $p on $HOST is in use (set PORT_BASE)"
 done
 
 # the streamed variant of the wrk body for the streamed-response load run
 sed 's/}$/,"stream":true}/' "$BODY_CHAT" >"$TMP/chat-stream-fast-request.json"
 BODY_STREAM_FAST=$TMP/chat-stream-fast-request.json
+
+# The gateway's per-backend caps must not throttle it where nginx is not throttled (nginx's upstreams have
+# no max_conns; `keepalive N` only caps the idle connections it caches): pooled connections per event loop
+# and the bulkhead (resilience.maxConcurrent, 256 by default; beyond it a request gets a 503) at least the
+# largest concurrency of any run.
+GW_BACKEND_CAP=512
+for c in $CONCURRENCY $STREAM_C $STREAM_LOAD_CONC; do
+  ((c <= GW_BACKEND_CAP)) || GW_BACKEND_CAP=$c
+done
+# the delayed-stream load's body: the probe's streamed request, for the model routed to the third mock
+sed 's/"model":"bench-stream"/"model":"bench-sse"/' "$BODY_STREAM" >"$TMP/chat-sse-request.json"
+BODY_SSE=$TMP/chat-sse-request.json
+grep -q '"bench-sse"' "$BODY_SSE" || bench_die "could not make the SSE load's body from $BODY_STREAM"
+if [[ -n "$STREAM_C" ]]; then
+  # the streaming load generator, compiled once (it also runs as: java bench/tools/StreamLoad.java ...)
+  mkdir -p "$TMP/tools"
+  bounded 120 "" javac -d "$TMP/tools" "$ROOT/bench/tools/StreamLoad.java" >"$OUT/javac-streamload.txt" 2>&1 ||
+    { cat "$OUT/javac-streamload.txt" >&2; bench_die "bench/tools/StreamLoad.java does not compile"; }
+fi
+
 
 # ------------------------------------------------------------------ record what is measured
 # shellcheck disable=SC2086
@@ -237,11 +264,13 @@ GW_FLAGS=$(taskset -c "${PROXY_CPUS:-0-$(($(nproc) - 1))}" java $GATEWAY_JAVA_OP
   echo "nice: $NICE; quiet gate: wait up to ${QUIET_MAX_WAIT}s (budget ${QUIET_BUDGET}s) for other processes' CPU < ${QUIET_PCT}%"
   echo "runs: duration=${DURATION}s warmup=${WARMUP}s gateway-jit-warmup=${GW_JIT_WARMUP}s rounds=$ROUNDS concurrency=[$CONCURRENCY] stream-load-c=${STREAM_LOAD_CONC:-none} paced-rate=${PACED_RATE:-none}"
   echo "streaming probe: runs=$STREAM_RUNS warmup=$STREAM_WARMUP chunk-delay=${CHUNK_DELAY_MS}ms"
+  echo "gateway per-backend caps: maxConnections=$GW_BACKEND_CAP (per event loop), resilience.maxConcurrent=$GW_BACKEND_CAP"
+  echo "sse load (StreamLoad, closed loop): c=[${STREAM_C:-none}] sse-chunk-delay=${STREAM_CHUNK_DELAY_MS}ms duration=${DURATION}s warmup=${WARMUP}s java: ${STREAM_LOAD_JAVA_OPTS}"
 } >"$OUT/meta.txt"
 cat "$OUT/meta.txt" >&2
 
 # ------------------------------------------------------------------ servers
-bench_log "starting mock backends on :$MOCK_PORT (no delay) and :$MOCK_STREAM_PORT (${CHUNK_DELAY_MS} ms per chunk)"
+bench_log "starting mock backends on :$MOCK_PORT (no delay), :$MOCK_STREAM_PORT (${CHUNK_DELAY_MS} ms per chunk) and :$MOCK_SSE_PORT (${STREAM_CHUNK_DELAY_MS} ms per chunk)"
 # shellcheck disable=SC2086
 start mock "$MOCK_CPUS" env CHUNK_DELAY_MS=0 MOCK_THREADS=1 java $MOCK_JAVA_OPTS -jar "$MOCK_JAR" "$MOCK_PORT"
 MOCK_PID=$LAST_PID
@@ -249,8 +278,14 @@ MOCK_PID=$LAST_PID
 start mock-stream "$MOCK_CPUS" env CHUNK_DELAY_MS="$CHUNK_DELAY_MS" MOCK_THREADS=1 \
   java $MOCK_JAVA_OPTS -jar "$MOCK_JAR" "$MOCK_STREAM_PORT"
 MOCK_STREAM_PID=$LAST_PID
+# the delayed-stream load's own mock: its delay differs from the probe's, and its CPU is the direct baseline's
+# shellcheck disable=SC2086
+start mock-sse "$MOCK_CPUS" env CHUNK_DELAY_MS="$STREAM_CHUNK_DELAY_MS" MOCK_THREADS=1 \
+  java $MOCK_JAVA_OPTS -jar "$MOCK_JAR" "$MOCK_SSE_PORT"
+MOCK_SSE_PID=$LAST_PID
 wait_http "http://$HOST:$MOCK_PORT/healthz" 30 "$MOCK_PID" || bench_die "mock did not start"
 wait_http "http://$HOST:$MOCK_STREAM_PORT/healthz" 30 "$MOCK_STREAM_PID" || bench_die "streaming mock did not start"
+wait_http "http://$HOST:$MOCK_SSE_PORT/healthz" 30 "$MOCK_SSE_PID" || bench_die "SSE-load mock did not start"
 
 mkdir -p "$TMP/nginx"
 # worker_processes 1: nginx gets the same single core as the gateway (PIN=split/proxy-alone); "auto"
@@ -272,7 +307,8 @@ http {
   keepalive_timeout 300s;
   keepalive_requests 1000000;
   upstream mock        { server $HOST:$MOCK_PORT;        keepalive 512; keepalive_requests 1000000; keepalive_timeout 300s; }
-  upstream mock_stream { server $HOST:$MOCK_STREAM_PORT; keepalive 64;  keepalive_requests 1000000; keepalive_timeout 300s; }
+  upstream mock_stream { server $HOST:$MOCK_STREAM_PORT; keepalive 512; keepalive_requests 1000000; keepalive_timeout 300s; }
+  upstream mock_sse    { server $HOST:$MOCK_SSE_PORT;    keepalive 512; keepalive_requests 1000000; keepalive_timeout 300s; }
   server {
     listen $HOST:$NGINX_PORT;
     location / {
@@ -291,10 +327,19 @@ http {
       proxy_buffering off;
     }
   }
+  server {
+    listen $HOST:$NGINX_SSE_PORT;
+    location / {
+      proxy_pass http://mock_sse;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
 }
 EOF
 cp "$TMP/nginx/nginx.conf" "$OUT/nginx.conf"
-bench_log "starting nginx on :$NGINX_PORT / :$NGINX_STREAM_PORT"
+bench_log "starting nginx on :$NGINX_PORT / :$NGINX_STREAM_PORT / :$NGINX_SSE_PORT"
 start nginx "$PROXY_CPUS" nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf"
 NGINX_PID=$LAST_PID
 wait_http "http://$HOST:$NGINX_PORT/healthz" 30 "$NGINX_PID" || bench_die "nginx did not start (see $OUT/error.log)"
@@ -303,7 +348,8 @@ NGINX_WORKER=$(cat "/proc/$NGINX_PID/task/$NGINX_PID/children" 2>/dev/null | awk
 
 mkdir -p "$TMP/gateway-config"
 cat >"$TMP/gateway-config/gateway.yaml" <<EOF
-# generated by bench/run.sh: one backend per mock, generous limits
+# generated by bench/run.sh: one backend per mock, generous limits (connections per event loop and
+# the bulkhead at least the largest concurrency of any run: nginx's upstreams are not capped either)
 listener:
   host: $HOST
   port: $GW_PORT
@@ -314,12 +360,20 @@ backends:
   mock:
     baseUrl: http://$HOST:$MOCK_PORT/v1
     models: [$BACKEND_MODEL]
-    maxConnections: 512
+    maxConnections: $GW_BACKEND_CAP
+    resilience: {maxConcurrent: $GW_BACKEND_CAP}
     timeouts: {connect: 2s, firstByte: 30s, idle: 30s, total: 2m}
   mock-stream:
     baseUrl: http://$HOST:$MOCK_STREAM_PORT/v1
     models: [mock-stream-model]
-    maxConnections: 64
+    maxConnections: $GW_BACKEND_CAP
+    resilience: {maxConcurrent: $GW_BACKEND_CAP}
+    timeouts: {connect: 2s, firstByte: 30s, idle: 30s, total: 2m}
+  mock-sse:
+    baseUrl: http://$HOST:$MOCK_SSE_PORT/v1
+    models: [mock-sse-model]
+    maxConnections: $GW_BACKEND_CAP
+    resilience: {maxConcurrent: $GW_BACKEND_CAP}
     timeouts: {connect: 2s, firstByte: 30s, idle: 30s, total: 2m}
 models:
   bench-model:
@@ -328,6 +382,9 @@ models:
   bench-stream:
     backend: mock-stream
     model: mock-stream-model
+  bench-sse:
+    backend: mock-sse
+    model: mock-sse-model
 EOF
 # Newer gateways refuse to start without an auth section; older ones refuse the unknown key: ask.
 if ! timeout 60 java -jar "$GATEWAY_JAR" validate "$TMP/gateway-config" >"$TMP/validate.txt" 2>&1; then
@@ -348,7 +405,9 @@ wait_http "http://$HOST:$GW_PORT/healthz" 60 "$GW_PID" || { tail -30 "$TMP/gatew
 declare -A URL=([direct]="http://$HOST:$MOCK_PORT$CHAT_PATH" [nginx]="http://$HOST:$NGINX_PORT$CHAT_PATH"
   [gateway]="http://$HOST:$GW_PORT$CHAT_PATH")
 declare -A STREAM_PORT=([direct]=$MOCK_STREAM_PORT [nginx]=$NGINX_STREAM_PORT [gateway]=$GW_PORT)
+declare -A SSE_PORT=([direct]=$MOCK_SSE_PORT [nginx]=$NGINX_SSE_PORT [gateway]=$GW_PORT)
 declare -A SERVER_PID=([direct]=$MOCK_PID [nginx]=$NGINX_WORKER [gateway]=$GW_PID)
+declare -A SSE_SERVER_PID=([direct]=$MOCK_SSE_PID [nginx]=$NGINX_WORKER [gateway]=$GW_PID)
 TARGETS=(direct nginx gateway)
 for t in "${TARGETS[@]}"; do
   resp=$(curl -sS -m 10 -w '\n%{http_code}' -H 'Content-Type: application/json' --data-binary "@$BODY_CHAT" "${URL[$t]}") ||
@@ -356,10 +415,20 @@ for t in "${TARGETS[@]}"; do
   [[ "${resp##*$'\n'}" == 200 && "$resp" == *'"chat.completion"'* ]] || bench_die "$t: unexpected response: $resp"
 done
 bench_log "all three targets answer 200"
+if [[ -n "$STREAM_C" ]]; then
+  for t in "${TARGETS[@]}"; do
+    resp=$(curl -sS -N -m 10 -w '\n%{http_code}' -H 'Content-Type: application/json' --data-binary "@$BODY_SSE" \
+      "http://$HOST:${SSE_PORT[$t]}$CHAT_PATH") || bench_die "$t: streamed request failed"
+    [[ "${resp##*$'\n'}" == 200 && "$resp" == *'data: [DONE]'* ]] || bench_die "$t: unexpected streamed response: $resp"
+  done
+  bench_log "all three targets stream the SSE load's request (${STREAM_CHUNK_DELAY_MS} ms per chunk) to [DONE]"
+fi
 
 # ------------------------------------------------------------------ load
 printf 'round\ttarget\tconc\tkind\trps\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\trequests\tstatus_err\tsocket_err\tcpu_us_per_req\tforeign_cpu_pct\tattempts\n' \
   >"$OUT/load.tsv"
+printf 'round\ttarget\tconc\tstreams_per_s\tfb_p50_us\tfb_p90_us\tfb_p99_us\tfb_max_us\ttotal_p50_us\ttotal_p90_us\ttotal_p99_us\tstreams\tevents\tstatus_err\tdone_err\tsocket_err\tcpu_us_per_stream\tforeign_cpu_pct\tattempts\n' \
+  >"$OUT/sse.tsv"
 
 wrk_run() { # OUTFILE URL CONC SECONDS BODY [RATE]: closed loop, or paced to RATE req/s (paced.lua)
   local out=$1 url=$2 c=$3 secs=$4 body=$5 rate=${6:-}
@@ -370,8 +439,51 @@ wrk_run() { # OUTFILE URL CONC SECONDS BODY [RATE]: closed loop, or paced to RAT
     bench_log "wrk exited non-zero for $url (see $out)"
 }
 
+sse_run() { # OUTFILE TARGET CONC SECONDS WARMUP_SECONDS: StreamLoad on the delayed-stream path, closed loop;
+  # the server's CPU is read by StreamLoad itself at the edges of the measured window
+  local out=$1 t=$2 c=$3 secs=$4 warm=$5
+  # shellcheck disable=SC2086
+  bounded $((secs + warm + 60)) "$LOAD_CPUS" java $STREAM_LOAD_JAVA_OPTS -cp "$TMP/tools" StreamLoad \
+    "$HOST" "${SSE_PORT[$t]}" "$CHAT_PATH" "$BODY_SSE" "$c" "$secs" "$warm" \
+    --cpu-pid="${SSE_SERVER_PID[$t]}" --clk-tck="$CLK_TCK" >"$out" 2>&1 ||
+    bench_log "StreamLoad exited non-zero for $t (see $out)"
+}
+
+measure_sse_once() { # TAG TARGET CONC -> M_* globals (the warm-up is the first WARMUP s of the same run)
+  local tag=$1 t=$2 c=$3 f0 f1 t0 t1 line
+  f0=$(foreign_ticks)
+  t0=$(now_ns)
+  sse_run "$OUT/sse-$tag.txt" "$t" "$c" "$DURATION" "$WARMUP"
+  t1=$(now_ns)
+  f1=$(foreign_ticks)
+  M_foreign=$(awk -v d=$((f1 - f0)) -v ns=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$(nproc)" \
+    'BEGIN {printf "%.0f", (ns > 0) ? 100 * d / hz / (ns / 1e9) / n : 0}')
+  line=$(grep '^RESULT' "$OUT/sse-$tag.txt" || true)
+  if [[ -z "$line" ]]; then
+    bench_log "$tag: no StreamLoad result (see $OUT/sse-$tag.txt)"
+    M_ok=0
+    return
+  fi
+  M_ok=1
+  # RESULT streams=... rps=... fb_p50_us=... -> S_streams, S_rps, S_fb_p50_us, ...
+  eval "$(echo "$line" | tr ' ' '\n' | grep '=' | sed 's/^\([a-z0-9_]*\)=/S_\1=/')"
+  M_row="$S_rps\t$S_fb_p50_us\t$S_fb_p90_us\t$S_fb_p99_us\t$S_fb_max_us\t$S_total_p50_us\t$S_total_p90_us\t$S_total_p99_us\t$S_streams\t$S_events"
+  M_status=$S_status_err
+  M_done=$S_done_err
+  M_sock=$S_socket_err
+  M_cpu=$(awk -v d="$S_cpu_ticks" -v n="$S_streams" -v hz="$CLK_TCK" \
+    'BEGIN {printf "%.1f", (n > 0 && d >= 0) ? d * 1e6 / hz / n : 0}')
+  local per_event
+  per_event=$(awk -v cpu="$M_cpu" -v e="$S_events" -v n="$S_streams" 'BEGIN {printf "%.2f", (e > 0) ? cpu * n / e : 0}')
+  ((S_warmup_err == 0)) || bench_log "  ($tag: $S_warmup_err errors during its warm-up, not counted)"
+  M_log=$(printf '%-8s c=%-4s %7.1f streams/s  first byte p50 %6.2f ms  p99 %6.2f ms  total p50 %6.1f ms  errors %s/%s/%s  cpu %s us/stream %s us/event  other processes %s%% cpu' \
+    "$t" "$c" "$S_rps" "$(awk -v v="$S_fb_p50_us" 'BEGIN{print v/1000}')" "$(awk -v v="$S_fb_p99_us" 'BEGIN{print v/1000}')" \
+    "$(awk -v v="$S_total_p50_us" 'BEGIN{print v/1000}')" "$S_status_err" "$S_done_err" "$S_socket_err" "$M_cpu" "$per_event" "$M_foreign")
+}
+
 measure_once() { # TAG TARGET CONC BODY [RATE] -> M_* globals
   local tag=$1 t=$2 c=$3 body=$4 rate=${5:-}
+  M_done=0
   wrk_run "$OUT/wrk-$tag-warmup.txt" "${URL[$t]}" "$c" "$WARMUP" "$body" "$rate"
   local pid=${SERVER_PID[$t]} cpu0 cpu1 f0 f1 t0 t1 line
   cpu0=$(cpu_ticks "$pid")
@@ -409,7 +521,7 @@ measure() { # ROUND TARGET CONC KIND BODY [RATE] -> one row of load.tsv
   # an earlier round already has a quiet run of that cell or the re-run budget is spent; the quietest
   # attempt is kept. Errors of every attempt are counted, kept or not.
   local round=$1 t=$2 c=$3 kind=$4 body=$5 rate=${6:-}
-  local cell="$t-$kind-$c" attempt=1 best_row="" best_foreign=1000 best_cpu="" best_log="" status=0 sock=0 started
+  local cell="$t-$kind-$c" attempt=1 best_row="" best_foreign=1000 best_cpu="" best_log="" status=0 sock=0 incomplete=0 started
   if [[ "$t" == gateway && "$c" == 128 && "$kind" == chat ]]; then
     (while kill -0 "$GW_PID" 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$GW_PID/status"; sleep 0.5; done) \
       >>"$OUT/gateway-rss-kb.txt" 2>/dev/null &
@@ -420,11 +532,16 @@ measure() { # ROUND TARGET CONC KIND BODY [RATE] -> one row of load.tsv
   while :; do
     wait_quiet
     started=$SECONDS
-    measure_once "r$round-$t-$kind-c$c-a$attempt" "$t" "$c" "$body" "$rate"
+    if [[ "$kind" == sse ]]; then
+      measure_sse_once "r$round-$t-c$c-a$attempt" "$t" "$c"
+    else
+      measure_once "r$round-$t-$kind-c$c-a$attempt" "$t" "$c" "$body" "$rate"
+    fi
     ((attempt == 1)) || RETRY_SPENT=$((RETRY_SPENT + SECONDS - started))
     if ((M_ok)); then
       status=$((status + M_status))
       sock=$((sock + M_sock))
+      incomplete=$((incomplete + M_done))
       if ((M_foreign < best_foreign)); then
         best_foreign=$M_foreign best_row=$M_row best_cpu=$M_cpu best_log=$M_log
       fi
@@ -449,8 +566,13 @@ measure() { # ROUND TARGET CONC KIND BODY [RATE] -> one row of load.tsv
              for (i = 1; i <= NR && i <= 8; i++) printf "  %5.1f%%  %s\n", 100 * t[i] / s, n[i]}' >>"$OUT/gateway-threads.txt"
   fi
   [[ -n "$best_row" ]] || return 0
-  printf "%s\t%s\t%s\t%s\t$best_row\t%s\t%s\t%s\t%s\t%s\n" "$round" "$t" "$c" "$kind" "$status" "$sock" "$best_cpu" \
-    "$best_foreign" "$attempt" >>"$OUT/load.tsv"
+  if [[ "$kind" == sse ]]; then
+    printf "%s\t%s\t%s\t$best_row\t%s\t%s\t%s\t%s\t%s\t%s\n" "$round" "$t" "$c" "$status" "$incomplete" "$sock" "$best_cpu" \
+      "$best_foreign" "$attempt" >>"$OUT/sse.tsv"
+  else
+    printf "%s\t%s\t%s\t%s\t$best_row\t%s\t%s\t%s\t%s\t%s\n" "$round" "$t" "$c" "$kind" "$status" "$sock" "$best_cpu" \
+      "$best_foreign" "$attempt" >>"$OUT/load.tsv"
+  fi
   bench_log "$kind $best_log$( ((attempt > 1)) && echo "  (attempt $attempt)")"
 }
 
@@ -460,6 +582,13 @@ wrk_run "$OUT/wrk-warmup-nginx.txt" "${URL[nginx]}" 32 "$WARMUP" "$BODY_CHAT"
 wrk_run "$OUT/wrk-warmup-gateway.txt" "${URL[gateway]}" 32 "$GW_JIT_WARMUP" "$BODY_CHAT"
 if [[ -n "$STREAM_LOAD_CONC" ]]; then
   wrk_run "$OUT/wrk-warmup-gateway-stream.txt" "${URL[gateway]}" "$STREAM_LOAD_CONC" "$WARMUP" "$BODY_STREAM_FAST"
+fi
+if [[ -n "$STREAM_C" ]]; then
+  # the SSE load's mock is a JVM of its own, and the gateway's relay of delayed chunks has not run yet
+  SSE_MAX_C=$(printf '%s\n' $STREAM_C | sort -n | tail -1)
+  bench_log "warming the delayed-stream path at c=$SSE_MAX_C: the mock (${MOCK_WARMUP}s), the gateway (${STREAM_WARMUP_SECONDS}s)"
+  sse_run "$OUT/sse-warmup-direct.txt" direct "$SSE_MAX_C" "$MOCK_WARMUP" 0
+  sse_run "$OUT/sse-warmup-gateway.txt" gateway "$SSE_MAX_C" "$STREAM_WARMUP_SECONDS" 0
 fi
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -480,6 +609,11 @@ for round in $(seq 1 "$ROUNDS"); do
       measure "$round" "$t" "$STREAM_LOAD_CONC" stream "$BODY_STREAM_FAST"
     done
   fi
+  for c in $STREAM_C; do
+    for t in "${TARGETS[@]}"; do
+      measure "$round" "$t" "$c" sse "$BODY_SSE"
+    done
+  done
 done
 grep -h VmHWM "/proc/$GW_PID/status" | awk '{print $2}' >"$OUT/gateway-hwm-kb.txt" || true
 

@@ -25,6 +25,23 @@ public final class Summarize {
       double p999, double max, long requests, long statusErr, long socketErr, double cpuUsPerReq,
       double foreignCpuPct) {}
 
+  /** One delayed-stream (SSE) load run of sse.tsv (StreamLoad): times in µs. */
+  record SseRow(int round, String target, int conc, double sps, double fb50, double fb90, double fb99, double fbMax,
+      double tot50, double tot90, double tot99, long streams, long events, long statusErr, long doneErr, long socketErr,
+      double cpuUsPerStream, double foreignCpuPct) {}
+
+  /** The medians of a cell's quiet SSE runs (CPU: of all its runs), errors summed over all of them. */
+  record SseAgg(double sps, double fb50, double fb99, double tot50, double tot99, double eventsPerStream,
+      long statusErr, long doneErr, long socketErr, double cpu, double foreign, int used, int rounds) {
+    long errors() {
+      return statusErr + doneErr + socketErr;
+    }
+
+    String quality() {
+      return used + "/" + rounds + (used == 0 ? " ⚠" : "");
+    }
+  }
+
   record Agg(double rps, double p50, double p90, double p99, double p999, long requests, long errors,
       long statusErr, long socketErr, double cpu, double foreign, int used, int rounds) {
 
@@ -163,6 +180,11 @@ public final class Summarize {
       }
     }
 
+    List<SseRow> sseRows = readSse(dir.resolve("sse.tsv"));
+    if (!sseRows.isEmpty()) {
+      sse(out, sseRows, checks, meta);
+    }
+
     Map<String, Map<String, String>> probes = readProbes(dir.resolve("stream.tsv"));
     if (!probes.isEmpty()) {
       Map<String, String> pd = probes.get("direct");
@@ -214,11 +236,149 @@ public final class Summarize {
           .append(Files.readString(threads).strip()).append("\n```\n");
     }
 
-    out.append("\n### Issue #7 targets\n\n");
+    if (checks.stream().anyMatch(c -> c.length == 3)) {
+      out.append("\n### Issue #7 targets\n\n");
+    }
     for (String[] c : checks) {
-      out.append("- ").append(c[0]).append(" ").append(c[1]).append(": ").append(c[2]).append('\n');
+      if (c.length == 3) {
+        out.append("- ").append(c[0]).append(" ").append(c[1]).append(": ").append(c[2]).append('\n');
+      }
+    }
+    if (checks.stream().anyMatch(c -> c.length == 4)) {
+      out.append("\n### Issue #15 targets (streams under load)\n\n");
+      for (String[] c : checks) {
+        if (c.length == 4) {
+          out.append("- ").append(c[0]).append(" ").append(c[1]).append(": ").append(c[2]).append('\n');
+        }
+      }
     }
     System.out.print(out);
+  }
+
+  /** The delayed-stream load table (sse.tsv) and issue #15's checks on it. */
+  private static void sse(StringBuilder out, List<SseRow> rows, List<String[]> checks, Path meta) throws IOException {
+    Map<String, SseAgg> agg = aggregateSse(rows);
+    TreeSet<Integer> concs = new TreeSet<>();
+    rows.forEach(r -> concs.add(r.conc));
+    String delay = "?";
+    if (Files.exists(meta)) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("sse-chunk-delay=(\\d+)ms").matcher(Files.readString(meta));
+      if (m.find()) {
+        delay = m.group(1);
+      }
+    }
+    out.append("\n### Load: streamed chat completion, 20 SSE chunks ").append(delay)
+        .append(" ms apart + [DONE] (StreamLoad, closed loop)\n\n");
+    out.append("Each connection sends the next streamed request as soon as the previous stream ends. First byte = from "
+        + "the request's write to the read that brings the first byte of the body (the first SSE event); total = to the "
+        + "end of the body. Added = minus direct's (the mock alone) at the same c; ×nginx = streams/s over nginx's. "
+        + "Server CPU per stream: the server process's CPU over the measured window / streams (median of all runs); "
+        + "per event: / SSE events per stream (21: 20 chunks and [DONE]). Errors: non-2xx / a stream without "
+        + "`data: [DONE]` / socket, over every run.\n\n");
+    out.append("| target | c | streams/s | ×nginx | first byte p50 ms | first byte p99 ms | added first byte p50 ms "
+        + "| added first byte p99 ms | total p50 ms | total p99 ms | errors | server CPU µs/stream | µs/event "
+        + "| other processes' CPU % | quiet runs |\n");
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int c : concs) {
+      SseAgg d = agg.get(key("direct", c, "sse"));
+      SseAgg n = agg.get(key("nginx", c, "sse"));
+      for (String t : TARGETS) {
+        SseAgg a = agg.get(key(t, c, "sse"));
+        if (a == null) {
+          continue;
+        }
+        boolean base = t.equals("direct") || d == null;
+        out.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %s | %.3f | %.3f | %s | %s | %.2f | %.2f | %d / %d / %d "
+                + "| %.1f | %.2f | %.0f | %s |%n",
+            t, c, a.sps, n == null ? "—" : String.format(Locale.ROOT, "%.2f", a.sps / n.sps), ms(a.fb50), ms(a.fb99),
+            base ? "—" : String.format(Locale.ROOT, "%+.3f", ms(a.fb50 - d.fb50)),
+            base ? "—" : String.format(Locale.ROOT, "%+.3f", ms(a.fb99 - d.fb99)),
+            ms(a.tot50), ms(a.tot99), a.statusErr, a.doneErr, a.socketErr, a.cpu,
+            a.eventsPerStream > 0 ? a.cpu / a.eventsPerStream : Double.NaN, a.foreign, a.quality()));
+      }
+      SseAgg g = agg.get(key("gateway", c, "sse"));
+      if (d == null || n == null || g == null) {
+        continue;
+      }
+      double gAdd50 = ms(g.fb50 - d.fb50);
+      double gAdd99 = ms(g.fb99 - d.fb99);
+      double nAdd50 = ms(n.fb50 - d.fb50);
+      double nAdd99 = ms(n.fb99 - d.fb99);
+      String warn = d.used == 0 || n.used == 0 || g.used == 0 ? " ⚠ (a cell without a quiet run)" : "";
+      if (c == 128) {
+        checks.add(sseCheck(g.sps >= 0.95 * n.sps && g.errors() == 0,
+            "streams at c=128: gateway throughput ≥ 0.95× nginx, zero errors",
+            String.format(Locale.ROOT, "%.2f× (%.1f vs %.1f streams/s), %d errors%s", g.sps / n.sps, g.sps, n.sps,
+                g.errors(), warn)));
+        checks.add(sseCheck(gAdd50 <= 1.0, "streams at c=128: gateway added first-byte p50 ≤ 1 ms",
+            String.format(Locale.ROOT, "%.3f ms (nginx %.3f ms)%s", gAdd50, nAdd50, warn)));
+        checks.add(sseCheck(gAdd99 <= 5.0, "streams at c=128: gateway added first-byte p99 ≤ 5 ms",
+            String.format(Locale.ROOT, "%.3f ms (nginx %.3f ms)%s", gAdd99, nAdd99, warn)));
+      } else if (c == 32) {
+        checks.add(sseCheck(gAdd50 <= 0.5, "streams at c=32: gateway added first-byte p50 ≤ 0.5 ms",
+            String.format(Locale.ROOT, "%.3f ms (nginx %.3f ms)%s", gAdd50, nAdd50, warn)));
+      }
+    }
+  }
+
+  private static String[] sseCheck(boolean ok, String what, String value) {
+    return new String[] {ok ? "**PASS**" : "**FAIL**", what, value, "#15"};
+  }
+
+  private static List<SseRow> readSse(Path f) throws IOException {
+    List<SseRow> rows = new ArrayList<>();
+    if (!Files.exists(f)) {
+      return rows;
+    }
+    List<String> lines = Files.readAllLines(f);
+    for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+      String[] c = line.split("\t");
+      if (c.length < 18) {
+        continue;
+      }
+      rows.add(new SseRow(Integer.parseInt(c[0]), c[1], Integer.parseInt(c[2]), Double.parseDouble(c[3]),
+          Double.parseDouble(c[4]), Double.parseDouble(c[5]), Double.parseDouble(c[6]), Double.parseDouble(c[7]),
+          Double.parseDouble(c[8]), Double.parseDouble(c[9]), Double.parseDouble(c[10]), Long.parseLong(c[11]),
+          Long.parseLong(c[12]), Long.parseLong(c[13]), Long.parseLong(c[14]), Long.parseLong(c[15]),
+          Double.parseDouble(c[16]), Double.parseDouble(c[17])));
+    }
+    return rows;
+  }
+
+  private static Map<String, SseAgg> aggregateSse(List<SseRow> rows) {
+    Map<String, List<SseRow>> by = new LinkedHashMap<>();
+    for (SseRow r : rows) {
+      by.computeIfAbsent(key(r.target, r.conc, "sse"), k -> new ArrayList<>()).add(r);
+    }
+    Map<String, SseAgg> out = new HashMap<>();
+    by.forEach((k, all) -> {
+      long se = 0;
+      long de = 0;
+      long so = 0;
+      long streams = 0;
+      long events = 0;
+      for (SseRow r : all) {
+        se += r.statusErr;
+        de += r.doneErr;
+        so += r.socketErr;
+        streams += r.streams;
+        events += r.events;
+      }
+      List<SseRow> quiet = all.stream().filter(r -> !(r.foreignCpuPct > noisyPct)).toList();
+      List<SseRow> rs = quiet.isEmpty()
+          ? List.of(all.stream().min(java.util.Comparator.comparingDouble(SseRow::foreignCpuPct)).orElseThrow())
+          : quiet;
+      out.put(k, new SseAgg(med(rs, SseRow::sps), med(rs, SseRow::fb50), med(rs, SseRow::fb99), med(rs, SseRow::tot50),
+          med(rs, SseRow::tot99), streams > 0 ? (double) events / streams : 0, se, de, so,
+          med(all, SseRow::cpuUsPerStream), med(rs, SseRow::foreignCpuPct), quiet.size(), all.size()));
+    });
+    return out;
+  }
+
+  private static <T> double med(List<T> rs, java.util.function.ToDoubleFunction<T> f) {
+    double[] v = rs.stream().mapToDouble(f).sorted().toArray();
+    int n = v.length;
+    return n == 0 ? Double.NaN : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
   private static String[] check(boolean ok, String what, String value) {
