@@ -128,6 +128,22 @@ class RoutingIT {
   }
 
   @Test
+  void autoIsAModelWhenRulesAreLoaded() throws Exception {
+    HttpResponse<String> list = HTTP.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + gw.port() + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(list.statusCode()).isEqualTo(200);
+    var ids = new java.util.ArrayList<String>();
+    dev.llmgw.core.ingress.RequestParser.JSON.readTree(list.body()).path("data")
+        .forEach(m -> ids.add(m.path("id").asText()));
+    assertThat(ids).first().isEqualTo("auto");
+    HttpResponse<String> one = HTTP.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + gw.port() + "/v1/models/auto")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(one.statusCode()).isEqualTo(200);
+    assertThat(dev.llmgw.core.ingress.RequestParser.JSON.readTree(one.body()).path("id").asText()).isEqualTo("auto");
+    assertThat(cheap.getAllServeEvents()).as("answered by the gateway").isEmpty();
+  }
+
+  @Test
   void decisionsAreVisibleInHeaders() throws Exception {
     HttpResponse<String> legal = chat("Review this contract please");
     assertThat(legal.headers().firstValue("x-gateway-tier")).hasValue("high-stakes");

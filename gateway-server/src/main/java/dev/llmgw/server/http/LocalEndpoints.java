@@ -109,11 +109,14 @@ public final class LocalEndpoints {
       String id = java.net.URLDecoder.decode(path.substring(MODELS.length() + 1),
           java.nio.charset.StandardCharsets.UTF_8);
       ModelAlias alias = snapshot.config().models().get(id);
-      if (alias == null || !snapshot.config().backendOf(alias).enabled()
+      if (alias == null && dev.llmgw.core.route.ModelRouter.AUTO.equals(id) && autoServed(snapshot, allowedModels)) {
+        body = json(auto());
+      } else if (alias == null || !snapshot.config().backendOf(alias).enabled()
           || !(allowedModels.isEmpty() || allowedModels.contains(id))) {
         throw new GatewayException(GatewayError.modelNotFound(id, null));
+      } else {
+        body = json(model(alias));
       }
-      body = json(model(alias));
     } else {
       return false;
     }
@@ -131,6 +134,9 @@ public final class LocalEndpoints {
     ObjectNode root = RequestParser.JSON.createObjectNode();
     root.put("object", "list");
     ArrayNode data = root.putArray("data");
+    if (autoServed(snapshot, allowedModels)) {
+      data.add(auto());
+    }
     for (ModelAlias m : snapshot.config().servableModels()) {
       if (allowedModels.isEmpty() || allowedModels.contains(m.alias())) {
         data.add(model(m));
@@ -138,6 +144,21 @@ public final class LocalEndpoints {
     }
 
     return root;
+  }
+
+  /** {@code auto} (routed by the rules) is a model when routing rules are loaded and the caller may name it. */
+  private static boolean autoServed(GatewaySnapshot snapshot, java.util.Set<String> allowedModels) {
+    return snapshot.router().policy() != null
+        && (allowedModels.isEmpty() || allowedModels.contains(dev.llmgw.core.route.ModelRouter.AUTO));
+  }
+
+  private ObjectNode auto() {
+    ObjectNode n = RequestParser.JSON.createObjectNode();
+    n.put("id", dev.llmgw.core.route.ModelRouter.AUTO);
+    n.put("object", "model");
+    n.put("created", createdEpochSeconds);
+    n.put("owned_by", "llm-gateway");
+    return n;
   }
 
   private ObjectNode model(ModelAlias m) {

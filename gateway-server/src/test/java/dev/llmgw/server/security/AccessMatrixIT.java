@@ -244,8 +244,8 @@ class AccessMatrixIT {
 
   @Test
   void modelListShowsOnlyWhatTheKeyMayUse() throws Exception {
-    assertThat(modelIds(Cred.TEAM_A)).containsExactly("gw-model", "embed", "big");
-    assertThat(modelIds(Cred.TEAM_B)).containsExactly("gw-model");
+    assertThat(modelIds(Cred.TEAM_A)).containsExactly("auto", "gw-model", "embed", "big");
+    assertThat(modelIds(Cred.TEAM_B)).containsExactly("auto", "gw-model");
   }
 
   @Test
