@@ -9,10 +9,13 @@
 #   OPTS_B=-Dio.netty.allocator.type=pooled bench/ab.sh HEAD HEAD    one build, two JVM settings
 #   ENV_B=ACCESS_LOG_LEVEL=OFF bench/ab.sh HEAD HEAD                 one build, two environments
 #   ROUNDS=6 bench/ab.sh A B                 more rounds (default 4; each round ~30 s)
+#   KINDS="sse" bench/ab.sh A B              only the streamed runs (default: closed paced sse)
 #
 # Per round and side: a closed-loop run at c=32 (throughput, p99, CPU per request) and a run at a fixed
 # offered rate (PACED_RATE req/s over 128 connections: p99 of the hop). CPU per request is split into
-# user and system time (from /proc). Everything on 127.0.0.1; every process is stopped by its PID on
+# user and system time (from /proc). A third run streams (KINDS has sse): SSE_CONNS (128) closed-loop
+# streams of 20 events 5 ms apart from a second mock, through bench/tools/StreamLoad.java: its req/s are
+# streams/s, its p99 the first byte's p99, its CPU per stream (divide by 21 for per event). Everything on 127.0.0.1; every process is stopped by its PID on
 # exit; the whole run is capped by TIME_LIMIT seconds. Needs java 17, wrk, curl, taskset.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,13 +29,15 @@ ROUNDS=${ROUNDS:-4}
 WARMUP=${WARMUP:-20}              # seconds of load on each gateway before the first measured round (JIT)
 SECS=${SECS:-8}                   # seconds per measured run
 PACED_RATE=${PACED_RATE:-5000}
+KINDS=${KINDS:-closed paced sse}
+SSE_CONNS=${SSE_CONNS:-128}
 GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:-$(sed -n 's/.*GATEWAY_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/bin/gateway" | head -1)}
 OPTS_A=${OPTS_A:-}; OPTS_B=${OPTS_B:-}; ENV_A=${ENV_A:-}; ENV_B=${ENV_B:-}
 CPU_SERVERS=${CPU_SERVERS:-1}; CPU_LOAD=${CPU_LOAD:-0}   # as bench/run.sh's PIN=split
 PORT_BASE=${PORT_BASE:-18180}
 TIME_LIMIT=${TIME_LIMIT:-1200}
 HOST=127.0.0.1
-PORT_A=$PORT_BASE; PORT_B=$((PORT_BASE + 1)); MOCK_PORT=$((PORT_BASE + 11))
+PORT_A=$PORT_BASE; PORT_B=$((PORT_BASE + 1)); MOCK_PORT=$((PORT_BASE + 11)); MOCK_SSE_PORT=$((PORT_BASE + 12))
 
 if [[ -z "${AB_UNDER_TIMEOUT:-}" ]]; then
   export AB_UNDER_TIMEOUT=1
@@ -79,9 +84,17 @@ backends:
     baseUrl: http://$HOST:$MOCK_PORT/v1
     models: [mock-model]
     maxConnections: 512
+    resilience: {maxConcurrent: 512}
+    timeouts: {connect: 2s, firstByte: 30s, idle: 30s, total: 2m}
+  mock-sse:
+    baseUrl: http://$HOST:$MOCK_SSE_PORT/v1
+    models: [mock-sse-model]
+    maxConnections: 512
+    resilience: {maxConcurrent: 512}
     timeouts: {connect: 2s, firstByte: 30s, idle: 30s, total: 2m}
 models:
   bench-model: {backend: mock, model: mock-model}
+  bench-sse: {backend: mock-sse, model: mock-sse-model}
 auth:
   open: true
 EOF
@@ -96,23 +109,33 @@ launch() { # LOG CMD... -> LAST_PID
   PIDS+=("$LAST_PID")
 }
 launch mock.log env CHUNK_DELAY_MS=0 MOCK_THREADS=1 java -Xms256m -Xmx256m -XX:+UseSerialGC -jar "$TMP/mock.jar" "$MOCK_PORT"
+launch mock-sse.log env CHUNK_DELAY_MS=5 MOCK_THREADS=1 java -Xms256m -Xmx256m -XX:+UseSerialGC -jar "$TMP/mock.jar" \
+  "$MOCK_SSE_PORT"
 # shellcheck disable=SC2086
 launch a.log env $ENV_A java $GATEWAY_JAVA_OPTS $OPTS_A -jar "$TMP/A.jar" run "$TMP/cfg-a"
 PID_A=$LAST_PID
 # shellcheck disable=SC2086
 launch b.log env $ENV_B java $GATEWAY_JAVA_OPTS $OPTS_B -jar "$TMP/B.jar" run "$TMP/cfg-b"
 PID_B=$LAST_PID
-for url in "http://$HOST:$MOCK_PORT/healthz" "http://$HOST:$PORT_A/healthz" "http://$HOST:$PORT_B/healthz"; do
+for url in "http://$HOST:$MOCK_SSE_PORT/healthz" "http://$HOST:$MOCK_PORT/healthz" "http://$HOST:$PORT_A/healthz" "http://$HOST:$PORT_B/healthz"; do
   for _ in $(seq 1 150); do curl -fsS -m 1 -o /dev/null "$url" 2>/dev/null && break; sleep 0.2; done
   curl -fsS -m 1 -o /dev/null "$url" || bench_die "$url does not answer (logs in $TMP)"
 done
 
 # ------------------------------------------------------------------ runs
 BODY=$ROOT/bench/wrk/chat-request.json
+BODY_SSE=$TMP/chat-sse-request.json
+sed -e 's/"model":"[^"]*"/"model":"bench-sse"/' -e 's/}$/,"stream":true}/' "$BODY" >"$BODY_SSE"
+mkdir -p "$TMP/tools"
+javac -d "$TMP/tools" "$ROOT/bench/tools/StreamLoad.java" >"$TMP/javac.log" 2>&1 || bench_die "StreamLoad does not compile"
 run() { # PID PORT KIND(closed|paced) -> "rps p99_ms user_us sys_us"
   local pid=$1 port=$2 kind=$3 u1 s1 u2 s2 out n
   read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$pid/stat")
-  if [[ $kind == paced ]]; then
+  if [[ $kind == sse ]]; then
+    out=$(taskset -c "$CPU_LOAD" java -XX:TieredStopAtLevel=1 -cp "$TMP/tools" StreamLoad "$HOST" "$port" \
+      /v1/chat/completions "$BODY_SSE" "$SSE_CONNS" "$SECS" 1 | grep RESULT |
+      sed -e 's/streams=/requests=/' -e 's/fb_p99_us=/p99_us=/')
+  elif [[ $kind == paced ]]; then
     out=$(WRK_RATE=$PACED_RATE WRK_CONNS=128 WRK_BODY=$BODY taskset -c "$CPU_LOAD" wrk -t1 -c128 -d"${SECS}s" \
       --latency -s "$ROOT/bench/wrk/paced.lua" "http://$HOST:$port/v1/chat/completions" | grep RESULT)
   else
@@ -130,6 +153,9 @@ run() { # PID PORT KIND(closed|paced) -> "rps p99_ms user_us sys_us"
 bench_log "warming both gateways up (${WARMUP}s each)"
 SECS_SAVED=$SECS; SECS=$WARMUP
 run "$PID_A" "$PORT_A" closed >/dev/null; run "$PID_B" "$PORT_B" closed >/dev/null
+if [[ " $KINDS " == *" sse "* ]]; then
+  run "$PID_A" "$PORT_A" sse >/dev/null; run "$PID_B" "$PORT_B" sse >/dev/null
+fi
 SECS=$SECS_SAVED
 cat "$TMP/revs.txt"
 [[ -z "$OPTS_A$ENV_A" ]] || echo "A: $ENV_A $OPTS_A"
@@ -137,7 +163,7 @@ cat "$TMP/revs.txt"
 printf '%-6s %-5s %-8s %9s %8s %8s %8s\n' round side run req/s p99_ms user_us sys_us
 : >"$TMP/rows"
 for r in $(seq 1 "$ROUNDS"); do
-  for kind in closed paced; do
+  for kind in $KINDS; do
     for side in A B; do
       if [[ $side == A ]]; then pid=$PID_A port=$PORT_A; else pid=$PID_B port=$PORT_B; fi
       read -r rps p99 us sy < <(run "$pid" "$port" "$kind")
