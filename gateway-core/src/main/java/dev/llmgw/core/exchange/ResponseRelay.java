@@ -136,14 +136,16 @@ final class ResponseRelay {
     HttpResponse head = ResponseHeads.forClient(heldHead, context.requestId(), backend, context.keepAlive(),
         bodyChanges, !context.http10());
     decorate.accept(head.headers());
-    client.write(head);
+    client.write(head, client.voidPromise());
     heldHead = null;
   }
 
   /**
    * Writes what the tap gave for {@code content} to the client. In the common case that is the very
    * same buffer and the original {@link HttpContent} is written; otherwise (a stripped usage event,
-   * an event held across chunks) the tap's buffers are wrapped.
+   * an event held across chunks) the tap's buffers are wrapped. With the void promise: no promise,
+   * listener or promise combiner per chunk (a failed write reaches the pipeline's exceptionCaught,
+   * which closes the connection, and the exchange ends as the client gone).
    *
    * @param end whether to end the response here (the body's last chunk, and nothing wrong with it)
    */
@@ -152,16 +154,16 @@ final class ResponseRelay {
     ByteBuf in = content.content();
     if (tapped.size() == 1 && tapped.get(0) == in && (!last || end)) {
       log.bytesOut(in.readableBytes());
-      client.write(content);
+      client.write(content, client.voidPromise());
       tapped.clear();
       return;
     }
     for (ByteBuf b : tapped) {
       log.bytesOut(b.readableBytes());
-      client.write(new DefaultHttpContent(b));
+      client.write(new DefaultHttpContent(b), client.voidPromise());
     }
     if (end) {
-      client.write(LastHttpContent.EMPTY_LAST_CONTENT);
+      client.write(LastHttpContent.EMPTY_LAST_CONTENT, client.voidPromise());
     }
     tapped.clear();
   }
