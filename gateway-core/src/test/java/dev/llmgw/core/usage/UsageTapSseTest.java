@@ -497,7 +497,7 @@ class UsageTapSseTest {
   @Test
   void deferredTextComesBackInOrderOnEitherSideOfTheHoldingCap() {
     // text-bearing lines are held raw and parsed only when the text is asked for; past
-    // UsageTap.DEFER_CAP bytes they are parsed at once and the rest as it passes. Either way the text is
+    // SseEventReader.HOLD_CAP bytes they are parsed at once and the rest as it passes. Either way the text is
     // the same, in order, including the text of a llama.cpp-style last event that also carries usage.
     String llamaLast = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" END\"},\"finish_reason\":\"stop\"}],"
         + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":7,\"total_tokens\":12}}\n\n";
