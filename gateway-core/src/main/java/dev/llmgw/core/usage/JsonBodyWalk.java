@@ -31,10 +31,14 @@ final class JsonBodyWalk {
   }
 
   /**
-   * Feeds the readable bytes of {@code chunk} (borrowed) up to the end of the root value: returns the
-   * index in {@code chunk} just past the root value when it ended in this chunk, else -1.
+   * Feeds the readable bytes of {@code chunk} (borrowed, unchanged) up to the end of the root value:
+   * returns the index in {@code chunk} just past the root value when it ended in this chunk (its writer
+   * index if at its very end), else -1. Once the value ended, nothing more is fed.
    */
   int feed(ByteBuf chunk) throws IOException {
+    if (rootEnd >= 0) {
+      return -1;
+    }
     long before = fed;
     int from = chunk.readerIndex();
     int len = chunk.readableBytes();
@@ -51,7 +55,7 @@ final class JsonBodyWalk {
     } else {
       feedOne(ByteBuffer.wrap(ByteBufUtil.getBytes(chunk, from, len)));
     }
-    return rootEnd >= before && rootEnd < fed ? from + (int) (rootEnd - before) : -1;
+    return rootEnd >= 0 ? from + (int) (rootEnd - before) : -1;
   }
 
   /** No more input: whatever the parser still holds is walked. */
