@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * or more chunks is copied, into one buffer from the chunk's allocator that grows as it is appended to.
  * What is held is the stripper's until forwarded or {@link #release()}d.
  *
- * <p>An event that grows past {@code maxEventBytes} without ending is forwarded as it comes (an event
- * that large is not the usage-only one); stripping goes on with the next event. If reading fails, the
+ * <p>An event that grows past {@code maxEventBytes} without ending is forwarded as it comes, all of it
+ * (an event that large is not the usage-only one); stripping goes on with the next event. If reading fails, the
  * rest of the stream is forwarded as it is. Not thread-safe.
  */
 final class UsageEventStripper {
@@ -28,6 +28,7 @@ final class UsageEventStripper {
   private final int maxEventBytes;
   private ByteBuf held; // the incomplete trailing event's bytes so far
   private boolean heldIsCopy;
+  private boolean headForwarded; // the event being read went past the cap: its beginning was forwarded
   private boolean gaveUp;
 
   UsageEventStripper(SseFramer events, int maxEventBytes) {
@@ -46,7 +47,9 @@ final class UsageEventStripper {
     int runStart = start; // first byte not yet forwarded nor dropped
     int eventStart = start; // first byte of the event being read
     for (int next; (next = events.nextEventEnd(chunk, eventStart)) >= 0; eventStart = next) {
-      if (events.endEvent()) {
+      boolean drop = events.endEvent() && !headForwarded; // never half an event
+      headForwarded = false;
+      if (drop) {
         if (eventStart > runStart) {
           out.add(chunk.retainedSlice(runStart, eventStart - runStart));
         }
@@ -63,6 +66,7 @@ final class UsageEventStripper {
     if (events.failed() || (tail > 0 && heldBytes + tail > maxEventBytes)) {
       if (!events.failed()) {
         giveUp(heldBytes + tail);
+        headForwarded = true;
       }
       finish(out);
       forward(chunk, start, runStart, end, out);

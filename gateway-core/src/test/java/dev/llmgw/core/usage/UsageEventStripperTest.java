@@ -211,6 +211,18 @@ class UsageEventStripperTest {
   }
 
   @Test
+  void anEventWhoseBeginningWasForwardedIsForwardedWhole() {
+    String bigDrop = ": pad pad pad pad pad pad pad pad\n".repeat(4) + "data: DROP\n\n";
+    String stream = KEEP_A + bigDrop + DROP + KEEP_B;
+    Random random = new Random(4);
+    for (int[] cuts : List.of(new int[] {KEEP_A.length() + 70}, new int[] {KEEP_A.length() + 70, KEEP_A.length() + 140},
+        Chunks.everyByte(stream.length()))) {
+      assertThat(run(stripper(64), stream, cuts, random)).as(Arrays.toString(cuts)).isEqualTo(KEEP_A + bigDrop + KEEP_B);
+    }
+    assertThat(run(stripper(1024), stream, new int[] {KEEP_A.length() + 70}, random)).isEqualTo(KEEP_A + KEEP_B);
+  }
+
+  @Test
   void aReadingFailureForwardsTheRestAsItIs() {
     rule.failOn = "data: b";
     String stream = DROP + KEEP_A + "data: x\n" + KEEP_B + DROP + KEEP_A;
