@@ -26,13 +26,13 @@ final class UsageMeter {
     return usage;
   }
 
-  /** Appends {@code chars[off, off + len)} to the text, up to the cap. */
+  /** Appends {@code chars[off, off + len)} to the text, up to the cap; nothing once some was left out. */
   void appendText(char[] chars, int off, int len) {
     if (len == 0) {
       return;
     }
     int room = TEXT_CAP - text.length();
-    if (room <= 0) {
+    if (room <= 0 || textTruncated) {
       textTruncated = true;
       return;
     }

@@ -52,6 +52,16 @@ class UsageMeterTest {
   }
 
   @Test
+  void nothingIsAppendedOnceTextWasLeftOut() {
+    // the pair did not fit and left one char of room: a later string must not fill it (the text stays a prefix)
+    UsageMeter m = new UsageMeter();
+    append(m, "p".repeat(UsageMeter.TEXT_CAP - 1));
+    append(m, "\uD83D\uDE00");
+    append(m, "more");
+    assertThat(m.text()).isEqualTo("p".repeat(UsageMeter.TEXT_CAP - 1));
+  }
+
+  @Test
   void textSeenButNotKeptMarksItTruncated() {
     UsageMeter m = new UsageMeter();
     append(m, "a");
