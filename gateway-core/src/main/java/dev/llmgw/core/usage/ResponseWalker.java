@@ -1,5 +1,6 @@
 package dev.llmgw.core.usage;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
@@ -7,7 +8,8 @@ import java.io.IOException;
 /**
  * Follows the token stream of OpenAI response values (a chat/completions/embeddings body, or one
  * streaming chunk) and keeps only what usage accounting needs: the top-level {@code usage} object,
- * whether the top-level {@code choices} array is empty, and the generated text. Everything else is
+ * whether the top-level {@code choices} array is empty, and the generated text (into a
+ * {@link UsageMeter}). Everything else is
  * skipped by counting nesting, so it works token by token with a non-blocking parser (no
  * {@code skipChildren()}, which would need the whole subtree at hand).
  *
@@ -23,8 +25,8 @@ import java.io.IOException;
  * <p>Several root values may follow each other (one per SSE event). Not thread-safe.
  */
 final class ResponseWalker {
-  /** Generated text kept for estimation, in chars. */
-  static final int TEXT_CAP = 64 * 1024;
+  /** The factory of every parser whose tokens come here (one table of canonical field names). */
+  static final JsonFactory JSON = JsonFactory.builder().build();
 
   private static final byte ROOT = 1;
   private static final byte USAGE = 2;
@@ -56,9 +58,13 @@ final class ResponseWalker {
   private boolean choicesSeen;
   private int choicesCount;
 
-  private final StringBuilder text = new StringBuilder();
-  private boolean textTruncated;
+  private final UsageMeter meter;
   private boolean captureText = true;
+
+  /** @param meter where the generated text goes */
+  ResponseWalker(UsageMeter meter) {
+    this.meter = meter;
+  }
 
   /** Feeds one token; {@code p} is positioned on it. */
   void token(JsonToken t, JsonParser p) throws IOException {
@@ -228,28 +234,12 @@ final class ResponseWalker {
   }
 
   private void capture(JsonParser p) throws IOException {
-    if (!captureText) {
-      return;
-    }
-    int room = TEXT_CAP - text.length();
-    int len = p.getTextLength();
-    if (len == 0) {
-      return;
-    }
-    if (room <= 0) {
-      textTruncated = true;
-      return;
-    }
-    int n = Math.min(room, len);
-    char[] chars = p.getTextCharacters();
-    int off = p.getTextOffset();
-    if (n < len) {
-      textTruncated = true;
-      if (Character.isHighSurrogate(chars[off + n - 1])) {
-        n--; // never keep half a surrogate pair
+    if (captureText) {
+      int len = p.getTextLength();
+      if (len > 0) {
+        meter.appendText(p.getTextCharacters(), p.getTextOffset(), len);
       }
     }
-    text.append(chars, off, n);
   }
 
   /** Forgets any half-read value (after a parse error), keeping results of completed ones. */
@@ -279,26 +269,8 @@ final class ResponseWalker {
     return choicesSeen && choicesCount == 0;
   }
 
-  /** Whether text is no longer captured (the cap is reached). */
-  boolean textFull() {
-    return textTruncated || text.length() >= TEXT_CAP;
-  }
-
-  /** Whether string values on the text paths are kept (off while only the usage is wanted). */
+  /** Whether string values on the text paths go to the meter (off while only the usage is wanted). */
   void captureText(boolean on) {
     captureText = on;
-  }
-
-  /** Records that generated text was seen and not kept. */
-  void markTruncated() {
-    textTruncated = true;
-  }
-
-  boolean textTruncated() {
-    return textTruncated;
-  }
-
-  String text() {
-    return text.toString();
   }
 }

@@ -12,7 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Checks the allocation note in {@link UsageTap}'s Javadoc: scanning a relayed event stream allocates
+ * Checks the allocation note in {@link EventStreamTap}'s Javadoc: scanning a relayed event stream allocates
  * next to nothing per chunk. Uses unpooled heap wrappers (not tracked by the paranoid leak detector,
  * whose access records would themselves allocate) built before measuring, and this thread's
  * allocation counter.

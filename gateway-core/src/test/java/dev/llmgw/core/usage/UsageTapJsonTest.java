@@ -214,6 +214,17 @@ class UsageTapJsonTest {
   }
 
   @Test
+  void theCappedTextIsAPrefixWhenTheCapFallsInsideASurrogatePair() {
+    String pad = "p".repeat(64 * 1024 - 1);
+    String body = "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"" + pad + "\uD83D\uDE00\"}},"
+        + "{\"index\":1,\"message\":{\"content\":\"more\"}}]}";
+    UsageTap tap = UsageTap.forJson();
+    Chunks.run(tap, utf8(body), new int[] {1000}, Kind.HEAP);
+    assertThat(tap.generatedText()).isEqualTo(pad);
+    assertThat(tap.generatedTextTruncated()).isTrue();
+  }
+
+  @Test
   void releaseMidBodyThenLateChunks() {
     byte[] input = Chunks.resource("openai-chat.json");
     UsageTap tap = UsageTap.forJson();

@@ -346,6 +346,26 @@ class UsageTapSseTest {
   }
 
   @Test
+  void anEventWhoseBeginningWentPastTheCapIsNeverCutInHalf() {
+    // a usage-only event made large by other lines: once its beginning was forwarded (past the cap), its
+    // end must be forwarded too, or the client gets half an event glued to the next one
+    String padded = "event: usage\n" + ": pad\n".repeat(60) + USAGE_ONLY;
+    String stream = content("a") + padded + "data: [DONE]\n\n";
+    assertThat(padded.length()).isGreaterThan(300);
+    int[] cuts = {content("a").length() + 301, content("a").length() + padded.length() - 5};
+    for (Kind kind : Kind.values()) {
+      UsageTap tap = UsageTap.forEventStream(true, 300);
+      Result r = Chunks.run(tap, utf8(stream), cuts, kind);
+      assertThat(r.string()).as(kind.name()).isEqualTo(stream);
+      assertThat(tap.usage()).isEqualTo(new TokenUsage(10, 3, 2, false));
+      assertThat(tap.sawDone()).isTrue();
+    }
+    // the same event under the cap is stripped
+    UsageTap tap = UsageTap.forEventStream(true, 1000);
+    assertThat(Chunks.run(tap, utf8(stream), cuts, Kind.DIRECT).string()).isEqualTo(content("a") + "data: [DONE]\n\n");
+  }
+
+  @Test
   void aLineAboveTheCapIsNotRead() {
     // the cap bounds the bytes copied to read one line: a longer line is forwarded, not read
     String stream = USAGE_ONLY + content("k");
@@ -497,7 +517,7 @@ class UsageTapSseTest {
   @Test
   void deferredTextComesBackInOrderOnEitherSideOfTheHoldingCap() {
     // text-bearing lines are held raw and parsed only when the text is asked for; past
-    // UsageTap.DEFER_CAP bytes they are parsed at once and the rest as it passes. Either way the text is
+    // SseEventReader.HOLD_CAP bytes they are parsed at once and the rest as it passes. Either way the text is
     // the same, in order, including the text of a llama.cpp-style last event that also carries usage.
     String llamaLast = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" END\"},\"finish_reason\":\"stop\"}],"
         + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":7,\"total_tokens\":12}}\n\n";
