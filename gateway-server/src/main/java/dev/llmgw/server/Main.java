@@ -171,6 +171,11 @@ public final class Main {
             .append('/').append(r.backendModel()).append(')');
       }
       out.println("candidates: " + c);
+      if (e.plan().lastResort() != null) {
+        Route r = e.plan().lastResort();
+        out.println("last resort: " + r.alias().alias() + " (" + r.backend().name() + '/' + r.backendModel()
+            + "), when every candidate failed");
+      }
       return 0;
     } catch (IOException | GatewayException e) {
       err.println(requestFile + ": " + (e instanceof GatewayException g ? g.error().message() : e.getMessage()));
