@@ -51,8 +51,24 @@ public final class GgufFile {
       int valueLength,
       int vocabSize,
       boolean hasChatTemplate,
+      String tokenizer,
       Boolean addBos,
+      Boolean addEos,
       List<String> tokens) {
+
+    /**
+     * Whether llama.cpp puts a start-of-sequence token before a prompt: the file's
+     * {@code tokenizer.ggml.add_bos_token}, else llama.cpp's default for the tokenizer (SentencePiece
+     * {@code llama} and WordPiece {@code bert} do, byte-level BPE {@code gpt2} and others do not).
+     */
+    public boolean addsBos() {
+      return addBos != null ? addBos : "llama".equals(tokenizer) || "bert".equals(tokenizer);
+    }
+
+    /** Whether llama.cpp puts an end-of-sequence token after a prompt (WordPiece and T5 tokenizers). */
+    public boolean addsEos() {
+      return addEos != null ? addEos : "bert".equals(tokenizer) || "t5".equals(tokenizer);
+    }
 
     /**
      * Memory the model needs loaded with {@code contextTokens} of KV cache in all (every sequence's
@@ -249,13 +265,16 @@ public final class GgufFile {
     }
     String p = arch + ".";
     Object addBos = kv.get("tokenizer.ggml.add_bos_token");
+    Object addEos = kv.get("tokenizer.ggml.add_eos_token");
     return new Info(path, size, version, arch, kv.get("general.name") instanceof String s ? s : null, parameters,
         (int) number(kv.get(p + "context_length"), 0), (int) number(kv.get(p + "block_count"), 0),
         (int) number(kv.get(p + "embedding_length"), 0), (int) number(kv.get(p + "attention.head_count"), 0),
         (int) number(kv.get(p + "attention.head_count_kv"), 0), (int) number(kv.get(p + "attention.key_length"), 0),
         (int) number(kv.get(p + "attention.value_length"), 0), vocabSize,
         kv.get("tokenizer.chat_template") instanceof String t && !t.isBlank(),
-        addBos instanceof Boolean b ? b : null, tokens == null ? List.of() : List.copyOf(tokens));
+        kv.get("tokenizer.ggml.model") instanceof String tm ? tm : null,
+        addBos instanceof Boolean b ? b : null, addEos instanceof Boolean e ? e : null,
+        tokens == null ? List.of() : List.copyOf(tokens));
   }
 
   /** Bytes of a tensor of a ggml type, or -1 for a type not listed here. */

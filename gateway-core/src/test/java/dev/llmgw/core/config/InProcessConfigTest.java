@@ -250,6 +250,9 @@ class InProcessConfigTest {
         GgufFile.Info::vocabSize).containsExactly(2048, 5, 64, 8, 4, 512);
     assertThat(info.hasChatTemplate()).isFalse();
     assertThat(info.addBos()).isNull();
+    assertThat(info.tokenizer()).isEqualTo("llama");
+    assertThat(info.addsBos()).as("SentencePiece: llama.cpp adds <s>").isTrue();
+    assertThat(info.addsEos()).isFalse();
     assertThat(info.tokens()).hasSize(512).startsWith("<unk>", "<s>", "</s>", "<0x00>");
     // K and V in f16 for 5 layers of 4 heads of 8: 640 bytes a token
     assertThat(info.estimate(1000).kvCache()).isEqualTo(640_000);
