@@ -248,8 +248,16 @@ public final class LlamaEngine implements InferenceEngine {
     };
   }
 
-  /** Tokens a streamed piece stands for (see the class comment). */
   int tokens(String piece) {
+    return tokens(oneCharPieces, piece);
+  }
+
+  /**
+   * Tokens a streamed piece stands for (see the class comment).
+   *
+   * @param oneCharPieces a SentencePiece vocabulary's one-character pieces, or null for other kinds
+   */
+  static int tokens(Set<String> oneCharPieces, String piece) {
     if (oneCharPieces == null || piece.isEmpty() || piece.codePointCount(0, piece.length()) != 1) {
       return 1;
     }

@@ -21,6 +21,8 @@ final class ScriptedEngine implements InferenceEngine {
   final AtomicInteger cancelled = new AtomicInteger();
   final AtomicInteger completed = new AtomicInteger();
   final AtomicInteger running = new AtomicInteger();
+  /** Pieces handed out, over all generations. */
+  final AtomicInteger pulled = new AtomicInteger();
   volatile boolean closed;
 
   ScriptedEngine(int context, int length) {
@@ -83,6 +85,7 @@ final class ScriptedEngine implements InferenceEngine {
           end(false);
           return null;
         }
+        pulled.incrementAndGet();
         return new Piece((i == 0 ? "w" : " w") + i++, 1);
       }
 
