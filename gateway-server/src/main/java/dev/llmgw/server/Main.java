@@ -208,8 +208,7 @@ public final class Main {
     }
     for (BackendSpec b : snapshot.config().backends().values()) {
       if (b.isInProcess() && b.inprocess().problem() != null) {
-        LOG.error("{}: backends.{}.model: {} — backend {} is disabled; the other backends keep serving",
-            b.inprocess().where(), b.name(), b.inprocess().problem(), b.name());
+        continue; // said when the gateway starts (InProcessBackends), with the file and line
       } else if (b.isInProcess() && b.enabled()) {
         LOG.info("backend {}: in-process model {} (models {})", b.name(), b.inprocess().model(), b.models());
       } else if (b.enabled()) {

@@ -61,6 +61,9 @@ public final class InProcessBackends implements AutoCloseable {
     for (BackendSpec b : backends) {
       if (b.isInProcess() && b.enabled()) {
         wanted.put(b.name(), b);
+      } else if (b.isInProcess() && b.inprocess().problem() != null) {
+        LOG.error("{}: backends.{}.model: {} — backend {} is disabled; the other backends keep serving",
+            b.inprocess().where(), b.name(), b.inprocess().problem(), b.name());
       }
     }
     List<InferenceServer> retired = new ArrayList<>();
