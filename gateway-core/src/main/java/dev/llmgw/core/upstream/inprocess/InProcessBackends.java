@@ -44,7 +44,8 @@ public final class InProcessBackends implements AutoCloseable {
   private final Map<String, InferenceServer> servers = new ConcurrentHashMap<>();
   /** Why a backend's model is not loaded, by backend name (for /readyz and logs). */
   private final Map<String, String> failures = new ConcurrentHashMap<>();
-  private final AtomicLong generation = new AtomicLong();
+  /** Makes every in-VM address unique in the process (tests run several gateways in one JVM). */
+  private static final AtomicLong GENERATION = new AtomicLong();
 
   public InProcessBackends(EventLoopGroup group, Loader loader) {
     this.group = group;
@@ -85,7 +86,7 @@ public final class InProcessBackends implements AutoCloseable {
       long started = System.nanoTime();
       try {
         InferenceEngine engine = loader.load(s);
-        LocalAddress address = new LocalAddress("llmgw-inprocess-" + b.name() + "-" + generation.incrementAndGet());
+        LocalAddress address = new LocalAddress("llmgw-inprocess-" + b.name() + "-" + GENERATION.incrementAndGet());
         InferenceServer server;
         try {
           server = InferenceServer.start(b.name(), s, engine, address, group);
