@@ -50,15 +50,26 @@ public final class LlamaServer implements AutoCloseable {
 
   /** Starts the server and waits until {@code /health} answers ok (up to 90 s: the first start unpacks it). */
   public static LlamaServer start() throws Exception {
+    return start(shared().resolve("llama/models/llama-2-tiny-random.gguf"));
+  }
+
+  /** The TinyStories model (260K parameters, real text, no chat template): {@code stories260K.gguf}. */
+  public static Path stories() {
+    return shared().resolve("llama/models/stories260K.gguf").toAbsolutePath();
+  }
+
+  /** Starts the server with another model file and extra {@code llama-server} arguments. */
+  public static LlamaServer start(Path model, String... args) throws Exception {
     Path start = shared().resolve("llama/start.sh");
-    Path model = shared().resolve("llama/models/llama-2-tiny-random.gguf");
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
     File log = Files.createTempFile("llama-server", ".log").toFile();
-    Process p = new ProcessBuilder(start.toString(), model.toString(), Integer.toString(port))
-        .redirectErrorStream(true).redirectOutput(log).start();
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(start.toString(), model.toString(),
+        Integer.toString(port)));
+    command.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
     LlamaServer server = new LlamaServer(p, port);
     HttpClient http = HttpClient.newHttpClient();
     try {

@@ -33,6 +33,9 @@ import dev.llmgw.core.route.TierClassifier;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.resilience.HealthChecker;
 import dev.llmgw.core.upstream.BackendPools;
+import dev.llmgw.core.upstream.inprocess.InProcessBackends;
+import dev.llmgw.core.upstream.inprocess.InferenceServer;
+import dev.llmgw.core.upstream.inprocess.LlamaEngine;
 import dev.llmgw.core.upstream.Transport;
 import dev.llmgw.server.http.LocalEndpoints;
 import io.netty.bootstrap.ServerBootstrap;
@@ -62,6 +65,8 @@ public final class GatewayServer implements AutoCloseable {
   private final Transport transport;
   private final EventLoopGroup group;
   private final BackendPools pools;
+  /** The models run inside the gateway (backends of type inprocess). */
+  private final InProcessBackends inProcess;
   private final BackendGuards guards = new BackendGuards();
   private final StateStore state;
   private final AccessControl accessControl;
@@ -114,9 +119,17 @@ public final class GatewayServer implements AutoCloseable {
     this.transport = transport;
     this.group = new MultiThreadIoEventLoopGroup(
         threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), transport.ioHandlerFactory());
-    this.pools = new BackendPools(transport);
+    this.inProcess = new InProcessBackends(group, LlamaEngine::load);
+    this.pools = new BackendPools(transport, inProcess::address);
+    try {
+      inProcess.apply(config.backends().values(), (b, up) -> guards.guard(b).healthy(up));
+    } catch (RuntimeException | Error e) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      throw e;
+    }
     pools.retain(config.backends().values());
     bindProcessMetrics();
+    bindInProcessMetrics(config);
   }
 
   /** Naming and help-text filters: set before any meter is registered (the state store registers some). */
@@ -157,6 +170,25 @@ public final class GatewayServer implements AutoCloseable {
     metrics.bindBreakers(guards);
   }
 
+  /**
+   * Per in-process backend: sequences generating and requests waiting for one (gauges that follow a
+   * reload: they read whichever model is loaded under the backend's name now).
+   */
+  private void bindInProcessMetrics(GatewayConfig config) {
+    for (var b : config.backends().values()) {
+      if (!b.isInProcess()) {
+        continue;
+      }
+      String name = b.name();
+      Gauge.builder("gateway.inprocess.sequences.active", inProcess,
+              p -> p.server(name).map(InferenceServer::generating).orElse(0))
+          .description("Sequences an in-process model is generating now").tag("backend", name).register(prometheus);
+      Gauge.builder("gateway.inprocess.queue", inProcess, p -> p.server(name).map(InferenceServer::queued).orElse(0))
+          .description("Requests waiting for a sequence of an in-process model").tag("backend", name)
+          .register(prometheus);
+    }
+  }
+
   /** The metrics registry (Prometheus exposition at {@code GET /metrics}). */
   public PrometheusMeterRegistry meterRegistry() {
     return prometheus;
@@ -182,7 +214,8 @@ public final class GatewayServer implements AutoCloseable {
     EconomicsEndpoints economicsEndpoints = new EconomicsEndpoints(economics, Clock.systemUTC());
     LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards,
         prometheus::scrape)
-        .withState(state, state.kind().equals("redis") && !snapshot.get().config().state().failOpen());
+        .withState(state, state.kind().equals("redis") && !snapshot.get().config().state().failOpen())
+        .withModelFailures(inProcess::failure);
     admin = new AdminEndpoints(reloader, economicsEndpoints, guards, classifier).withAccess(accessControl);
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
@@ -231,9 +264,11 @@ public final class GatewayServer implements AutoCloseable {
    */
   public void apply(GatewaySnapshot next) {
     classifier.configure(next.router().classifierSettings());
+    inProcess.apply(next.config().backends().values(), (b, up) -> guards.guard(b).healthy(up)); // loads first
     snapshot.set(next);
     health.apply(next.config());
     pools.retain(next.config().backends().values()); // changed or removed backends: old pools drained, closed
+    bindInProcessMetrics(next.config());
   }
 
   public GatewaySnapshot snapshot() {
@@ -264,9 +299,15 @@ public final class GatewayServer implements AutoCloseable {
       admin.close();
     }
     pools.close();
+    inProcess.close(Duration.ofMillis(Math.max(0, (deadline - System.nanoTime()) / 1_000_000)));
     classifier.close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     state.close(); // after the loops: every settlement of a finished request is in
+  }
+
+  /** The models run inside the gateway. */
+  public InProcessBackends inProcess() {
+    return inProcess;
   }
 
   /** The backend connection pools (tests: how many are open). */

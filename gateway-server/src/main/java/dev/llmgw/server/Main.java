@@ -89,6 +89,15 @@ public final class Main {
   static int validate(Path dir, PrintStream out, PrintStream err) {
     try {
       GatewaySnapshot s = SnapshotLoader.load(dir, System.getenv(), 1);
+      // a model file that cannot be used leaves its backend disabled at run time; for CI it is a problem
+      java.util.List<String> models = s.config().backends().values().stream()
+          .filter(b -> b.isInProcess() && b.inprocess().problem() != null)
+          .map(b -> b.inprocess().where() + ": backends." + b.name() + ".model: " + b.inprocess().problem())
+          .toList();
+      if (!models.isEmpty()) {
+        models.forEach(err::println);
+        return 1;
+      }
       out.println(dir.resolve(SnapshotLoader.GATEWAY_FILE) + ": OK (" + s.config().backends().size() + " backends, "
           + s.config().models().size() + " models)");
       if (s.policy() != null) {
@@ -171,6 +180,11 @@ public final class Main {
             .append('/').append(r.backendModel()).append(')');
       }
       out.println("candidates: " + c);
+      if (e.plan().lastResort() != null) {
+        Route r = e.plan().lastResort();
+        out.println("last resort: " + r.alias().alias() + " (" + r.backend().name() + '/' + r.backendModel()
+            + "), when every candidate failed");
+      }
       return 0;
     } catch (IOException | GatewayException e) {
       err.println(requestFile + ": " + (e instanceof GatewayException g ? g.error().message() : e.getMessage()));
@@ -193,7 +207,11 @@ public final class Main {
       return;
     }
     for (BackendSpec b : snapshot.config().backends().values()) {
-      if (b.enabled()) {
+      if (b.isInProcess() && b.inprocess().problem() != null) {
+        continue; // said when the gateway starts (InProcessBackends), with the file and line
+      } else if (b.isInProcess() && b.enabled()) {
+        LOG.info("backend {}: in-process model {} (models {})", b.name(), b.inprocess().model(), b.models());
+      } else if (b.enabled()) {
         LOG.info("backend {}: enabled at {} (models {}, provider key {})", b.name(), b.baseUrl(), b.models(),
             b.providerKey().isPresent() ? "from " + b.apiKeyEnv() : "none");
       } else {

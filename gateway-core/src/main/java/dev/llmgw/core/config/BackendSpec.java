@@ -22,6 +22,10 @@ import java.util.Optional;
  * @param timeouts       its timeouts
  * @param maxConnections most pooled connections per event loop
  * @param resilience     breaker, bulkhead, rate limit, retry and health-check policy
+ * @param inprocess      for a backend of {@code type: inprocess} (a GGUF file run inside the gateway),
+ *                       its model settings; {@code null} for an HTTP backend. Such a backend's
+ *                       {@code baseUrl} is {@link #INPROCESS_URL}: requests reach it over an in-VM
+ *                       channel, never the network
  */
 public record BackendSpec(
     String name,
@@ -33,7 +37,29 @@ public record BackendSpec(
     List<String> models,
     Timeouts timeouts,
     int maxConnections,
-    Resilience resilience) {
+    Resilience resilience,
+    InProcessSpec inprocess) {
+
+  /** The base URL of every in-process backend (the path its requests carry; no host is dialled). */
+  public static final URI INPROCESS_URL = URI.create("inprocess://localhost/v1");
+
+  /** An HTTP backend. */
+  public BackendSpec(String name, URI baseUrl, String apiKeyEnv, String apiKey, boolean enabled,
+      String disabledReason, List<String> models, Timeouts timeouts, int maxConnections, Resilience resilience) {
+    this(name, baseUrl, apiKeyEnv, apiKey, enabled, disabledReason, models, timeouts, maxConnections, resilience,
+        null);
+  }
+
+  /** An in-process backend: a GGUF file run inside the gateway (see {@link InProcessSpec}). */
+  public static BackendSpec inProcess(String name, InProcessSpec spec, List<String> models, Timeouts timeouts,
+      Resilience resilience) {
+    return new BackendSpec(name, INPROCESS_URL, null, null, true, null, models, timeouts,
+        Math.max(spec.maxSequences() + spec.queue(), 1), resilience, spec);
+  }
+
+  public boolean isInProcess() {
+    return inprocess != null;
+  }
 
   public BackendSpec {
     Objects.requireNonNull(name, "name");
@@ -82,6 +108,6 @@ public record BackendSpec(
     return "BackendSpec[name=" + name + ", baseUrl=" + baseUrl + ", apiKeyEnv=" + apiKeyEnv
         + ", apiKey=" + (apiKey == null ? "none" : "<redacted>") + ", enabled=" + enabled
         + ", models=" + models + ", timeouts=" + timeouts + ", maxConnections=" + maxConnections
-        + ", resilience=" + resilience + "]";
+        + ", resilience=" + resilience + (inprocess == null ? "" : ", inprocess=" + inprocess) + "]";
   }
 }

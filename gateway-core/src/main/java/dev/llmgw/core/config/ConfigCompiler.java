@@ -28,10 +28,17 @@ final class ConfigCompiler {
 
   private final Problems problems;
   private final Map<String, String> env;
+  private final Map<String, List<Integer>> variableLines;
 
   ConfigCompiler(Problems problems, Map<String, String> env) {
+    this(problems, env, Map.of());
+  }
+
+  /** @param variableLines the environment variables the file refers to, with their lines (for messages) */
+  ConfigCompiler(Problems problems, Map<String, String> env, Map<String, List<Integer>> variableLines) {
     this.problems = problems;
     this.env = env;
+    this.variableLines = variableLines;
   }
 
   /** The compiled configuration, or {@code null} when any problem was recorded. */
@@ -40,8 +47,16 @@ final class ConfigCompiler {
     Limits limits = limits(raw.limits());
     Failover failover = new ResilienceCompiler(problems).failover(raw.failover());
     Map<String, BackendYaml> rawBackends = raw.backends() == null ? Map.of() : raw.backends();
-    Map<String, BackendSpec> backends = new BackendCompiler(problems, env).compileAll(raw.backends());
+    Path dir = source == null || source.toAbsolutePath().getParent() == null ? null
+        : source.toAbsolutePath().getParent();
+    Map<String, BackendSpec> backends = new BackendCompiler(problems, env, dir, variableLines)
+        .compileAll(raw.backends());
     Map<String, ModelAlias> models = models(raw.models(), rawBackends);
+    if (failover != null && failover.lastResort() != null && raw.models() != null
+        && !raw.models().containsKey(failover.lastResort())) {
+      problems.add("failover.lastResort", "'" + failover.lastResort() + "' is not a configured model alias (expected"
+          + " one of: " + String.join(", ", raw.models().keySet()) + ")");
+    }
     Economics economics = economics(raw.economics(), models);
     Access access = new AccessCompiler(problems, env, source).compile(raw.auth(),
         connections(raw.limits()), raw.models() == null ? Set.of() : raw.models().keySet());

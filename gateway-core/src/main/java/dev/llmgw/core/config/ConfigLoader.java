@@ -92,7 +92,7 @@ public final class ConfigLoader {
     if (raw == null) {
       throw problems.exception();
     }
-    GatewayConfig config = new ConfigCompiler(problems, env).compile(source, raw);
+    GatewayConfig config = new ConfigCompiler(problems, env, substituted.lines()).compile(source, raw);
     if (problems.hasErrors() || config == null) {
       throw problems.exception();
     }

@@ -63,10 +63,13 @@ final class ResilienceCompiler {
     Integer maxAttempts = problems.optional(YamlPath.child(path, "maxAttempts"), f.maxAttempts(),
         d.maxAttempts(), attempts, s -> ConfigValues.intIn(s, 1, MAX_FAILOVER_ATTEMPTS, attempts));
     Duration maxRetryAfter = duration(path, "maxRetryAfter", f.maxRetryAfter(), d.maxRetryAfter());
-    if (deadline == null || maxAttempts == null || maxRetryAfter == null) {
+    String lastResort = problems.optional(YamlPath.child(path, "lastResort"), f.lastResort(), null,
+        "a model alias, e.g. local", s -> ConfigValues.nonBlank(s, "a model alias, e.g. local"));
+    if (deadline == null || maxAttempts == null || maxRetryAfter == null
+        || lastResort == null && f.lastResort() != null) {
       return null;
     }
-    return new Failover(deadline, maxAttempts, maxRetryAfter);
+    return new Failover(deadline, maxAttempts, maxRetryAfter, lastResort);
   }
 
   private Resilience.RateLimit rateLimit(String path, RateLimitYaml r) {

@@ -45,6 +45,12 @@ public interface ExchangeEvents {
         first.skipped(route, reason);
         second.skipped(route, reason);
       }
+
+      @Override
+      public void lastResort(Route from, Route to, FailureClass reason) {
+        first.lastResort(from, to, reason);
+        second.lastResort(from, to, reason);
+      }
     };
   }
 
@@ -61,4 +67,10 @@ public interface ExchangeEvents {
 
   /** A candidate was not tried: breaker open, bulkhead or rate limit full, unhealthy. */
   default void skipped(Route route, Unavailable reason) {}
+
+  /**
+   * Every candidate failed (the last, {@code from}, because of {@code reason}) and the request goes
+   * to the alias of last resort, {@code to}. Told after {@link #fellBack} for the same hop.
+   */
+  default void lastResort(Route from, Route to, FailureClass reason) {}
 }

@@ -43,6 +43,14 @@ final class FailureHistory {
     trail.append(backend).append('=').append(reason);
   }
 
+  /**
+   * The exchange goes to the alias of last resort ({@code failover.lastResort}): marked in the trail
+   * as {@code last-resort=<alias>}, after the backends it left.
+   */
+  void lastResort(String alias) {
+    left("last-resort", alias);
+  }
+
   /** The fallback trail, or null when the first candidate answered. */
   String trail() {
     return trail.length() == 0 ? null : trail.toString();
@@ -57,6 +65,11 @@ final class FailureHistory {
       return GatewayError.noBackendAvailable(unavailable.toString());
     }
     return last.clientError();
+  }
+
+  /** The class of the last failure (UNAVAILABLE when every candidate was skipped; null before any). */
+  FailureClass lastClass() {
+    return last == null ? null : last.failureClass();
   }
 
   /** The {@code Retry-After} to pass on with {@link #finalError()}: a provider's, when it rate-limited. */

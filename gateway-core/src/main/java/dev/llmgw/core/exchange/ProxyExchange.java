@@ -48,6 +48,13 @@ import org.slf4j.LoggerFactory;
  * failover deadline (counted from the request's arrival, on the loop's ticker); a backend's
  * {@code Retry-After} is waited out only if it fits both the deadline and {@link Failover#maxRetryAfter()}.
  *
+ * <p><b>Last resort.</b> When every candidate failed before the first byte (or the bounds above are
+ * spent), a plan with a {@link RoutePlan#lastResort()} ({@code failover.lastResort}) gets one more
+ * attempt there — one, without retries, even past the attempt cap and the deadline (its own timeouts
+ * bound it) — for completions and chat completions. It counts as a fallback (trail, metrics) and is
+ * marked {@code last-resort=<alias>} in {@code x-gateway-fallback}. Failures that never fall back
+ * (the caller's own) never reach it; after a context overflow only a larger window is tried.
+ *
  * <p><b>Record.</b> The exchange sets the route, attempt, response and usage fields of the request's
  * log and ends it exactly once, when the response has ended or the client has left ({@link #finish}).
  *
@@ -81,6 +88,11 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   private boolean backendReached;
   private boolean done;
   private int contextExceededAt = -1;
+  /** Whether the exchange went to the plan's last resort (it goes there once). */
+  private boolean onLastResort;
+  /** The candidate the exchange left last, and why: where a hop to the last resort comes from. */
+  private Route leftRoute;
+  private FailureClass leftReason;
   private final FailureHistory history = new FailureHistory();
   private HttpHeaders extraHeaders;
 
@@ -133,12 +145,20 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   private void tryCandidate() {
     while (!done) {
       if (candidate >= plan.candidates().size()) {
-        giveUp();
+        if (!tryLastResort()) {
+          giveUp();
+        }
         return;
       }
       if (attempts >= failover.maxAttempts() || watchdog.nanoTime() >= deadlineNanos) {
         LOG.debug("rid={} failover budget spent after {} attempts", context.requestId(), attempts);
-        giveUp();
+        if (leftRoute == null) {
+          leftRoute = plan.candidates().get(candidate);
+          leftReason = history.lastClass();
+        }
+        if (!tryLastResort()) {
+          giveUp();
+        }
         return;
       }
       Route route = plan.candidates().get(candidate);
@@ -153,9 +173,44 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       }
       services.events().skipped(route, skip);
       history.skipped(route.backend().name(), skip.message());
+      leftRoute = route;
+      leftReason = skip == Unavailable.CONTEXT_TOO_SMALL ? FailureClass.CONTEXT_LENGTH : FailureClass.UNAVAILABLE;
       candidate++;
       retriesHere = 0;
     }
+  }
+
+  /**
+   * Every candidate failed before answering: one attempt on the plan's last resort, if it has one,
+   * has not been tried, serves this endpoint and can take the request now.
+   *
+   * @return whether an attempt started (else the caller gives up)
+   */
+  private boolean tryLastResort() {
+    Route route = plan.lastResort();
+    if (route == null || onLastResort || leftRoute == null
+        || request.endpoint() == dev.llmgw.core.api.Endpoint.EMBEDDINGS) {
+      return false;
+    }
+    onLastResort = true;
+    if (contextTooSmall(route)) {
+      return false;
+    }
+    BackendGuard guard = services.guards().guard(route.backend());
+    Unavailable skip = guard.tryAcquire();
+    if (skip != null) {
+      services.events().skipped(route, skip);
+      history.skipped(route.backend().name(), skip.message());
+      return false;
+    }
+    LOG.debug("rid={} every candidate failed; last resort {}", context.requestId(), route.alias().alias());
+    history.lastResort(route.alias().alias());
+    log.fellBack();
+    FailureClass reason = leftReason == null ? FailureClass.UNAVAILABLE : leftReason;
+    services.events().fellBack(leftRoute, route, reason);
+    services.events().lastResort(leftRoute, route, reason);
+    launch(route, guard);
+    return true;
   }
 
   private void launch(Route route, BackendGuard guard) {
@@ -273,6 +328,12 @@ public final class ProxyExchange implements BackendAttempt.Listener {
 
   private void moveOn(Route from, FailureClass reason) {
     history.left(from.backend().name(), reason.tag());
+    leftRoute = from;
+    leftReason = reason;
+    if (onLastResort) { // the last resort failed too
+      giveUp();
+      return;
+    }
     candidate++;
     retriesHere = 0;
     if (candidate < plan.candidates().size()) {
@@ -284,7 +345,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
 
   /** How long to wait before retrying the same backend, or null to move on. */
   private Duration retryWait(FailureClass fc, Duration retryAfter, Route route) {
-    if (!fc.retryable() || retriesHere + 1 >= route.backend().resilience().retry().maxAttempts()
+    if (onLastResort || !fc.retryable() || retriesHere + 1 >= route.backend().resilience().retry().maxAttempts()
         || attempts >= failover.maxAttempts()) {
       return null;
     }

@@ -43,6 +43,7 @@ public final class GatewayMetrics implements ExchangeEvents, dev.llmgw.core.log.
   private final Map<RouteKey, Timer> ttft = new ConcurrentHashMap<>();
   private final Map<String, Timer> overhead = new ConcurrentHashMap<>();
   private final Map<FallbackKey, Counter> fallbacks = new ConcurrentHashMap<>();
+  private final Map<ReasonKey, Counter> lastResorts = new ConcurrentHashMap<>();
   private final Map<ReasonKey, Counter> retries = new ConcurrentHashMap<>();
   private final Map<ReasonKey, Counter> attemptFailures = new ConcurrentHashMap<>();
   private final Map<ReasonKey, Counter> skips = new ConcurrentHashMap<>();
@@ -109,6 +110,13 @@ public final class GatewayMetrics implements ExchangeEvents, dev.llmgw.core.log.
     counter(fallbacks, new FallbackKey(from.backend().name(), to.backend().name(), reason.tag()), k -> Counter
         .builder("gateway.fallbacks").description("Requests moved from one backend to the next")
         .tags("from", k.from(), "to", k.to(), "reason", k.reason()).register(registry)).increment();
+  }
+
+  @Override
+  public void lastResort(Route from, Route to, FailureClass reason) {
+    counter(lastResorts, new ReasonKey(to.backend().name(), to.alias().alias()), k -> Counter
+        .builder("gateway.last_resort").description("Requests sent to failover.lastResort after every candidate failed")
+        .tags("backend", k.backend(), "model", k.reason()).register(registry)).increment();
   }
 
   @Override

@@ -49,6 +49,9 @@ public final class HealthChecker implements AutoCloseable {
     tasks.forEach(t -> t.cancel(false));
     tasks.clear();
     for (BackendSpec b : config.backends().values()) {
+      if (b.isInProcess()) {
+        continue; // its model's loader says whether it can serve (InProcessBackends)
+      }
       BackendGuard guard = guards.guard(b);
       Resilience.HealthCheck hc = b.resilience().health();
       if (!b.enabled() || hc == null) {

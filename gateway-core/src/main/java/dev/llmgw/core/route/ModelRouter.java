@@ -72,7 +72,25 @@ public final class ModelRouter {
   /** The plan for a request that names a model directly (no policy): the alias, then its fallbacks. */
   public RoutePlan plan(String model) {
     Route primary = route(model);
-    return new RoutePlan(null, null, withFallbacks(primary));
+    return withLastResort(new RoutePlan(null, null, withFallbacks(primary)));
+  }
+
+  /**
+   * Adds {@code failover.lastResort} to a plan: its route when the alias is configured, its backend
+   * enabled and it is not one of the plan's candidates already.
+   */
+  private RoutePlan withLastResort(RoutePlan plan) {
+    String alias = config.failover().lastResort();
+    ModelAlias a = alias == null ? null : config.models().get(alias);
+    if (a == null || !config.backendOf(a).enabled()) {
+      return plan;
+    }
+    for (Route r : plan.candidates()) {
+      if (r.alias().alias().equals(alias)) {
+        return plan;
+      }
+    }
+    return plan.withLastResort(new Route(a, config.backendOf(a)));
   }
 
   /**
@@ -160,8 +178,8 @@ public final class ModelRouter {
     }
     TimeoutOverrides overrides = tierTimeouts.getOrDefault(tier, TimeoutOverrides.NONE);
     if (d.pinned()) {
-      return new RoutePlan(tier, rule, withFallbacks(route(model)), null, overrides)
-          .withSignal(policy.signal(d));
+      return withLastResort(new RoutePlan(tier, rule, withFallbacks(route(model)), null, overrides)
+          .withSignal(policy.signal(d)));
     }
     List<Route> candidates = new ArrayList<>();
     for (String target : policy.targets(tier)) {
@@ -174,7 +192,8 @@ public final class ModelRouter {
       throw new GatewayException(GatewayError.unavailable("No enabled backend serves tier '" + tier + "' (targets: "
           + String.join(", ", policy.targets(tier)) + ")."));
     }
-    return new RoutePlan(tier, rule, candidates, downgradedFrom, overrides).withSignal(policy.signal(d));
+    return withLastResort(new RoutePlan(tier, rule, candidates, downgradedFrom, overrides)
+        .withSignal(policy.signal(d)));
   }
 
   /**

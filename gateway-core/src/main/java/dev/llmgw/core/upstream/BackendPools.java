@@ -31,6 +31,11 @@ import javax.net.ssl.SSLException;
  * Names resolve through Netty's non-blocking DNS resolver (never a blocking
  * lookup on an event loop). TLS is used for {@code https} base URLs, with SNI and hostname
  * verification.
+ *
+ * <p>An in-process backend ({@link BackendSpec#isInProcess()}) is reached over an in-VM channel
+ * ({@code LocalChannel}) on the same event loop, at the address its model is served at: no codec (the
+ * channel carries {@code HttpObject}s), and a {@link dev.llmgw.core.upstream.inprocess.Credit.Returner}
+ * before the relay, which tells the model's side how much of its answer was taken (flow control).
  */
 public final class BackendPools implements ConnectionSource, AutoCloseable {
 
@@ -39,6 +44,8 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
   private static final int MAX_RESPONSE_LINE_BYTES = 8 * 1024;
 
   private final Transport transport;
+  /** Where an in-process backend's model is served (a {@code LocalAddress}). */
+  private final java.util.function.Function<BackendSpec, java.net.SocketAddress> inProcess;
   private final DnsAddressResolverGroup resolver;
   private final SslContext ssl;
   /** The pools of each backend by name, for the settings they were made with. */
@@ -71,7 +78,14 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
   }
 
   public BackendPools(Transport transport) {
+    this(transport, b -> new io.netty.channel.local.LocalAddress("llmgw-inprocess-" + b.name() + "-not-loaded"));
+  }
+
+  /** @param inProcess where each in-process backend's model is served ({@code InProcessBackends#address}) */
+  public BackendPools(Transport transport,
+      java.util.function.Function<BackendSpec, java.net.SocketAddress> inProcess) {
     this.transport = transport;
+    this.inProcess = inProcess;
     this.resolver = new DnsAddressResolverGroup(
         new DnsNameResolverBuilder().datagramChannelType(transport.datagramChannel()));
     try {
@@ -141,6 +155,9 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
   }
 
   private ChannelPool newPool(BackendSpec backend, EventLoop loop) {
+    if (backend.isInProcess()) {
+      return newInProcessPool(backend, loop);
+    }
     Bootstrap bootstrap = new Bootstrap()
         .group(loop)
         .channel(transport.socketChannel())
@@ -170,6 +187,24 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
     long acquireTimeoutMillis = backend.timeouts().connect().toMillis();
     return new FixedChannelPool(bootstrap, handler, ChannelHealthChecker.ACTIVE,
         FixedChannelPool.AcquireTimeoutAction.FAIL, acquireTimeoutMillis, backend.maxConnections(),
+        MAX_PENDING_ACQUIRES, true, true);
+  }
+
+  private ChannelPool newInProcessPool(BackendSpec backend, EventLoop loop) {
+    Bootstrap bootstrap = new Bootstrap()
+        .group(loop)
+        .channel(io.netty.channel.local.LocalChannel.class)
+        .remoteAddress(inProcess.apply(backend))
+        .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR);
+    AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
+      @Override
+      public void channelCreated(Channel ch) {
+        ch.pipeline().addLast("credits", new dev.llmgw.core.upstream.inprocess.Credit.Returner());
+        ch.pipeline().addLast("relay", new BackendRelayHandler(ch)); // last: BackendRelayHandler.of(ch)
+      }
+    };
+    return new FixedChannelPool(bootstrap, handler, ChannelHealthChecker.ACTIVE,
+        FixedChannelPool.AcquireTimeoutAction.FAIL, backend.timeouts().connect().toMillis(), backend.maxConnections(),
         MAX_PENDING_ACQUIRES, true, true);
   }
 

@@ -19,7 +19,8 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 /**
  * The I/O transport: native epoll where available, NIO elsewhere. Client and backend channels use
  * the same one so that a backend connection can live on its client's event loop (no cross-thread
- * hand-off on the hot path).
+ * hand-off on the hot path). Either one's event loops also host in-VM channels (the connections to
+ * in-process backends, {@link LocalCapableIoHandler}).
  */
 public record Transport(
     String name,
@@ -38,14 +39,14 @@ public record Transport(
   public static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
 
   public static Transport nio() {
-    return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class,
+    return new Transport("nio", LocalCapableIoHandler.factory(NioIoHandler.newFactory()), NioServerSocketChannel.class,
         NioSocketChannel.class, NioDatagramChannel.class);
   }
 
   /** epoll when the native library loads (Linux), otherwise NIO. {@code -Dgateway.transport=nio} forces NIO. */
   public static Transport best() {
     if (!"nio".equals(System.getProperty("gateway.transport")) && isEpollAvailable()) {
-      return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+      return new Transport("epoll", LocalCapableIoHandler.factory(EpollIoHandler.newFactory()), EpollServerSocketChannel.class,
           EpollSocketChannel.class, EpollDatagramChannel.class);
     }
     return nio();

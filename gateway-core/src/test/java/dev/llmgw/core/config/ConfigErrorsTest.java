@@ -77,7 +77,7 @@ class ConfigErrorsTest {
             tuple(5, "failover.maxAttempts", "'25' is out of range (expected an integer 1..20:"
                 + " attempts across all backends, retries included)"),
             tuple(6, "failover.maxRetryAfer", "unknown key 'maxRetryAfer' (expected one of:"
-                + " deadline, maxAttempts, maxRetryAfter; did you mean 'maxRetryAfter'?)"),
+                + " deadline, maxAttempts, maxRetryAfter, lastResort; did you mean 'maxRetryAfter'?)"),
             tuple(12, r + "maxConcurrent",
                 "'0' is out of range (expected an integer above 0, e.g. 256)"),
             tuple(13, r + "rateLimit.per", "missing (expected a duration, e.g. 500ms, 2s, 1m)"),
@@ -174,7 +174,7 @@ class ConfigErrorsTest {
         tuple(16, o + "retry.initialBackoff"),
         tuple(16, o + "retry.multiplier"));
     assertThat(errors.get(0).message()).isEqualTo("'30s' is not valid here (expected a mapping"
-        + " with keys deadline, maxAttempts, maxRetryAfter)");
+        + " with keys deadline, maxAttempts, maxRetryAfter, lastResort)");
     assertThat(errors.get(1).message()).isEqualTo("'500/m' is not valid here (expected a mapping"
         + " with keys requests, per)");
     assertThat(errors.get(3).message()).startsWith("no value (expected a mapping such as"

@@ -26,7 +26,7 @@ class ConfigLoaderTest {
     assertThat(c.listener()).isEqualTo(new ListenerSpec("127.0.0.1", 8080));
     assertThat(c.limits()).isEqualTo(new Limits(1 << 20, 16 * 1024, 8 * 1024,
         Duration.ofSeconds(120), Limits.defaults().maxErrorBodyBytes()));
-    assertThat(c.backends()).containsOnlyKeys("local", "openai");
+    assertThat(c.backends()).containsOnlyKeys("local", "local-gguf", "openai");
 
     BackendSpec local = c.backends().get("local");
     assertThat(local.baseUrl()).isEqualTo(URI.create("http://127.0.0.1:8081/v1"));
@@ -57,11 +57,11 @@ class ConfigLoaderTest {
         new Resilience.Retry(2, Duration.ofMillis(200), 2.0, Duration.ofSeconds(2)), null));
 
     assertThat(c.failover()).isEqualTo(new Failover(Duration.ofSeconds(30), 4,
-        Duration.ofSeconds(5)));
+        Duration.ofSeconds(5), "local-gguf"));
 
-    assertThat(c.models()).containsOnlyKeys("local", "gpt-4o-mini", "gpt-4o",
+    assertThat(c.models()).containsOnlyKeys("local", "local-gguf", "gpt-4o-mini", "gpt-4o",
         "text-embedding-3-small");
-    assertThat(c.models().keySet()).containsExactly("local", "gpt-4o-mini", "gpt-4o",
+    assertThat(c.models().keySet()).containsExactly("local", "local-gguf", "gpt-4o-mini", "gpt-4o",
         "text-embedding-3-small");
     assertThat(c.models().get("local")).isEqualTo(new ModelAlias("local", "local", "local-model",
         "local", 2048, List.of(), Price.FREE));
@@ -81,8 +81,27 @@ class ConfigLoaderTest {
     assertThat(openai.disabledReason()).isEqualTo("OPENAI_API_KEY is not set");
     assertThat(openai.apiKey()).isNull();
     assertThat(c.backends().get("local").enabled()).isTrue();
-    assertThat(c.models()).hasSize(4);
+    assertThat(c.models()).hasSize(5);
     assertThat(c.servableModels()).extracting(ModelAlias::alias).containsExactly("local");
+    BackendSpec gguf = c.backends().get("local-gguf");
+    assertThat(gguf.enabled()).as("no GGUF file: the in-process model is off").isFalse();
+    assertThat(gguf.disabledReason()).isEqualTo("LOCAL_MODEL_PATH is not set (model: is empty)");
+  }
+
+  @Test
+  void aGgufFileInLocalModelPathRunsTheModelInsideTheGateway() throws Exception {
+    java.nio.file.Path stories = dev.llmgw.testkit.LlamaServer.stories();
+    GatewayConfig c = ConfigLoader.load(SHIPPED, Map.of("LOCAL_MODEL_PATH", stories.toString()));
+
+    BackendSpec gguf = c.backends().get("local-gguf");
+    assertThat(gguf.enabled()).isTrue();
+    assertThat(gguf.isInProcess()).isTrue();
+    assertThat(gguf.inprocess().model()).isEqualTo(stories);
+    assertThat(gguf.inprocess()).extracting(InProcessSpec::contextSize, InProcessSpec::maxSequences,
+        InProcessSpec::queue, InProcessSpec::memoryLimit).containsExactly(2048, 2, 16, 4L << 30);
+    assertThat(c.models().get("local-gguf").contextTokens()).isEqualTo(gguf.inprocess().contextSize());
+    assertThat(c.failover().lastResort()).isEqualTo("local-gguf");
+    assertThat(c.servableModels()).extracting(ModelAlias::alias).containsExactly("local", "local-gguf");
   }
 
   @Test

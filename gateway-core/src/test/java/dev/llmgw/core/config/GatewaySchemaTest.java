@@ -219,4 +219,43 @@ class GatewaySchemaTest {
     assertThat(validate(closedWithoutKeys.replace("open: false", "open: true"))).isEmpty();
     assertThat(validate(closedWithoutKeys + "  keysFile: keys.yaml\n")).isEmpty();
   }
+
+  @Test
+  void inProcessBackendsAndALastResortValidate() throws Exception {
+    String ok = """
+        backends:
+          tiny:
+            type: inprocess
+            model: ${LOCAL_MODEL_PATH:-}
+            enabled: if-model-set
+            contextSize: 2048
+            maxSequences: 2
+            queue: 16
+            threads: 1
+            memoryLimit: 2GiB
+            chatTemplate: chatml
+            models: [tiny-model]
+        models:
+          tiny: { backend: tiny, model: tiny-model }
+        failover:
+          lastResort: tiny
+        """;
+    assertThat(validate(ok)).isEmpty();
+
+    String mixed = """
+        backends:
+          tiny:
+            type: inprocess
+            baseUrl: http://127.0.0.1:8081/v1
+            models: [tiny-model]
+          remote:
+            baseUrl: http://127.0.0.1:9/v1
+            model: x.gguf
+            models: [m]
+        models:
+          tiny: { backend: tiny, model: tiny-model }
+        """;
+    assertThat(validate(mixed)).extracting(e -> e.getInstanceLocation().toString())
+        .contains("/backends/tiny", "/backends/remote");
+  }
 }

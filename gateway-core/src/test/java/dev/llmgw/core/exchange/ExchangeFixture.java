@@ -155,6 +155,11 @@ final class ExchangeFixture implements AutoCloseable {
       public void skipped(Route route, Unavailable reason) {
         events.add("skipped " + route.backend().name() + " " + reason);
       }
+
+      @Override
+      public void lastResort(Route from, Route to, FailureClass reason) {
+        events.add("last resort " + from.backend().name() + "->" + to.alias().alias() + " " + reason.tag());
+      }
     };
   }
 

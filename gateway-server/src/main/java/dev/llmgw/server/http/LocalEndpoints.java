@@ -48,6 +48,13 @@ public final class LocalEndpoints {
 
   private dev.llmgw.core.state.StateStore state;
   private boolean stateRequired;
+  private java.util.function.Function<String, java.util.Optional<String>> modelFailures = n -> java.util.Optional.empty();
+
+  /** Shows in {@code /readyz} why an in-process backend's model did not load (by backend name). */
+  public LocalEndpoints withModelFailures(java.util.function.Function<String, java.util.Optional<String>> failures) {
+    this.modelFailures = failures;
+    return this;
+  }
 
   /**
    * Shows the state store in {@code /readyz}; with {@code required} (Redis, failClosed) a store that
@@ -81,7 +88,7 @@ public final class LocalEndpoints {
       dev.llmgw.core.state.StateStore.Health h = state == null ? null : state.health();
       boolean stateOk = h == null || h.up() || !stateRequired;
       status = ready && stateOk ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
-      ObjectNode root = readiness(snapshot, ready, guards);
+      ObjectNode root = readiness(snapshot, ready, guards, modelFailures);
       if (!stateOk && ready) {
         root.put("status", "state_unavailable");
       }
@@ -170,7 +177,8 @@ public final class LocalEndpoints {
     return n;
   }
 
-  private static ObjectNode readiness(GatewaySnapshot snapshot, boolean ready, BackendGuards guards) {
+  private static ObjectNode readiness(GatewaySnapshot snapshot, boolean ready, BackendGuards guards,
+      java.util.function.Function<String, java.util.Optional<String>> modelFailures) {
     ObjectNode root = RequestParser.JSON.createObjectNode();
     root.put("status", ready ? "ready" : "draining");
     ArrayNode backends = root.putArray("backends");
@@ -186,6 +194,10 @@ public final class LocalEndpoints {
         n.put("healthy", g.isHealthy());
         n.put("breaker", g.breaker().getState().name().toLowerCase(java.util.Locale.ROOT));
         n.put("up", g.isHealthy() && g.breaker().getState() != io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN);
+        if (b.isInProcess()) {
+          n.put("type", "inprocess");
+          modelFailures.apply(b.name()).ifPresent(why -> n.put("reason", why));
+        }
       }
     }
     return root;
