@@ -2,12 +2,7 @@ package dev.llmgw.core.config;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -32,7 +27,6 @@ import java.util.Map;
  */
 public final class GgufFile {
   private static final int MAGIC = 0x46554747; // "GGUF" read little-endian
-  private static final int MAX_STRING = 64 << 20;
 
   /** What the header says. */
   public record Info(
@@ -113,17 +107,14 @@ public final class GgufFile {
     }
   }
 
-  private final FileChannel ch;
+  private final GgufReader in;
   private final long size;
-  private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-  private long bufStart; // file offset of buf's position 0
   private final boolean keepTokens;
 
   private GgufFile(FileChannel ch, long size, boolean keepTokens) {
-    this.ch = ch;
+    this.in = new GgufReader(ch, size);
     this.size = size;
     this.keepTokens = keepTokens;
-    buf.limit(0);
   }
 
   /**
@@ -164,16 +155,16 @@ public final class GgufFile {
     if (size < 24) {
       throw new GgufException("not a GGUF model file (" + size + " bytes)");
     }
-    int magic = i32();
+    int magic = in.i32();
     if (magic != MAGIC) {
       throw new GgufException("not a GGUF model file (it starts with " + printable(magic) + ", expected \"GGUF\")");
     }
-    int version = i32();
+    int version = in.i32();
     if (version < 2 || version > 3) {
       throw new GgufException("GGUF version " + Integer.toUnsignedString(version) + " is not supported (expected 2 or 3)");
     }
-    long tensorCount = u64("tensor count");
-    long kvCount = u64("metadata count");
+    long tensorCount = in.u64("tensor count");
+    long kvCount = in.u64("metadata count");
     if (tensorCount > size / 24 || kvCount > size / 12) {
       throw new GgufException("truncated or malformed header: " + tensorCount + " tensors and " + kvCount
           + " metadata entries cannot fit in " + sizeText(size));
@@ -182,22 +173,22 @@ public final class GgufFile {
     List<String> tokens = null;
     int vocabSize = 0;
     for (long i = 0; i < kvCount; i++) {
-      String key = string("metadata key");
-      int type = i32();
+      String key = in.string("metadata key");
+      int type = in.i32();
       if (key.equals("tokenizer.ggml.tokens") && type == 9) {
-        int elementType = i32();
-        long n = u64("vocabulary size");
+        int elementType = in.i32();
+        long n = in.u64("vocabulary size");
         if (elementType != 8) {
           throw new GgufException("malformed header: tokenizer.ggml.tokens is not a list of strings");
         }
-        if (n > (size - position()) / 8) {
+        if (n > (size - in.position()) / 8) {
           throw new GgufException("truncated or malformed header: " + n + " tokens cannot fit in the "
-              + (size - position()) + " bytes left of the file");
+              + (size - in.position()) + " bytes left of the file");
         }
         vocabSize = (int) n;
         List<String> t = keepTokens ? new ArrayList<>((int) n) : null;
         for (long j = 0; j < n; j++) {
-          String s = string("token");
+          String s = in.string("token");
           if (t != null) {
             t.add(s);
           }
@@ -205,7 +196,7 @@ public final class GgufFile {
         tokens = t;
         continue;
       }
-      Object v = value(type, key);
+      Object v = in.value(type, key);
       if (v != null) {
         kv.put(key, v);
       }
@@ -223,28 +214,28 @@ public final class GgufFile {
     List<long[]> spans = new ArrayList<>();
     List<String> names = new ArrayList<>();
     for (long i = 0; i < tensorCount; i++) {
-      String name = string("tensor name");
-      int dims = i32();
+      String name = in.string("tensor name");
+      int dims = in.i32();
       if (dims < 1 || dims > 8) {
         throw new GgufException("malformed header: tensor " + name + " has " + dims + " dimensions");
       }
       long elements = 1;
       long rowElements = 0;
       for (int d = 0; d < dims; d++) {
-        long n = u64("tensor dimension");
+        long n = in.u64("tensor dimension");
         if (d == 0) {
           rowElements = n;
         }
         elements = multiply(elements, n);
       }
-      int type = i32();
-      long offset = u64("tensor offset");
+      int type = in.i32();
+      long offset = in.u64("tensor offset");
       parameters += elements;
       long bytes = tensorBytes(type, elements, rowElements);
       spans.add(new long[] {offset, bytes});
       names.add(name);
     }
-    long headerEnd = position();
+    long headerEnd = in.position();
     long dataStart = (headerEnd + alignment - 1) / alignment * alignment;
     for (int i = 0; i < spans.size(); i++) {
       long[] s = spans.get(i);
@@ -317,51 +308,6 @@ public final class GgufFile {
     }
   }
 
-  private Object value(int type, String key) throws IOException, GgufException {
-    switch (type) {
-      case 0, 1 -> {
-        return (long) (type == 0 ? Byte.toUnsignedInt(i8()) : i8());
-      }
-      case 2, 3 -> {
-        short s = i16();
-        return (long) (type == 2 ? Short.toUnsignedInt(s) : s);
-      }
-      case 4 -> {
-        return Integer.toUnsignedLong(i32());
-      }
-      case 5 -> {
-        return (long) i32();
-      }
-      case 6 -> {
-        return (double) Float.intBitsToFloat(i32());
-      }
-      case 7 -> {
-        return i8() != 0;
-      }
-      case 8 -> {
-        return string(key);
-      }
-      case 9 -> {
-        int elementType = i32();
-        long n = u64(key + " length");
-        if (n > size - position()) {
-          throw new GgufException("truncated or malformed header: " + key + " has " + n + " elements");
-        }
-        for (long i = 0; i < n; i++) {
-          value(elementType, key);
-        }
-        return null; // arrays other than the vocabulary are not needed
-      }
-      case 10, 11 -> {
-        return u64Raw();
-      }
-      case 12 -> {
-        return Double.longBitsToDouble(u64Raw());
-      }
-      default -> throw new GgufException("malformed header: " + key + " has value type " + type);
-    }
-  }
-
   private static long number(Object v, long def) {
     if (v instanceof Long l) {
       return l;
@@ -370,75 +316,6 @@ public final class GgufFile {
       return d.longValue();
     }
     return def;
-  }
-
-  private String string(String what) throws IOException, GgufException {
-    long n = u64(what + " length");
-    if (n > MAX_STRING || n > size - position()) {
-      throw new GgufException("truncated or malformed header: a " + what + " of " + n + " bytes at byte "
-          + position() + " of " + size);
-    }
-    byte[] b = new byte[(int) n];
-    int off = 0;
-    while (off < b.length) {
-      ensure(1);
-      int k = Math.min(buf.remaining(), b.length - off);
-      buf.get(b, off, k);
-      off += k;
-    }
-    try {
-      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
-          .onUnmappableCharacter(CodingErrorAction.REPLACE).decode(ByteBuffer.wrap(b)).toString();
-    } catch (CharacterCodingException e) {
-      throw new GgufException("malformed header: a " + what + " is not UTF-8");
-    }
-  }
-
-  private long u64(String what) throws IOException, GgufException {
-    long v = u64Raw();
-    if (v < 0) {
-      throw new GgufException("malformed header: " + what + " " + Long.toUnsignedString(v));
-    }
-    return v;
-  }
-
-  private long u64Raw() throws IOException {
-    ensure(8);
-    return buf.getLong();
-  }
-
-  private int i32() throws IOException {
-    ensure(4);
-    return buf.getInt();
-  }
-
-  private short i16() throws IOException {
-    ensure(2);
-    return buf.getShort();
-  }
-
-  private byte i8() throws IOException {
-    ensure(1);
-    return buf.get();
-  }
-
-  private long position() {
-    return bufStart + buf.position();
-  }
-
-  private void ensure(int n) throws IOException {
-    if (buf.remaining() >= n) {
-      return;
-    }
-    bufStart += buf.position();
-    buf.compact();
-    while (buf.position() < n) {
-      int r = ch.read(buf, bufStart + buf.position());
-      if (r < 0) {
-        throw new EOFException();
-      }
-    }
-    buf.flip();
   }
 
   private static String printable(int magic) {

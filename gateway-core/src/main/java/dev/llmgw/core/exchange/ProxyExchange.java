@@ -75,9 +75,8 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   private final RequestContext context;
   private final RequestLogBuilder log;
   private final Limits limits;
-  private final Failover failover;
   private final Consumer<ProxyExchange> onDone;
-  private final long deadlineNanos;
+  private final AttemptBounds bounds;
   private final ResponseRelay relay;
 
   private int candidate;
@@ -87,14 +86,13 @@ public final class ProxyExchange implements BackendAttempt.Listener {
   private BackendGuard currentGuard;
   private boolean backendReached;
   private boolean done;
-  private int contextExceededAt = -1;
   /** Whether the exchange went to the plan's last resort (it goes there once). */
   private boolean onLastResort;
   /** The candidate the exchange left last, and why: where a hop to the last resort comes from. */
   private Route leftRoute;
   private FailureClass leftReason;
   private final FailureHistory history = new FailureHistory();
-  private HttpHeaders extraHeaders;
+  private final GatewayHeaders headers;
 
   /**
    * @param body   the request body; ownership passes to the exchange
@@ -114,10 +112,10 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     this.context = context;
     this.log = context.log();
     this.limits = limits;
-    this.failover = failover;
     this.onDone = onDone;
     long sinceArrival = Math.max(0, System.nanoTime() - log.log().receivedNanos());
-    this.deadlineNanos = watchdog.nanoTime() - sinceArrival + failover.deadline().toNanos();
+    this.bounds = new AttemptBounds(failover, watchdog, sinceArrival);
+    this.headers = new GatewayHeaders(plan, history);
     this.relay = new ResponseRelay(client, context, request, this::decorate);
     log.route(plan.tier(), plan.rule(), plan.signal());
   }
@@ -128,7 +126,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
 
   /** Headers added to whatever response this exchange gives (rate-limit figures). */
   public ProxyExchange withResponseHeaders(HttpHeaders headers) {
-    this.extraHeaders = headers;
+    this.headers.extra(headers);
     return this;
   }
 
@@ -150,7 +148,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
         }
         return;
       }
-      if (attempts >= failover.maxAttempts() || watchdog.nanoTime() >= deadlineNanos) {
+      if (bounds.spent(attempts)) {
         LOG.debug("rid={} failover budget spent after {} attempts", context.requestId(), attempts);
         if (leftRoute == null) {
           leftRoute = plan.candidates().get(candidate);
@@ -162,7 +160,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
         return;
       }
       Route route = plan.candidates().get(candidate);
-      Unavailable skip = contextTooSmall(route) ? Unavailable.CONTEXT_TOO_SMALL : null;
+      Unavailable skip = bounds.contextTooSmall(route) ? Unavailable.CONTEXT_TOO_SMALL : null;
       BackendGuard guard = services.guards().guard(route.backend());
       if (skip == null) {
         skip = guard.tryAcquire();
@@ -193,7 +191,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       return false;
     }
     onLastResort = true;
-    if (contextTooSmall(route)) {
+    if (bounds.contextTooSmall(route)) {
       return false;
     }
     BackendGuard guard = services.guards().guard(route.backend());
@@ -304,9 +302,10 @@ public final class ProxyExchange implements BackendAttempt.Listener {
       return;
     }
     if (fc == FailureClass.CONTEXT_LENGTH) {
-      contextExceededAt = route.alias().contextTokens();
+      bounds.contextExceeded(route);
     }
-    Duration wait = retryWait(fc, retryAfter, route);
+    Duration wait = onLastResort ? null
+        : bounds.retryWait(fc, retryAfter, route, retriesHere, attempts, currentGuard);
     if (wait == null) {
       moveOn(route, fc);
       return;
@@ -343,30 +342,6 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     tryCandidate();
   }
 
-  /** How long to wait before retrying the same backend, or null to move on. */
-  private Duration retryWait(FailureClass fc, Duration retryAfter, Route route) {
-    if (onLastResort || !fc.retryable() || retriesHere + 1 >= route.backend().resilience().retry().maxAttempts()
-        || attempts >= failover.maxAttempts()) {
-      return null;
-    }
-    Duration wait = retryAfter != null ? retryAfter : currentGuard.backoff(retriesHere + 1);
-    if (retryAfter != null && retryAfter.compareTo(failover.maxRetryAfter()) > 0) {
-      return null; // a long wait: the next backend answers sooner
-    }
-    if (watchdog.nanoTime() + wait.toNanos() >= deadlineNanos) {
-      return null;
-    }
-    return wait;
-  }
-
-  private boolean contextTooSmall(Route route) {
-    if (contextExceededAt < 0) {
-      return false;
-    }
-    int window = route.alias().contextTokens();
-    return contextExceededAt == 0 || window <= contextExceededAt;
-  }
-
   /** Every candidate failed or was unavailable: answer the most telling error once. */
   private void giveUp() {
     respondError(history.finalError(), history.finalRetryAfter());
@@ -385,40 +360,15 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     finish(Outcome.FAILED);
   }
 
-  /** The gateway's own headers, added to a head built fresh (none of them is there yet). */
+  /** The gateway's own headers, added to a head built fresh. */
   private void decorate(HttpHeaders h) {
-    if (extraHeaders != null) {
-      h.add(extraHeaders);
-    }
-    h.addInt(ResponseHeads.X_GATEWAY_ATTEMPTS, attempts);
-    String trail = history.trail();
-    if (trail != null) {
-      h.add(ResponseHeads.X_GATEWAY_FALLBACK, trail);
-    }
-    if (plan.tier() != null) {
-      h.add(ResponseHeads.X_GATEWAY_TIER, plan.tier());
-      h.add(ResponseHeads.X_GATEWAY_RULE, plan.rule());
-    }
-    if (plan.downgradedFrom() != null) {
-      h.add(ResponseHeads.X_GATEWAY_DOWNGRADED, plan.downgradedFrom() + "->" + plan.tier());
-    }
-    String backend = log.log().backend();
-    if (backend != null && !h.contains(ClientResponses.X_GATEWAY_BACKEND)) {
-      h.add(ClientResponses.X_GATEWAY_BACKEND, backend);
-    }
+    headers.addTo(h, attempts, log.log().backend());
   }
 
-  /**
-   * An attempt that timed out after the provider accepted it may be billed (it read the prompt and
-   * may have generated): charged as its prompt at that model's price, marked estimated. A refused
-   * connection, a 429 or a 5xx answer is not billed by providers and costs nothing.
-   */
+  /** A failed attempt a provider may bill ({@link FailureClass#mayBeBilled}): its prompt at that model's price. */
   private void chargeFailedAttempt(Route route, FailureClass fc) {
-    if (fc != FailureClass.TTFB_TIMEOUT && fc != FailureClass.IDLE_TIMEOUT && fc != FailureClass.TOTAL_TIMEOUT) {
-      return;
-    }
     Price p = route.alias().price();
-    if (p != null) {
+    if (fc.mayBeBilled() && p != null) {
       log.failedAttemptCost(p.cost(TokenEstimator.promptTokens(request.json()), 0, 0));
     }
   }

@@ -85,6 +85,15 @@ public enum FailureClass {
     return countsAgainstBackend;
   }
 
+  /**
+   * An attempt that timed out after the provider accepted it may be billed (it read the prompt and may
+   * have generated): the gateway charges its prompt, marked estimated. A refused connection, a 429 or
+   * a 5xx answer is not billed by providers and costs nothing.
+   */
+  public boolean mayBeBilled() {
+    return this == TTFB_TIMEOUT || this == IDLE_TIMEOUT || this == TOTAL_TIMEOUT;
+  }
+
   /** Needs an operator (bad key, exhausted quota): logged at WARN with a hint. */
   public boolean misconfiguration() {
     return misconfiguration;

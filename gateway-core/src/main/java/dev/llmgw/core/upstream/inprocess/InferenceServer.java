@@ -107,9 +107,9 @@ public final class InferenceServer implements AutoCloseable {
 
   /**
    * Admits a request to a sequence or the queue, or refuses it when {@code maxSequences + queue} are
-   * admitted already. An admitted job gives its place back through {@link InferenceHandler.Job#releaseAdmission()}.
+   * admitted already. An admitted job gives its place back through {@link InferenceJob#releaseAdmission()}.
    */
-  boolean admit(InferenceHandler.Job job) {
+  boolean admit(InferenceJob job) {
     int limit = spec.maxSequences() + spec.queue();
     for (;;) {
       int now = admitted.get();
@@ -130,7 +130,7 @@ public final class InferenceServer implements AutoCloseable {
   }
 
   /** Takes a job that has not started out of the queue; false when it started (or ran) already. */
-  boolean unqueue(InferenceHandler.Job job) {
+  boolean unqueue(InferenceJob job) {
     return workers.remove(job);
   }
 
