@@ -236,7 +236,12 @@ final class ResponseWalker {
   private void capture(JsonParser p) throws IOException {
     if (captureText) {
       int len = p.getTextLength();
-      if (len > 0) {
+      if (len == 0) {
+        return;
+      }
+      if (meter.textFull()) {
+        meter.markTruncated(); // the chars are not even asked for (a long string may be copied to give them)
+      } else {
         meter.appendText(p.getTextCharacters(), p.getTextOffset(), len);
       }
     }
