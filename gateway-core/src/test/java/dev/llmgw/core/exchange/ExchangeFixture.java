@@ -342,4 +342,13 @@ final class ExchangeFixture implements AutoCloseable {
       }
     }
   }
+
+  /** Every guard has given back every bulkhead permit. */
+  void assertGuardsIdle() {
+    for (dev.llmgw.core.resilience.BackendGuard g : guards.all()) {
+      org.assertj.core.api.Assertions.assertThat(g.bulkhead().getMetrics().getAvailableConcurrentCalls())
+          .as("%s: every permit given back", g.spec().name())
+          .isEqualTo(g.spec().resilience().maxConcurrent());
+    }
+  }
 }

@@ -41,14 +41,6 @@ class ProxyExchangeTest {
     }
   }
 
-  private static void assertGuardsIdle(ExchangeFixture fx) {
-    for (BackendGuard g : fx.guards.all()) {
-      assertThat(g.bulkhead().getMetrics().getAvailableConcurrentCalls())
-          .as("%s: every permit given back", g.spec().name())
-          .isEqualTo(g.spec().resilience().maxConcurrent());
-    }
-  }
-
   @Test
   void aFailureBeforeTheFirstByteFallsBackToTheNextCandidate() {
     ExchangeFixture fx = fixture(1);
@@ -92,7 +84,7 @@ class ProxyExchangeTest {
     assertThat(local.isOpen()).isTrue();
     assertThat(fx.connections.pool("remote").balanced()).isTrue();
     assertThat(fx.connections.pool("local").balanced()).isTrue();
-    assertGuardsIdle(fx);
+    fx.assertGuardsIdle();
     fx.assertAllReleased();
   }
 
@@ -129,7 +121,7 @@ class ProxyExchangeTest {
     assertThat(log.completionTokens()).isPositive();
     assertThat(fx.done).isEqualTo(1);
     assertThat(fx.connections.pool("remote").balanced()).isTrue();
-    assertGuardsIdle(fx);
+    fx.assertGuardsIdle();
     fx.assertAllReleased();
   }
 
@@ -171,7 +163,7 @@ class ProxyExchangeTest {
     assertThat(log.fallbacks()).isZero();
     assertThat(fx.done).isEqualTo(1);
     assertThat(remotePool.balanced()).isTrue();
-    assertGuardsIdle(fx);
+    fx.assertGuardsIdle();
     fx.assertAllReleased();
   }
 
@@ -201,7 +193,7 @@ class ProxyExchangeTest {
     assertThat(log.retries()).isZero();
     assertThat(log.fallbacks()).isEqualTo(1);
     assertThat(fx.done).isEqualTo(1);
-    assertGuardsIdle(fx);
+    fx.assertGuardsIdle();
     fx.assertAllReleased();
   }
 
@@ -234,7 +226,7 @@ class ProxyExchangeTest {
     assertThat(fx.ended).hasSize(1);
     assertThat(fx.done).isEqualTo(1);
     assertThat(fx.connections.pool("remote").released()).hasSize(1);
-    assertGuardsIdle(fx);
+    fx.assertGuardsIdle();
     fx.assertAllReleased();
   }
 
@@ -258,7 +250,7 @@ class ProxyExchangeTest {
     assertThat(fx.ended).hasSize(1);
     assertThat(fx.done).isEqualTo(1);
     assertThat(fx.received()).isEmpty();
-    assertGuardsIdle(fx);
+    fx.assertGuardsIdle();
     fx.assertAllReleased();
   }
 
@@ -298,7 +290,7 @@ class ProxyExchangeTest {
     assertThat(fx.done).isEqualTo(1);
     assertThat(remote.isOpen()).isTrue();
     assertThat(fx.connections.pool("remote").balanced()).isTrue();
-    assertGuardsIdle(fx);
+    fx.assertGuardsIdle();
     fx.assertAllReleased();
   }
 
@@ -324,7 +316,7 @@ class ProxyExchangeTest {
     assertThat(log.fallbacks()).isEqualTo(1);
     assertThat(fx.done).isEqualTo(1);
     assertThat(fx.connections.pool("remote").balanced()).isTrue();
-    assertGuardsIdle(fx);
+    fx.assertGuardsIdle();
     fx.assertAllReleased();
   }
 
@@ -352,7 +344,7 @@ class ProxyExchangeTest {
     assertThat(log.fallbacks()).isEqualTo(1);
     assertThat(log.errorCode()).isEqualTo("rate_limit_exceeded");
     assertThat(fx.done).isEqualTo(1);
-    assertGuardsIdle(fx);
+    fx.assertGuardsIdle();
     fx.assertAllReleased();
   }
 
@@ -375,7 +367,7 @@ class ProxyExchangeTest {
     assertThat(log.outcome()).isEqualTo(Outcome.STREAM_CUT);
     assertThat(remote.isOpen()).isFalse();
     assertThat(fx.connections.pool("local").acquires()).isZero();
-    assertGuardsIdle(fx);
+    fx.assertGuardsIdle();
     fx.assertAllReleased();
   }
 
@@ -398,7 +390,7 @@ class ProxyExchangeTest {
     assertThat(log.outcome()).isEqualTo(Outcome.STREAM_CUT);
     assertThat(log.fallbacks()).isZero();
     assertThat(fx.done).isEqualTo(1);
-    assertGuardsIdle(fx);
+    fx.assertGuardsIdle();
     fx.assertAllReleased();
   }
 }
