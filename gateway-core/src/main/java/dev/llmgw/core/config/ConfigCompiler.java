@@ -61,11 +61,13 @@ final class ConfigCompiler {
     Access access = new AccessCompiler(problems, env, source).compile(raw.auth(),
         connections(raw.limits()), raw.models() == null ? Set.of() : raw.models().keySet());
     StateSettings state = state(raw.state(), source);
-    if (problems.hasErrors() || failover == null || economics == null || access == null || state == null) {
+    TracingSettings tracing = new TracingCompiler(problems, env).compile(raw.tracing());
+    if (problems.hasErrors() || failover == null || economics == null || access == null || state == null
+        || tracing == null) {
       return null;
     }
     return new GatewayConfig(source, listener, limits, backends, models, failover, economics,
-        access, state);
+        access, state, tracing);
   }
 
   /** The {@code state} section; absent: the embedded store in {@code state/gateway.mv} beside the config. */

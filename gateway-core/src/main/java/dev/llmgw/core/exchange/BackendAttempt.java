@@ -6,6 +6,7 @@ import dev.llmgw.core.resilience.FailureClass;
 import dev.llmgw.core.resilience.FailureClassifier;
 import dev.llmgw.core.resilience.FailureClassifier.Failure;
 import dev.llmgw.core.route.Route;
+import dev.llmgw.core.trace.AttemptTrace;
 import dev.llmgw.core.upstream.BackendRelayHandler;
 import dev.llmgw.core.upstream.ConnectionSource;
 import dev.llmgw.core.upstream.UpstreamRequests;
@@ -66,6 +67,8 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   private final Timeouts timeouts;
   private final int maxErrorBodyBytes;
   private final Listener listener;
+  /** This attempt's span: its traceparent goes to the backend; ended with the attempt ({@link #finish}). */
+  private final AttemptTrace trace;
   final long startNanos = System.nanoTime();
 
   private State state = State.CONNECTING;
@@ -83,7 +86,8 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   private BackendErrorReader errorReader;
 
   BackendAttempt(Route route, ParsedRequest request, ByteBuf body, String requestId, ConnectionSource pools,
-      EventLoop loop, Watchdog watchdog, Timeouts timeouts, int maxErrorBodyBytes, Listener listener) {
+      EventLoop loop, Watchdog watchdog, Timeouts timeouts, int maxErrorBodyBytes, Listener listener,
+      AttemptTrace trace) {
     this.route = route;
     this.request = request;
     this.body = body;
@@ -94,6 +98,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
     this.timeouts = timeouts;
     this.maxErrorBodyBytes = maxErrorBodyBytes;
     this.listener = listener;
+    this.trace = trace;
   }
 
   Route route() {
@@ -143,7 +148,9 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
     relay = BackendRelayHandler.of(ch);
     freshConnectionTried |= relay.attach(this) == 0;
     state = State.AWAITING_HEAD;
-    ch.writeAndFlush(UpstreamRequests.build(route, request, body, requestId, ch.alloc()))
+    var upstream = UpstreamRequests.build(route, request, body, requestId, ch.alloc());
+    trace.inject(upstream.headers()::add);
+    ch.writeAndFlush(upstream)
         .addListener((ChannelFutureListener) wf -> {
           if (!wf.isSuccess() && wf.channel() == channel) {
             onBackendError(wf.cause());
@@ -180,6 +187,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
     // no timer work here: the watchdog checks the idle deadline from lastReadNanos when it wakes
     backendKeepAlive = HttpUtil.isKeepAlive(head);
     int status = head.status().code();
+    trace.status(status);
     if (status >= 200 && status < 300) {
       state = State.RELAYING;
       listener.onResponseHead(this, head);
@@ -206,6 +214,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
         if (last) {
           Failure failure = errorReader.classify();
           Duration retryAfter = errorReader.retryAfter();
+          trace.failed(failure.failureClass());
           finish(true);
           listener.onFailure(this, failure, retryAfter);
         }
@@ -321,7 +330,9 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
     fail(FailureClassifier.ofTimeout(name(), kind), null);
   }
 
-  private void fail(Failure failure, Duration retryAfter) {
+  /** Ends the attempt as failed and tells the listener (also the exchange's way to fail an answer it refused). */
+  void fail(Failure failure, Duration retryAfter) {
+    trace.failed(failure.failureClass());
     finish(false);
     listener.onFailure(this, failure, retryAfter);
   }
@@ -342,6 +353,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
     state = State.DONE;
     watchdog.release(this);
     releaseChannel(responseComplete);
+    trace.end(responseComplete);
   }
 
   /**

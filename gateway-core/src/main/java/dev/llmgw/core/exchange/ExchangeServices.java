@@ -4,6 +4,7 @@ import dev.llmgw.core.access.AccessControl;
 import dev.llmgw.core.log.RequestLogListener;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.route.TierClassifier;
+import dev.llmgw.core.trace.Tracing;
 import dev.llmgw.core.upstream.ConnectionSource;
 
 /**
@@ -12,9 +13,15 @@ import dev.llmgw.core.upstream.ConnectionSource;
  * @param pools  where attempts get their backend connections ({@link dev.llmgw.core.upstream.BackendPools})
  * @param events attempt-level events as they happen (metrics)
  * @param sinks  told of every ended request: metrics, access log, ledger (one listener per sink)
+ * @param tracing where each request's trace starts ({@link Tracing#OFF} when tracing is off)
  */
 public record ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events,
-    AccessControl access, TierClassifier classifier, RequestLogListener sinks) {
+    AccessControl access, TierClassifier classifier, RequestLogListener sinks, Tracing tracing) {
+
+  public ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events,
+      AccessControl access, TierClassifier classifier, RequestLogListener sinks) {
+    this(pools, guards, events, access, classifier, sinks, Tracing.OFF);
+  }
 
   public ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events) {
     this(pools, guards, events, new AccessControl(java.time.Clock.systemUTC()));

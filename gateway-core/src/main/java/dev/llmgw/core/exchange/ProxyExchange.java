@@ -218,7 +218,8 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     log.attemptStarted(route.backend().name(), route.alias().alias(), route.alias().price(), System.nanoTime());
     services.events().attemptStarted(route);
     current = new BackendAttempt(route, request, body, context.requestId(), services.pools(), loop, watchdog,
-        plan.timeouts().applyTo(route.backend().timeouts()), limits.maxErrorBodyBytes(), this);
+        plan.timeouts().applyTo(route.backend().timeouts()), limits.maxErrorBodyBytes(), this, context.trace()
+        .attempt(route, attempts, retriesHere > 0, retriesHere > 0 ? history.lastClass() : leftReason, onLastResort));
     current.start();
   }
 
@@ -244,9 +245,8 @@ public final class ProxyExchange implements BackendAttempt.Listener {
         }
       }
       case MALFORMED -> {
-        attempt.cancel(); // its connection is closed, not reused
-        onFailure(attempt, FailureClassifier.malformed(backend, "its response body is not a well-formed JSON object"),
-            null);
+        // its connection is closed, not reused; the exchange hears of it as of any failure (onFailure)
+        attempt.fail(FailureClassifier.malformed(backend, "its response body is not a well-formed JSON object"), null);
       }
       case BROKEN -> onFailure(attempt, relay.brokenFailure(), null); // committed: ends the stream broken
       case COMPLETE -> {

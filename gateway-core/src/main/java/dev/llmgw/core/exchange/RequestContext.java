@@ -2,6 +2,7 @@ package dev.llmgw.core.exchange;
 
 import dev.llmgw.core.log.Outcome;
 import dev.llmgw.core.log.RequestLogBuilder;
+import dev.llmgw.core.trace.RequestTrace;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 
@@ -21,12 +22,25 @@ public final class RequestContext {
   private final RequestLogBuilder log;
   private boolean keepAlive;
   private final boolean http10;
+  private final RequestTrace trace;
 
   public RequestContext(String requestId, RequestLogBuilder log, boolean keepAlive, boolean http10) {
+    this(requestId, log, keepAlive, http10, RequestTrace.NONE);
+  }
+
+  /** @param trace the request's spans ({@link RequestTrace#NONE} when tracing is off) */
+  public RequestContext(String requestId, RequestLogBuilder log, boolean keepAlive, boolean http10,
+      RequestTrace trace) {
     this.requestId = requestId;
     this.log = log;
     this.keepAlive = keepAlive;
     this.http10 = http10;
+    this.trace = trace;
+  }
+
+  /** The request's trace: its span and the factory of its child spans. */
+  public RequestTrace trace() {
+    return trace;
   }
 
   public String requestId() {

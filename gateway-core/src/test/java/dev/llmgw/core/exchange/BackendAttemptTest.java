@@ -82,7 +82,7 @@ class BackendAttemptTest {
   private BackendAttempt attempt(Timeouts timeouts) {
     ParsedRequest request = fx.parse(CHAT);
     return new BackendAttempt(fx.route("smart"), request, fx.body, "rid-1", fx.connections, fx.client.eventLoop(),
-        fx.watchdog, timeouts, 64 * 1024, recorder);
+        fx.watchdog, timeouts, 64 * 1024, recorder, dev.llmgw.core.trace.AttemptTrace.NONE);
   }
 
   /** The attempt borrows the request body; the test owns it. */

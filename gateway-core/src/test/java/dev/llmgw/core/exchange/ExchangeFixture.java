@@ -120,10 +120,16 @@ final class ExchangeFixture implements AutoCloseable {
 
   /** An exchange for {@code json} over {@code plan}; not started. */
   ProxyExchange exchange(RoutePlan plan, String json) {
+    return exchange(plan, json, dev.llmgw.core.trace.RequestTrace.NONE);
+  }
+
+  /** An exchange for {@code json} over {@code plan}, traced by {@code trace} (it ends with the log); not started. */
+  ProxyExchange exchange(RoutePlan plan, String json, dev.llmgw.core.trace.RequestTrace trace) {
     ParsedRequest request = parse(json);
-    RequestLogBuilder log = new RequestLogBuilder("rid-1", "POST", "/v1/chat/completions", "127.0.0.1", ended::add);
+    RequestLogBuilder log = new RequestLogBuilder("rid-1", "POST", "/v1/chat/completions", "127.0.0.1",
+        trace.around(ended::add));
     log.received(System.nanoTime()); // the exchange counts its failover deadline from here
-    RequestContext context = new RequestContext("rid-1", log, true, false);
+    RequestContext context = new RequestContext("rid-1", log, true, false, trace);
     ExchangeServices services = new ExchangeServices(connections, guards, recordingEvents());
     return new ProxyExchange(clientCtx, services, plan, request, body, context, Limits.defaults(),
         config.failover(), watchdog, x -> done++);
