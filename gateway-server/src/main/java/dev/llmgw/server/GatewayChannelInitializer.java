@@ -46,7 +46,7 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
     this.services = services;
     this.local = local;
     this.inFlight = inFlight;
-    this.heads = new RequestHeads(services.sinks());
+    this.heads = new RequestHeads(services.sinks(), services.tracing());
   }
 
   /** Opens each request's record when its head arrives (shared by every connection). */

@@ -8,6 +8,8 @@ import dev.llmgw.core.access.AccessControl;
 import dev.llmgw.core.economics.EconomicsRecorder;
 import dev.llmgw.core.state.StateStore;
 import dev.llmgw.core.state.StateStores;
+import dev.llmgw.core.trace.Tracing;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import dev.llmgw.core.metrics.GatewayMetrics;
 import dev.llmgw.server.http.AccessLog;
 import dev.llmgw.server.http.AdminEndpoints;
@@ -76,6 +78,8 @@ public final class GatewayServer implements AutoCloseable {
   /** Told of every ended request: metrics, ledger and caller usage, access log (and a test's listener). */
   private final RequestLogListener sinks;
   private final PrometheusMeterRegistry prometheus;
+  /** Where each request's trace starts; {@link Tracing#OFF} unless gateway.yaml turns tracing on. */
+  private final Tracing tracing;
   private final GatewayMetrics metrics;
   private final EconomicsRecorder economics;
   private final AtomicInteger connections = new AtomicInteger();
@@ -104,8 +108,22 @@ public final class GatewayServer implements AutoCloseable {
    * @param listener also told of every ended request (tests), after the metrics, ledger and access log
    */
   public GatewayServer(GatewaySnapshot initial, Transport transport, int threads, RequestLogListener listener) {
+    this(initial, transport, threads, listener, Tracing.start(initial.config().tracing()));
+  }
+
+  /**
+   * @param tracing the process's tracer (its config's {@code tracing}, or a test's in-memory one); the
+   *                server shuts it down on stop
+   */
+  public GatewayServer(GatewaySnapshot initial, Transport transport, int threads, RequestLogListener listener,
+      Tracing tracing) {
     GatewayConfig config = initial.config();
-    this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.tracing = tracing;
+    // with tracing on, the latency histograms carry the trace id of a request as an exemplar
+    this.prometheus = tracing.enabled()
+        ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(), io.micrometer.core.instrument.Clock.SYSTEM,
+            new TraceExemplars())
+        : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     configureRegistry();
     this.metrics = new GatewayMetrics(prometheus);
     this.classifier = new TierClassifier(prometheus);
@@ -125,6 +143,7 @@ public final class GatewayServer implements AutoCloseable {
       inProcess.apply(config.backends().values(), (b, up) -> guards.guard(b).healthy(up));
     } catch (RuntimeException | Error e) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      tracing.close();
       throw e;
     }
     pools.retain(config.backends().values());
@@ -216,6 +235,9 @@ public final class GatewayServer implements AutoCloseable {
         prometheus::scrape)
         .withState(state, state.kind().equals("redis") && !snapshot.get().config().state().failOpen())
         .withModelFailures(inProcess::failure);
+    if (tracing.enabled()) {
+      local.withOpenMetrics(prometheus::scrape);
+    }
     admin = new AdminEndpoints(reloader, economicsEndpoints, guards, classifier).withAccess(accessControl);
     ServerBootstrap b = new ServerBootstrap()
         .group(group)
@@ -227,7 +249,7 @@ public final class GatewayServer implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
         .childHandler(new GatewayChannelInitializer(snapshot::get,
-            new ExchangeServices(pools, guards, events, accessControl, classifier, sinks), local, admin, inFlight, connections));
+            new ExchangeServices(pools, guards, events, accessControl, classifier, sinks, tracing), local, admin, inFlight, connections));
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());
@@ -303,6 +325,7 @@ public final class GatewayServer implements AutoCloseable {
     classifier.close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     state.close(); // after the loops: every settlement of a finished request is in
+    tracing.close(); // after the loops too: the spans of the last requests are exported
   }
 
   /** The models run inside the gateway. */

@@ -39,6 +39,8 @@ public final class RequestTrace {
   private String operation;
   private String requestedModel;
   private Route lastRoute;
+  /** The stage started last: ended with the request as failed if it is still open then. */
+  private TraceStage stage;
 
   RequestTrace(Tracer tracer, Span span, Context context, long startNanoTime, long startEpochNanos) {
     this.tracer = tracer;
@@ -74,14 +76,14 @@ public final class RequestTrace {
     }
   }
 
-  /** The routing decision's span (ended by the caller). */
+  /** The routing decision's span (ended by the caller once it has a plan, else with the request). */
   public TraceStage classify() {
-    return span == null ? TraceStage.NONE : new TraceStage(child(CLASSIFY, SpanKind.INTERNAL).startSpan());
+    return span == null ? TraceStage.NONE : (stage = new TraceStage(child(CLASSIFY, SpanKind.INTERNAL).startSpan()));
   }
 
-  /** The admission's span: access control, rate limits, budget (ended by the caller). */
+  /** The admission's span: access control, rate limits, budget (ended by the caller, else with the request). */
   public TraceStage admit() {
-    return span == null ? TraceStage.NONE : new TraceStage(child(ADMIT, SpanKind.INTERNAL).startSpan());
+    return span == null ? TraceStage.NONE : (stage = new TraceStage(child(ADMIT, SpanKind.INTERNAL).startSpan()));
   }
 
   /**
@@ -143,6 +145,9 @@ public final class RequestTrace {
 
   /** Ends the server span with what the record says. */
   void end(RequestLog log) {
+    if (stage != null) { // refused, failed or left while in a stage (a stage that ended is not touched)
+      stage.failed(log.errorCode() != null ? log.errorCode() : log.outcome().label());
+    }
     if (span.isRecording()) {
       describe(log);
     }

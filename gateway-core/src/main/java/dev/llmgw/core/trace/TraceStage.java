@@ -1,5 +1,6 @@
 package dev.llmgw.core.trace;
 
+import static dev.llmgw.core.trace.SpanNames.ASYNC;
 import static dev.llmgw.core.trace.SpanNames.DOWNGRADED_FROM;
 import static dev.llmgw.core.trace.SpanNames.ERROR_TYPE;
 import static dev.llmgw.core.trace.SpanNames.RULE;
@@ -13,7 +14,8 @@ import io.opentelemetry.api.trace.StatusCode;
 /**
  * A stage of a request before its backend attempts, as a child span of the request's: classification
  * (the routing decision, the off-loop semantic or judge signal included) and admission (keys, rate
- * limits, budget). {@link #NONE} when tracing is off. Ended once; later calls are ignored.
+ * limits, budget). {@link #NONE} when tracing is off. Ended once; later calls are ignored. A stage the
+ * request never finished (refused, failed, the client gone) is ended with the request, as failed.
  */
 public final class TraceStage {
   public static final TraceStage NONE = new TraceStage(null);
@@ -25,10 +27,17 @@ public final class TraceStage {
     this.span = span;
   }
 
-  /** The plan the stage produced: its tier, rule and signal (names from routing.yaml). */
-  public void routed(RoutePlan plan) {
-    if (span == null || plan == null) {
-      return;
+  /** The classification waits for a signal computed off the event loop (semantic scores, a judge). */
+  public void waiting() {
+    if (span != null) {
+      span.setAttribute(ASYNC, true);
+    }
+  }
+
+  /** Ends the stage with the plan it produced (its tier, rule and signal: names from routing.yaml); returns it. */
+  public RoutePlan routed(RoutePlan plan) {
+    if (span == null || ended || plan == null) {
+      return plan;
     }
     if (plan.tier() != null) {
       span.setAttribute(TIER, plan.tier());
@@ -42,6 +51,8 @@ public final class TraceStage {
     if (plan.downgradedFrom() != null) {
       span.setAttribute(DOWNGRADED_FROM, plan.downgradedFrom());
     }
+    end();
+    return plan;
   }
 
   /**

@@ -24,6 +24,7 @@ import dev.llmgw.core.log.RequestLogBuilder;
 import dev.llmgw.core.route.Caller;
 import dev.llmgw.core.route.ModelRouter;
 import dev.llmgw.core.route.RoutePlan;
+import dev.llmgw.core.trace.TraceStage;
 import dev.llmgw.routing.RequestFeatures;
 import dev.llmgw.routing.RouteDecision;
 import dev.llmgw.routing.SignalNeeded;
@@ -105,7 +106,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     }
     RequestContext request = RequestContext.takeReceiving(ctx.channel());
     if (request == null) { // a pipeline without RequestHeads (tests)
-      request = RequestHeads.open(ctx, req, services.sinks());
+      request = RequestHeads.open(ctx, req, services.sinks(), services.tracing());
     }
     request.log().received(System.nanoTime());
     if (busy()) {
@@ -160,21 +161,29 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
         log.request(endpoint.metricName(), parsed.model(), parsed.stream()).baselinePrice(snapshot.baselinePrice());
         Workflows.tag(log, req.headers(), parsed, snapshot.config().economics());
+        if (request.trace().recording()) { // a model name a client made up is not put on the span
+          request.trace().requested(endpoint.metricName(), ModelRouter.AUTO.equals(parsed.model())
+              || snapshot.config().models().containsKey(parsed.model()) ? parsed.model() : null);
+        }
         Caller caller = services.access().caller(identity, access);
         ModelRouter router = snapshot.router();
+        TraceStage classifying = request.trace().classify();
         RequestFeatures features = router.features(parsed, req.headers()::get, caller);
         if (features == null) {
-          proxy(snapshot, parsed, router.plan(parsed.model()), identity, req.content().retain(), request);
+          proxy(snapshot, parsed, classifying.routed(router.plan(parsed.model())), identity, req.content().retain(),
+              request);
           return;
         }
         RouteDecision decision;
         try {
           decision = router.policy().decide(features);
         } catch (SignalNeeded needed) {
-          classify(snapshot, parsed, features, needed, caller, identity, req.content().retain(), request);
+          classifying.waiting();
+          classify(snapshot, parsed, features, needed, caller, identity, req.content().retain(), request, classifying);
           return;
         }
-        proxy(snapshot, parsed, router.plan(parsed, caller, decision), identity, req.content().retain(), request);
+        proxy(snapshot, parsed, classifying.routed(router.plan(parsed, caller, decision)), identity,
+            req.content().retain(), request);
         return;
       }
       if (admin != null && AdminEndpoints.owns(path)) {
@@ -242,6 +251,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private void proxy(GatewaySnapshot snapshot, ParsedRequest parsed, RoutePlan plan, Identity identity,
       ByteBuf body, RequestContext request) {
     java.util.concurrent.CompletableFuture<AccessControl.Ticket> admission;
+    TraceStage admitting = request.trace().admit(); // a refusal ends it with the request
     try {
       admission = services.access().admit(identity, snapshot.config().access(), parsed, plan);
     } catch (RuntimeException e) {
@@ -256,6 +266,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         body.release();
         throw unwrap(e);
       }
+      admitting.end();
       start(snapshot, parsed, plan, ticket, body, request);
       return;
     }
@@ -278,6 +289,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         fail(unwrap(failure), request);
       } else {
         try {
+          admitting.end();
           start(snapshot, parsed, plan, ticket, body, request); // owns body from here
         } catch (RuntimeException e) {
           ticket.settle(0, 0.0);
@@ -313,7 +325,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
    * this channel's loop. Takes ownership of {@code body}.
    */
   private void classify(GatewaySnapshot snapshot, ParsedRequest parsed, RequestFeatures features,
-      SignalNeeded needed, Caller caller, Identity identity, ByteBuf body, RequestContext request) {
+      SignalNeeded needed, Caller caller, Identity identity, ByteBuf body, RequestContext request,
+      TraceStage classifying) {
     awaiting = request;
     inFlightCount.incrementAndGet(); // a graceful stop waits for it like for a proxied request
     ModelRouter router = snapshot.router();
@@ -331,7 +344,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
             if (failure != null) {
               throw new IllegalStateException("classifier failed", failure);
             }
-            plan = router.plan(parsed, caller, decision);
+            plan = classifying.routed(router.plan(parsed, caller, decision));
           } catch (RuntimeException e) {
             body.release();
             fail(e, request);

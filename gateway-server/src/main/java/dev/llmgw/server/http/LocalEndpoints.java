@@ -29,6 +29,7 @@ import java.util.function.BooleanSupplier;
  */
 public final class LocalEndpoints {
   private static final String MODELS = "/v1/models";
+  private static final String OPENMETRICS = "application/openmetrics-text";
   private final long createdEpochSeconds;
   private final BooleanSupplier draining;
   private final BackendGuards guards;
@@ -44,6 +45,19 @@ public final class LocalEndpoints {
     this.draining = draining;
     this.guards = guards;
     this.metrics = metrics;
+  }
+
+  /** The OpenMetrics exposition for a given Accept header (it carries exemplars), or null: text format only. */
+  private java.util.function.UnaryOperator<String> openMetrics;
+
+  /**
+   * Serves {@code /metrics} as OpenMetrics to a scraper that asks for it ({@code Accept:
+   * application/openmetrics-text}, as Prometheus does): the format that carries exemplars (trace ids on
+   * the latency histograms). {@code scrape} gets the Accept header and returns the exposition.
+   */
+  public LocalEndpoints withOpenMetrics(java.util.function.UnaryOperator<String> scrape) {
+    this.openMetrics = scrape;
+    return this;
   }
 
   private dev.llmgw.core.state.StateStore state;
@@ -102,10 +116,13 @@ public final class LocalEndpoints {
       body = json(root);
     } else if (path.equals("/metrics") && metrics != null) {
       requireGet(get, log.log());
-      byte[] text = metrics.get().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      String accept = req.headers().get(io.netty.handler.codec.http.HttpHeaderNames.ACCEPT);
+      boolean om = openMetrics != null && accept != null && accept.contains(OPENMETRICS);
+      byte[] text = (om ? openMetrics.apply(accept) : metrics.get()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
       var r = ClientResponses.response(HttpResponseStatus.OK, io.netty.buffer.Unpooled.wrappedBuffer(text), requestId,
           keepAlive);
-      r.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+      r.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_TYPE,
+          om ? OPENMETRICS + "; version=1.0.0; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8");
       ClientResponses.write(ctx, r, keepAlive, log);
       return true;
     } else if (path.equals(MODELS)) {
