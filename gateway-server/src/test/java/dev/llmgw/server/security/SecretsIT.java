@@ -17,6 +17,12 @@ import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.SnapshotLoader;
 import dev.llmgw.core.config.Secrets;
+import dev.llmgw.core.config.TracingSettings;
+import dev.llmgw.core.trace.Tracing;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import dev.llmgw.core.exchange.ExchangeEvents;
 import dev.llmgw.core.upstream.Transport;
 import dev.llmgw.server.GatewayServer;
@@ -73,9 +79,14 @@ class SecretsIT {
   static final List<Secret> SECRETS = List.of(new Secret("provider key", PROVIDER_KEY),
       new Secret("gateway key", GATEWAY_KEY), new Secret("admin token", ADMIN_TOKEN));
 
-  /** Headers the gateway sets on a backend request; anything else there came from somewhere else. */
+  /**
+   * Headers the gateway sets on a backend request; anything else there came from somewhere else.
+   * {@code traceparent} is the gateway's own (its attempt span's), never the client's.
+   */
   static final Set<String> UPSTREAM_HEADERS = Set.of("host", "content-type", "content-length", "accept",
-      "accept-encoding", "user-agent", "x-request-id", "authorization", "connection");
+      "accept-encoding", "user-agent", "x-request-id", "authorization", "connection", "traceparent");
+  static final String CLIENT_TRACE = "0af7651916cd43dd8448eb211c80319c";
+  static final String CLIENT_SPAN = "b7ad6b7169203331";
 
   static final String CHAT_RESPONSE = "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,"
       + "\"model\":\"backend-model\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"ok\"},"
@@ -89,6 +100,8 @@ class SecretsIT {
   WireMockServer backend;
   WireMockServer evil;
   GatewayServer gw;
+  /** Every span the gateway ended (tracing on, in memory): their attributes are scanned for secrets too. */
+  final InMemorySpanExporter spans = InMemorySpanExporter.create();
   HttpClient http;
   LogCapture logs;
   /** Everything the gateway answered in the current test, as text. */
@@ -171,7 +184,10 @@ class SecretsIT {
     Files.writeString(dir.resolve("gateway.yaml"), gatewayYaml("MOCK_PROVIDER_KEY", "GW_ADMIN_TOKEN"));
     Files.writeString(dir.resolve("routing.yaml"), ROUTING_YAML);
     GatewaySnapshot s = SnapshotLoader.load(dir, ENV, 1);
-    gw = new GatewayServer(s, Transport.best(), 2, dev.llmgw.core.log.RequestLogListener.NOOP).reloadFrom(dir, () -> ENV, 0).start();
+    Tracing tracing = Tracing.of(SimpleSpanProcessor.create(spans), new TracingSettings(true,
+        TracingSettings.DEFAULT_ENDPOINT, Map.of(), 1.0, "secrets-it"));
+    gw = new GatewayServer(s, Transport.best(), 2, dev.llmgw.core.log.RequestLogListener.NOOP, tracing)
+        .reloadFrom(dir, () -> ENV, 0).start();
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).followRedirects(HttpClient.Redirect.NEVER)
         .build();
   }
@@ -233,6 +249,7 @@ class SecretsIT {
     transcript.clear();
     requestsSent = 0;
     backend.resetRequests();
+    spans.reset();
     logs = LogCapture.start("dev.llmgw", "io.netty");
   }
 
@@ -412,7 +429,7 @@ class SecretsIT {
         "X-Forwarded-For", "10.0.0.1",
         "Forwarded", "for=10.0.0.1;host=127.0.0.1:" + evil.port(),
         "x-gateway-backend", "evil",
-        "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "traceparent", "00-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-01",
         "x-request-id", "rid-egress-1");
     assertThat(r.status()).isEqualTo(200);
     List<ServeEvent> seen = backend.getAllServeEvents();
@@ -426,6 +443,21 @@ class SecretsIT {
       names.add(h.key().toLowerCase(Locale.ROOT));
     }
     assertThat(names).as("headers the backend received").isSubsetOf(UPSTREAM_HEADERS);
+    // the trace goes on, but the backend sees the gateway's attempt span as its parent, not the client's span
+    String traceparent = req.getHeader("traceparent");
+    assertThat(traceparent).matches("00-" + CLIENT_TRACE + "-[0-9a-f]{16}-01")
+        .isNotEqualTo("00-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-01");
+    String attemptSpan = traceparent.substring(36, 52);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      SpanData attempt = spans.getFinishedSpanItems().stream().filter(sp -> sp.getSpanId().equals(attemptSpan))
+          .findFirst().orElseThrow(() -> new AssertionError("no span " + attemptSpan));
+      assertThat(attempt.getKind()).isEqualTo(SpanKind.CLIENT);
+      SpanData server = spans.getFinishedSpanItems().stream()
+          .filter(sp -> sp.getSpanId().equals(attempt.getParentSpanId())).findFirst().orElseThrow();
+      assertThat(server.getKind()).isEqualTo(SpanKind.SERVER);
+      assertThat(server.getTraceId()).isEqualTo(CLIENT_TRACE);
+      assertThat(server.getParentSpanId()).as("the request's span: a child of the client's").isEqualTo(CLIENT_SPAN);
+    });
     assertNothingLeaked();
     assertBackendSawOnlyTheProviderKey();
     assertThat(evil.getAllServeEvents()).as("evil backend").isEmpty();
@@ -553,9 +585,12 @@ class SecretsIT {
         .as("access lines (one per request)").isGreaterThanOrEqualTo(expected));
     List<String> haystack = new ArrayList<>(transcript);
     logs.events().forEach(e -> haystack.add("log: " + e));
+    spans.getFinishedSpanItems().forEach(sp -> haystack.add("span: " + sp.getName() + " " + sp.getAttributes()
+        + " " + sp.getEvents() + " " + sp.getSpanContext().getTraceState()));
     List<String> found = new ArrayList<>();
     for (String text : haystack) {
-      String where = text.startsWith("log: ") ? "log line" : text.startsWith("scrape: ") ? "/metrics scrape" : "response";
+      String where = text.startsWith("log: ") ? "log line" : text.startsWith("scrape: ") ? "/metrics scrape"
+          : text.startsWith("span: ") ? "span" : "response";
       for (Secret s : SECRETS) {
         String hit = null;
         for (String fragment : s.fragments()) {
