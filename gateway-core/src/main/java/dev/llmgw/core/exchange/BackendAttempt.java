@@ -149,7 +149,9 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
     freshConnectionTried |= relay.attach(this) == 0;
     state = State.AWAITING_HEAD;
     var upstream = UpstreamRequests.build(route, request, body, requestId, ch.alloc());
-    trace.inject(upstream.headers()::add);
+    if (trace.recording()) {
+      trace.inject(upstream.headers()::add); // the attempt's own traceparent, never the client's headers
+    }
     ch.writeAndFlush(upstream)
         .addListener((ChannelFutureListener) wf -> {
           if (!wf.isSuccess() && wf.channel() == channel) {

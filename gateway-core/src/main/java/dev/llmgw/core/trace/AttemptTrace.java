@@ -35,6 +35,11 @@ public final class AttemptTrace {
     this.span = span;
   }
 
+  /** Whether this attempt has a span (tracing on). */
+  public boolean recording() {
+    return span != null;
+  }
+
   /**
    * Puts this attempt's W3C trace context ({@code traceparent}, and {@code tracestate} when the trace
    * carries one) into the backend request's headers, with {@code header.accept(name, value)}.
