@@ -9,7 +9,6 @@ import dev.llmgw.core.economics.EconomicsRecorder;
 import dev.llmgw.core.state.StateStore;
 import dev.llmgw.core.state.StateStores;
 import dev.llmgw.core.trace.Tracing;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import dev.llmgw.core.metrics.GatewayMetrics;
 import dev.llmgw.server.http.AccessLog;
 import dev.llmgw.server.http.AdminEndpoints;
@@ -30,6 +29,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import dev.llmgw.core.exchange.ExchangeServices;
 import dev.llmgw.core.route.TierClassifier;
 import dev.llmgw.core.resilience.BackendGuards;
@@ -121,8 +121,8 @@ public final class GatewayServer implements AutoCloseable {
     this.tracing = tracing;
     // with tracing on, the latency histograms carry the trace id of a request as an exemplar
     this.prometheus = tracing.enabled()
-        ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(), io.micrometer.core.instrument.Clock.SYSTEM,
-            new TraceExemplars())
+        ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(),
+            io.micrometer.core.instrument.Clock.SYSTEM, new TraceExemplars())
         : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     configureRegistry();
     this.metrics = new GatewayMetrics(prometheus);
