@@ -16,6 +16,7 @@ import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporterBuilder;
 import io.opentelemetry.sdk.common.Clock;
+import io.opentelemetry.sdk.common.export.MemoryMode;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.SpanProcessor;
@@ -71,7 +72,8 @@ public final class Tracing implements AutoCloseable {
     }
     OtlpHttpSpanExporterBuilder exporter = OtlpHttpSpanExporter.builder()
         .setEndpoint(settings.endpoint().toString())
-        .setTimeout(Duration.ofSeconds(10));
+        .setTimeout(Duration.ofSeconds(10))
+        .setMemoryMode(MemoryMode.REUSABLE_DATA); // the batch processor exports one batch at a time
     settings.headers().forEach(exporter::addHeader);
     Tracing t = of(BatchSpanProcessor.builder(exporter.build()).build(), settings);
     LOG.info("tracing on: spans to {} (OTLP/HTTP protobuf{}), sample ratio {}, service {}", settings.endpoint(),

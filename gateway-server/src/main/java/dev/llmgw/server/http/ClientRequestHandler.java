@@ -167,7 +167,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         }
         Caller caller = services.access().caller(identity, access);
         ModelRouter router = snapshot.router();
-        TraceStage classifying = request.trace().classify();
+        // without a routing policy there is nothing to classify, and no span for it
+        TraceStage classifying = router.policy() == null ? TraceStage.NONE : request.trace().classify();
         RequestFeatures features = router.features(parsed, req.headers()::get, caller);
         if (features == null) {
           proxy(snapshot, parsed, classifying.routed(router.plan(parsed.model())), identity, req.content().retain(),
