@@ -38,7 +38,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -72,6 +71,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private ProxyExchange inFlight;
   /** This connection's timer for backend deadlines, made with its first exchange (see Watchdog). */
   private Watchdog watchdog;
+  /** Closes the connection when it has had no request for the idle timeout. */
+  private KeepAliveTimeout keepAlive;
   /** A request waits for an admin answer, the classifier ({@link #classify}) or a store's admission ({@link #proxy}). */
   private RequestContext awaiting;
   /** The first request beyond the pipelining bound: refused once everything before it is answered. */
@@ -95,6 +96,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.keepAlive = new KeepAliveTimeout(ctx,
+        snapshots.get().config().limits().clientIdleTimeout().toNanos(), this::busyOrReceiving);
   }
 
   @Override
@@ -108,6 +111,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       request = RequestHeads.open(ctx, req, services.sinks());
     }
     request.log().received(System.nanoTime());
+    keepAlive.active();
     if (busy()) {
       int cap = snapshots.get().config().limits().maxRequestBytes();
       if (overflow != null || queued.size() >= MAX_PIPELINED
@@ -132,6 +136,12 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
   private boolean busy() {
     return inFlight != null || awaiting != null;
+  }
+
+  /** Not idle: a request in flight, queued, or arriving (its head is in). */
+  private boolean busyOrReceiving() {
+    return busy() || !queued.isEmpty() || ctx.channel().hasAttr(RequestContext.RECEIVING)
+        && ctx.channel().attr(RequestContext.RECEIVING).get() != null;
   }
 
   /** Takes ownership of {@code req}. */
@@ -406,6 +416,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void drainQueue() {
+    keepAlive.active(); // an answer ended (or a request was refused): idle from here
     if (ctx.channel().isActive()) {
       Pending next;
       while (!busy() && (next = queued.poll()) != null) {
@@ -451,6 +462,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     if (watchdog != null) {
       watchdog.close();
     }
+    keepAlive.close();
     Pending p;
     while ((p = queued.poll()) != null) {
       p.request().release();
@@ -464,10 +476,6 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent && inFlight == null) {
-      ctx.close(); // idle keep-alive connection; an exchange in flight has its own timeouts
-      return;
-    }
     ReferenceCountUtil.release(evt);
   }
 
