@@ -139,6 +139,15 @@ public final class ResponseCache {
     return s == null ? 0 : s.entries().estimatedSize();
   }
 
+  /** Requests waiting for an identical miss in flight. */
+  public int waiting() {
+    int n = 0;
+    for (CompletableFuture<CachedResponse> f : inFlight.values()) {
+      n += f.getNumberOfDependents();
+    }
+    return n;
+  }
+
   /** Misses in flight that others may wait for. */
   public int inFlight() {
     return inFlight.size();
