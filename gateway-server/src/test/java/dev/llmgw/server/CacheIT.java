@@ -178,6 +178,16 @@ class CacheIT {
       assertThat(wf.get("cost").asDouble()).as("the hit cost nothing").isCloseTo(oneCall, within(1e-12));
       assertThat(wf.get("promptTokens").asLong()).as("a hit counts no tokens").isEqualTo(1000);
     });
+    // the economics report's per-key figures (anonymous: no key) count the hit and what it saved
+    var report = dev.llmgw.core.economics.EconomicsReport.of(java.util.List.of(),
+        gw.economics().usageSince(java.time.LocalDate.now(java.time.ZoneOffset.UTC)), gw.snapshot().config().economics(),
+        0, System.currentTimeMillis());
+    assertThat(report.byKey()).singleElement().satisfies(c -> {
+      assertThat(c.requests()).isEqualTo(2);
+      assertThat(c.cost()).isCloseTo(oneCall, within(1e-12));
+      assertThat(c.cacheHits()).isEqualTo(1);
+      assertThat(c.cacheSaved()).isCloseTo(oneCall, within(1e-12));
+    });
     String m = metrics();
     assertThat(m).contains("gateway_cache_saved_usd_total{backend=\"mock\",model=\"gw-model\",tier=\"-\"} "
         + oneCall);
