@@ -239,7 +239,7 @@ public final class GatewayMetrics implements ExchangeEvents, dev.llmgw.core.log.
     }
     m.requests.increment();
     m.duration.record(now - log.startNanos(), TimeUnit.NANOSECONDS);
-    if (log.firstByteNanos() != 0) {
+    if (log.firstByteNanos() != 0 && !log.cacheHit()) { // a hit's first byte says nothing of the model's
       m.ttft().record(log.firstByteNanos() - log.startNanos(), TimeUnit.NANOSECONDS);
     }
     if (log.firstAttemptNanos() != 0) {
