@@ -116,6 +116,7 @@ public final class GatewayServer implements AutoCloseable {
     this.classifier.configure(initial.router().classifierSettings());
     this.state = StateStores.open(config.state(), config.economics(), Clock.systemUTC(), prometheus);
     this.accessControl = new AccessControl(state);
+    cache.share(state.sharedAnswers()); // Redis: answers shared by every replica (else this process only)
     this.economics = new EconomicsRecorder(state.ledger(), state.usage(), state::usageSince, prometheus);
     this.events = metrics;
     this.sinks = RequestLogListener.of(java.util.List.of(metrics, economics, AccessLog.INSTANCE, listener));

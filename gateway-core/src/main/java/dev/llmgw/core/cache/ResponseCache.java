@@ -2,6 +2,7 @@ package dev.llmgw.core.cache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.llmgw.core.config.CacheSettings;
 import java.util.Map;
@@ -23,7 +24,13 @@ public final class ResponseCache {
   private volatile Store store;
   private final Map<String, CompletableFuture<CachedResponse>> inFlight = new ConcurrentHashMap<>();
 
-  private record Store(CacheSettings settings, Cache<String, CachedResponse> entries) {}
+  private record Store(CacheSettings settings, Cache<String, Stored> entries) {}
+
+  /** An entry with its own time to live (a shared answer keeps what was left of its own). */
+  private record Stored(CachedResponse response, long ttlNanos) {}
+
+  /** The replicas' shared answers (Redis), or null. */
+  private volatile SharedAnswers shared;
 
   /** What a lookup found. */
   public sealed interface Lookup {}
@@ -36,6 +43,12 @@ public final class ResponseCache {
 
   /** Nothing stored or in flight: this request answers and must {@link #filled} (or not) when it ends. */
   public record Lead() implements Lookup {}
+
+  /**
+   * Nothing here, the key is claimed, and the replicas' shared answers are being asked: completes with the
+   * answer (stored here too, and handed to the requests waiting), or null — then this request leads.
+   */
+  public record Check(CompletableFuture<CachedResponse> answer) implements Lookup {}
 
   private static final Lead LEAD = new Lead();
 
@@ -68,8 +81,23 @@ public final class ResponseCache {
     }
     store = settings.enabled() ? new Store(settings, Caffeine.newBuilder()
         .maximumWeight(settings.maxBytes())
-        .weigher((String k, CachedResponse v) -> v.weight())
-        .expireAfterWrite(settings.ttl())
+        .weigher((String k, Stored v) -> v.response().weight())
+        .expireAfter(new Expiry<String, Stored>() {
+          @Override
+          public long expireAfterCreate(String key, Stored value, long currentTime) {
+            return value.ttlNanos();
+          }
+
+          @Override
+          public long expireAfterUpdate(String key, Stored value, long currentTime, long currentDuration) {
+            return value.ttlNanos();
+          }
+
+          @Override
+          public long expireAfterRead(String key, Stored value, long currentTime, long currentDuration) {
+            return currentDuration;
+          }
+        })
         .ticker(ticker)
         .executor(Runnable::run)
         .build()) : null;
@@ -84,7 +112,7 @@ public final class ResponseCache {
     if (s == null) {
       return LEAD;
     }
-    CachedResponse r = s.entries().getIfPresent(key);
+    CachedResponse r = local(s, key);
     if (r != null) {
       return new Hit(r);
     }
@@ -94,13 +122,34 @@ public final class ResponseCache {
       return new Wait(other);
     }
     // stored between the look and the claim: answer it, release the claim
-    r = s.entries().getIfPresent(key);
+    r = local(s, key);
     if (r != null) {
       inFlight.remove(key, mine);
       mine.complete(r);
       return new Hit(r);
     }
-    return LEAD;
+    SharedAnswers sh = shared;
+    return sh == null ? LEAD : new Check(sh.get(key).thenApply(found -> {
+      if (found == null) {
+        return null;
+      }
+      store(key, found.response(), found.ttl().toNanos()); // kept here for what is left of its life
+      CompletableFuture<CachedResponse> waiting = inFlight.remove(key);
+      if (waiting != null) {
+        waiting.complete(found.response());
+      }
+      return found.response();
+    }));
+  }
+
+  private static CachedResponse local(Store s, String key) {
+    Stored stored = s.entries().getIfPresent(key);
+    return stored == null ? null : stored.response();
+  }
+
+  /** Shares answers with the other replicas through {@code answers} (null: this process only). */
+  public void share(SharedAnswers answers) {
+    this.shared = answers;
   }
 
   /**
@@ -119,7 +168,18 @@ public final class ResponseCache {
   public void put(String key, CachedResponse response) {
     Store s = store;
     if (response != null && s != null && response.body().length <= s.settings().maxEntryBytes()) {
-      s.entries().put(key, response);
+      s.entries().put(key, new Stored(response, s.settings().ttl().toNanos()));
+      SharedAnswers sh = shared;
+      if (sh != null) {
+        sh.put(key, response, s.settings().ttl());
+      }
+    }
+  }
+
+  private void store(String key, CachedResponse response, long ttlNanos) {
+    Store s = store;
+    if (s != null && ttlNanos > 0 && response.body().length <= s.settings().maxEntryBytes()) {
+      s.entries().put(key, new Stored(response, Math.min(ttlNanos, s.settings().ttl().toNanos())));
     }
   }
 

@@ -89,7 +89,8 @@ public final class CacheStep {
   }
 
   /**
-   * Looks the request up ({@code use}) and claims the key when nothing is stored or in flight. For
+   * Looks the request up ({@code use}) and claims the key when nothing is stored or in flight (a
+   * {@link ResponseCache.Check} then asks the replicas' shared answers first). For
    * {@code refresh}, {@code bypass} and uncacheable requests: a lead without a claim (nothing is looked up).
    */
   public ResponseCache.Lookup lookup() {
@@ -97,7 +98,7 @@ public final class CacheStep {
       return new ResponseCache.Lead();
     }
     ResponseCache.Lookup found = cache.lookup(key);
-    leader = found instanceof ResponseCache.Lead;
+    leader = found instanceof ResponseCache.Lead || found instanceof ResponseCache.Check;
     return found;
   }
 
@@ -120,6 +121,17 @@ public final class CacheStep {
         cache.put(key, entry);
       }
     });
+  }
+
+  /**
+   * The request ends without going on (its client left while it waited): a key it had claimed is released,
+   * so that requests waiting for it go on by themselves.
+   */
+  public void abandon() {
+    if (leader) {
+      leader = false;
+      cache.filled(key, null);
+    }
   }
 
   /** The headers every answer to this request carries: {@code extra} (rate limits) and x-gateway-cache. */

@@ -101,4 +101,51 @@ class ResponseCacheTest {
     assertThat(c.lookup("k")).isInstanceOf(ResponseCache.Lead.class);
     assertThat(c.bytes()).isZero();
   }
+
+  /** Answers shared by replicas, in memory, with a time to live each. */
+  static final class FakeShared implements SharedAnswers {
+    final Map<String, SharedAnswers.Shared> stored = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public java.util.concurrent.CompletableFuture<Shared> get(String key) {
+      return java.util.concurrent.CompletableFuture.completedFuture(stored.get(key));
+    }
+
+    @Override
+    public void put(String key, CachedResponse response, Duration ttl) {
+      stored.put(key, new Shared(response, ttl));
+    }
+  }
+
+  @Test
+  void aSharedAnswerIsAHitKeptLocallyForWhatIsLeftOfItsLife() {
+    ResponseCache c = new ResponseCache(ticker);
+    c.configure(settings(8L << 20, 1 << 20, Duration.ofMinutes(10)));
+    FakeShared shared = new FakeShared();
+    c.share(shared);
+    CachedResponse r = entry(10);
+    shared.put("k", r, Duration.ofMinutes(1));
+    ResponseCache.Lookup first = c.lookup("k");
+    assertThat(first).isInstanceOf(ResponseCache.Check.class);
+    assertThat(((ResponseCache.Check) first).answer()).isCompletedWithValue(r);
+    assertThat(c.inFlight()).as("the claim is released").isZero();
+    assertThat(c.lookup("k")).isEqualTo(new ResponseCache.Hit(r));
+    nanos.addAndGet(Duration.ofMinutes(1).toNanos());
+    assertThat(c.lookup("k")).as("expired with the shared copy's time").isInstanceOf(ResponseCache.Check.class);
+  }
+
+  @Test
+  void nothingSharedMeansTheCheckerLeadsAndItsAnswerIsShared() {
+    ResponseCache c = new ResponseCache(ticker);
+    c.configure(settings(8L << 20, 1 << 20, Duration.ofMinutes(10)));
+    FakeShared shared = new FakeShared();
+    c.share(shared);
+    ResponseCache.Check check = (ResponseCache.Check) c.lookup("k");
+    assertThat(check.answer()).isCompletedWithValue(null);
+    ResponseCache.Wait waiting = (ResponseCache.Wait) c.lookup("k");
+    CachedResponse r = entry(10);
+    c.filled("k", r);
+    assertThat(waiting.answer()).isCompletedWithValue(r);
+    assertThat(shared.stored.get("k")).isEqualTo(new SharedAnswers.Shared(r, Duration.ofMinutes(10)));
+  }
 }

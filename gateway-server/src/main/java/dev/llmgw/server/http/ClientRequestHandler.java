@@ -317,20 +317,26 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       cache.serve(ctx, hit.response(), rate);
       return;
     }
-    if (found instanceof ResponseCache.Wait wait) {
-      // an identical request is being answered: this connection waits for its answer (queued ones behind)
+    java.util.concurrent.CompletableFuture<dev.llmgw.core.cache.CachedResponse> pending =
+        found instanceof ResponseCache.Wait w ? w.answer() : found instanceof ResponseCache.Check c ? c.answer() : null;
+    if (pending != null) {
+      // an identical request is being answered, or the replicas' shared answers are asked: this connection
+      // waits for the answer (queued ones behind)
       awaiting = request;
       inFlightCount.incrementAndGet();
-      wait.answer().whenComplete((entry, failure) -> resumeOnLoop(body, () -> {
+      pending.whenComplete((entry, failure) -> resumeOnLoop(body, () -> {
         awaiting = null;
         inFlightCount.decrementAndGet();
         if (!ctx.channel().isActive()) {
           body.release();
+          if (entry == null) {
+            cache.abandon();
+          }
           request.log().end(Outcome.CLIENT_GONE);
         } else if (entry != null) {
           body.release();
           cache.serve(ctx, entry, rate);
-        } else { // it stored nothing (failed, cut, too large): this one asks a backend itself
+        } else { // nothing stored (failed, cut, too large; nothing shared): this one asks a backend itself
           cache.beforeExchange();
           exchange(snapshot, parsed, plan, body, request, cache.headers(rate));
         }
