@@ -314,4 +314,47 @@ class CacheIT {
     post(CHAT.replace("gw-model", "backend-model"));
     assertThat(backend.bodies).hasSize(2);
   }
+
+  @Test
+  void aCachedTierIsCachedAndAnotherTierIsNot(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("gateway.yaml"), """
+        listener: { host: 127.0.0.1, port: 0 }
+        backends:
+          fake: { baseUrl: %s, models: [small, large] }
+        models:
+          small: { backend: fake, price: { input: 1, output: 2 } }
+          large: { backend: fake, price: { input: 10, output: 20 } }
+        state: { store: memory }
+        auth: { open: true }
+        cache: { tiers: [trivial] }
+        """.formatted(backend.baseUrl()));
+    java.nio.file.Files.writeString(dir.resolve("routing.yaml"), """
+        defaultTier: trivial
+        tiers:
+          trivial: { targets: [small] }
+          high-stakes: { targets: [large] }
+        rules:
+          - name: legal
+            tier: high-stakes
+            when:
+              lastUserMessage: { keywords: [contract] }
+        """);
+    gw = new GatewayServer(dev.llmgw.core.SnapshotLoader.load(dir, Map.of(), 1), Transport.best(), 1,
+        dev.llmgw.core.log.RequestLogListener.NOOP).start();
+    String trivial = CHAT.replace("gw-model", "auto");
+    assertThat(cache(post(trivial))).isEqualTo("miss");
+    HttpResponse<String> hit = post(trivial);
+    assertThat(cache(hit)).isEqualTo("hit");
+    assertThat(hit.headers().firstValue("x-gateway-tier")).hasValue("trivial");
+    assertThat(hit.headers().firstValue("x-gateway-rule")).hasValue("default");
+    String legal = trivial.replace("What is 2+2?", "Is this contract fine?");
+    HttpResponse<String> stakes = post(legal);
+    assertThat(stakes.headers().firstValue("x-gateway-tier")).hasValue("high-stakes");
+    assertThat(cache(stakes)).as("not a cached tier").isNull();
+    assertThat(cache(post(legal))).isNull();
+    assertThat(backend.bodies).hasSize(3);
+    assertThat(metrics()).contains("gateway_cache_requests_total{backend=\"fake\",model=\"small\",outcome=\"hit\","
+        + "tier=\"trivial\"} 1.0");
+  }
 }

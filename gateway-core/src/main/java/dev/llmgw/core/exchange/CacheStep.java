@@ -161,6 +161,7 @@ public final class CacheStep {
     gateway.extra(headers(extra));
     gateway.addTo(h, 0, entry.backend());
     RequestLogBuilder log = context.log();
+    log.route(plan.tier(), plan.rule(), plan.signal()); // routed like any request (no exchange records it)
     log.cacheHit(entry.backend(), entry.alias(), saved(entry));
     log.responseStarted(200, System.nanoTime());
     ClientResponses.write(ctx, r, context.keepAlive(), log);
