@@ -46,6 +46,7 @@ class CacheIT {
   static final Price PRICE = new Price(1, 0.5, 2);
   static final String KEY_A = "sk-gw-cache-team-a";
   static final String KEY_B = "sk-gw-cache-team-b";
+  static final String KEY_LIMITED = "sk-gw-cache-limited";
   static final String CHAT = "{\"model\":\"gw-model\",\"temperature\":0,\"messages\":[{\"role\":\"user\","
       + "\"content\":\"What is 2+2?\"}]}";
   static final String ANSWER = "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,"
@@ -86,7 +87,10 @@ class CacheIT {
         m.contextTokens(), m.fallbacks(), PRICE)));
     Map<String, Access.ApiKey> keys = Map.of(
         Secrets.sha256Hex(KEY_A), key("app-a", KEY_A, "team-a"),
-        Secrets.sha256Hex(KEY_B), key("app-b", KEY_B, "team-b"));
+        Secrets.sha256Hex(KEY_B), key("app-b", KEY_B, "team-b"),
+        // 60 requests and 3,000 tokens a minute, $1 a day: one miss uses half the tokens
+        Secrets.sha256Hex(KEY_LIMITED), new Access.ApiKey("limited", Secrets.sha256Hex(KEY_LIMITED), null, Set.of(),
+            Set.of(), 60, 3000, new Access.Budget(Access.Period.DAY, 1.0, Double.NaN, false), false, false));
     Access access = new Access(true, null, false, keys, Map.of("team-a", new Access.Team("team-a", null),
         "team-b", new Access.Team("team-b", null)), Access.ConnectionLimits.defaults());
     GatewayConfig config = new GatewayConfig(null, base.listener(), base.limits(), base.backends(), models,
@@ -356,5 +360,29 @@ class CacheIT {
     assertThat(backend.bodies).hasSize(3);
     assertThat(metrics()).contains("gateway_cache_requests_total{backend=\"fake\",model=\"small\",outcome=\"hit\","
         + "tier=\"trivial\"} 1.0");
+  }
+
+  @Test
+  void aHitCountsARequestButNoTokensAndNoMoney() throws Exception {
+    gateway(settings(1 << 20));
+    String bounded = CHAT.replace("\"temperature\":0", "\"temperature\":0,\"max_tokens\":10");
+    HttpResponse<String> miss = post(bounded, "Authorization", "Bearer " + KEY_LIMITED);
+    assertThat(cache(miss)).isEqualTo("miss");
+    long before = Long.parseLong(miss.headers().firstValue("x-ratelimit-remaining-requests").orElseThrow());
+    long last = before;
+    // each hit is admitted (one request off the minute's 60) and gives its token estimate back: were a hit
+    // charged the 1,500 tokens of the answer, the second would be refused (3,000 a minute)
+    for (int i = 0; i < 5; i++) {
+      HttpResponse<String> hit = post(bounded, "Authorization", "Bearer " + KEY_LIMITED);
+      assertThat(hit.statusCode()).as(hit.body()).isEqualTo(200);
+      assertThat(cache(hit)).isEqualTo("hit");
+      long remaining = Long.parseLong(hit.headers().firstValue("x-ratelimit-remaining-requests").orElseThrow());
+      assertThat(remaining).isLessThan(last);
+      last = remaining;
+    }
+    assertThat(before - last).isGreaterThanOrEqualTo(4); // a refill of at most one in a second
+    assertThat(gw.state().spentUsd("key:limited")).as("only the miss spent money")
+        .isCloseTo((1000 * 1 + 500 * 2) / 1e6, within(1e-9));
+    assertThat(backend.bodies).hasSize(1);
   }
 }
