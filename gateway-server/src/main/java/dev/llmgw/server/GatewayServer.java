@@ -78,6 +78,8 @@ public final class GatewayServer implements AutoCloseable {
   private final PrometheusMeterRegistry prometheus;
   private final GatewayMetrics metrics;
   private final EconomicsRecorder economics;
+  /** The exact response cache (process-wide; each request applies its snapshot's cache settings). */
+  private final dev.llmgw.core.cache.ResponseCache cache = new dev.llmgw.core.cache.ResponseCache();
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -108,10 +110,13 @@ public final class GatewayServer implements AutoCloseable {
     this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     configureRegistry();
     this.metrics = new GatewayMetrics(prometheus);
+    metrics.bindCache(cache::bytes, cache::entries);
+    cache.configure(config.cache());
     this.classifier = new TierClassifier(prometheus);
     this.classifier.configure(initial.router().classifierSettings());
     this.state = StateStores.open(config.state(), config.economics(), Clock.systemUTC(), prometheus);
     this.accessControl = new AccessControl(state);
+    cache.share(state.sharedAnswers()); // Redis: answers shared by every replica (else this process only)
     this.economics = new EconomicsRecorder(state.ledger(), state.usage(), state::usageSince, prometheus);
     this.events = metrics;
     this.sinks = RequestLogListener.of(java.util.List.of(metrics, economics, AccessLog.INSTANCE, listener));
@@ -227,7 +232,8 @@ public final class GatewayServer implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
         .childHandler(new GatewayChannelInitializer(snapshot::get,
-            new ExchangeServices(pools, guards, events, accessControl, classifier, sinks), local, admin, inFlight, connections));
+            new ExchangeServices(pools, guards, events, accessControl, classifier, sinks, cache), local, admin, inFlight,
+            connections));
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());
@@ -237,6 +243,11 @@ public final class GatewayServer implements AutoCloseable {
   /** The bound port (useful when the config asked for port 0). */
   public int port() {
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  /** The exact response cache. */
+  public dev.llmgw.core.cache.ResponseCache cache() {
+    return cache;
   }
 
   public EconomicsRecorder economics() {

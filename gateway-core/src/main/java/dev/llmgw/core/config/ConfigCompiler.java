@@ -61,11 +61,14 @@ final class ConfigCompiler {
     Access access = new AccessCompiler(problems, env, source).compile(raw.auth(),
         connections(raw.limits()), raw.models() == null ? Set.of() : raw.models().keySet());
     StateSettings state = state(raw.state(), source);
-    if (problems.hasErrors() || failover == null || economics == null || access == null || state == null) {
+    CacheSettings cache = new CacheCompiler(problems).compile(raw.cache(),
+        raw.models() == null ? Set.of() : raw.models().keySet());
+    if (problems.hasErrors() || failover == null || economics == null || access == null || state == null
+        || cache == null) {
       return null;
     }
     return new GatewayConfig(source, listener, limits, backends, models, failover, economics,
-        access, state);
+        access, state, cache);
   }
 
   /** The {@code state} section; absent: the embedded store in {@code state/gateway.mv} beside the config. */

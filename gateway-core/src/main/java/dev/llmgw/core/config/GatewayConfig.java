@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param economics workflow types, repair costs and the ledger's bounds
  * @param access   keys, teams, budgets, admin token and connection limits
  * @param state    where money and limits are kept (read at start only)
+ * @param cache    the exact response cache ({@link CacheSettings#off()} when not configured)
  */
 public record GatewayConfig(
     Path source,
@@ -31,7 +32,13 @@ public record GatewayConfig(
     Failover failover,
     Economics economics,
     Access access,
-    StateSettings state) {
+    StateSettings state,
+    CacheSettings cache) {
+
+  public GatewayConfig(Path source, ListenerSpec listener, Limits limits, Map<String, BackendSpec> backends,
+      Map<String, ModelAlias> models, Failover failover, Economics economics, Access access, StateSettings state) {
+    this(source, listener, limits, backends, models, failover, economics, access, state, CacheSettings.off());
+  }
 
   public GatewayConfig(Path source, ListenerSpec listener, Limits limits, Map<String, BackendSpec> backends,
       Map<String, ModelAlias> models, Failover failover, Economics economics, Access access) {
@@ -50,12 +57,17 @@ public record GatewayConfig(
 
   /** The same config with other access rules (tests). */
   public GatewayConfig withAccess(Access access) {
-    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state);
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state, cache);
+  }
+
+  /** The same config with another cache (tests). */
+  public GatewayConfig withCache(CacheSettings cache) {
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state, cache);
   }
 
   /** The same config with another state store (tests). */
   public GatewayConfig withState(StateSettings state) {
-    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state);
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state, cache);
   }
 
 
@@ -66,6 +78,7 @@ public record GatewayConfig(
     Objects.requireNonNull(economics, "economics");
     Objects.requireNonNull(access, "access");
     Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(cache, "cache");
     backends = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(backends));
     models = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(models));
   }

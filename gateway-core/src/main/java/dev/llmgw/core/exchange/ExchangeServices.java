@@ -12,9 +12,16 @@ import dev.llmgw.core.upstream.ConnectionSource;
  * @param pools  where attempts get their backend connections ({@link dev.llmgw.core.upstream.BackendPools})
  * @param events attempt-level events as they happen (metrics)
  * @param sinks  told of every ended request: metrics, access log, ledger (one listener per sink)
+ * @param cache  the exact response cache (process-wide; configured from each request's snapshot)
  */
 public record ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events,
-    AccessControl access, TierClassifier classifier, RequestLogListener sinks) {
+    AccessControl access, TierClassifier classifier, RequestLogListener sinks,
+    dev.llmgw.core.cache.ResponseCache cache) {
+
+  public ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events,
+      AccessControl access, TierClassifier classifier, RequestLogListener sinks) {
+    this(pools, guards, events, access, classifier, sinks, new dev.llmgw.core.cache.ResponseCache());
+  }
 
   public ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events) {
     this(pools, guards, events, new AccessControl(java.time.Clock.systemUTC()));

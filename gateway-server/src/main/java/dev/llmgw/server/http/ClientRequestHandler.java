@@ -8,6 +8,9 @@ import dev.llmgw.core.access.AccessControl;
 import dev.llmgw.core.access.Authenticator;
 import dev.llmgw.core.access.Identity;
 import dev.llmgw.core.config.Access;
+import dev.llmgw.core.cache.CacheDirective;
+import dev.llmgw.core.cache.ResponseCache;
+import dev.llmgw.core.exchange.CacheStep;
 import dev.llmgw.core.exchange.ClientResponses;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -169,6 +172,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         log.caller(identity.keyName(), identity.team());
         ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
         log.request(endpoint.metricName(), parsed.model(), parsed.stream()).baselinePrice(snapshot.baselinePrice());
+        request.cacheDirective(CacheDirective.of(req.headers().get(CacheDirective.HEADER), parsed.cacheDirective()));
         Workflows.tag(log, req.headers(), parsed, snapshot.config().economics());
         Caller caller = services.access().caller(identity, access);
         ModelRouter router = snapshot.router();
@@ -290,8 +294,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         try {
           start(snapshot, parsed, plan, ticket, body, request); // owns body from here
         } catch (RuntimeException e) {
-          ticket.settle(0, 0.0);
-          fail(e, request);
+          fail(e, request); // ending the log settles the ticket (start registered that first)
         }
       }
       drainQueue();
@@ -304,14 +307,63 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     return cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
   }
 
-  /** Starts the exchange of an admitted request. Takes ownership of {@code body}. */
+  /**
+   * Answers an admitted request from the cache, waits for an identical one in flight, or starts its
+   * exchange. Takes ownership of {@code body}.
+   */
   private void start(GatewaySnapshot snapshot, ParsedRequest parsed, RoutePlan plan, AccessControl.Ticket ticket,
       ByteBuf body, RequestContext request) {
+    // the reservation is settled with what the request consumed, whichever way it ends (a hit: no tokens)
+    request.log().whenEnded(log -> ticket.settle(log.totalTokens(), log.cost()));
+    HttpHeaders rate = RateLimitHeaders.of(ticket.rate());
+    CacheStep cache = CacheStep.prepare(services.cache(), snapshot.config(), parsed, plan, request);
+    if (cache == null) {
+      exchange(snapshot, parsed, plan, body, request, rate);
+      return;
+    }
+    ResponseCache.Lookup found = cache.lookup();
+    if (found instanceof ResponseCache.Hit hit) {
+      body.release();
+      cache.serve(ctx, hit.response(), rate);
+      return;
+    }
+    java.util.concurrent.CompletableFuture<dev.llmgw.core.cache.CachedResponse> pending =
+        found instanceof ResponseCache.Wait w ? w.answer() : found instanceof ResponseCache.Check c ? c.answer() : null;
+    if (pending != null) {
+      // an identical request is being answered, or the replicas' shared answers are asked: this connection
+      // waits for the answer (queued ones behind)
+      awaiting = request;
+      inFlightCount.incrementAndGet();
+      pending.whenComplete((entry, failure) -> resumeOnLoop(body, () -> {
+        awaiting = null;
+        inFlightCount.decrementAndGet();
+        if (!ctx.channel().isActive()) {
+          body.release();
+          if (entry == null) {
+            cache.abandon();
+          }
+          request.log().end(Outcome.CLIENT_GONE);
+        } else if (entry != null) {
+          body.release();
+          cache.serve(ctx, entry, rate);
+        } else { // nothing stored (failed, cut, too large; nothing shared): this one asks a backend itself
+          cache.beforeExchange();
+          exchange(snapshot, parsed, plan, body, request, cache.headers(rate));
+        }
+        drainQueue();
+      }));
+      return;
+    }
+    cache.beforeExchange();
+    exchange(snapshot, parsed, plan, body, request, cache.headers(rate));
+  }
+
+  /** Starts the exchange of an admitted request. Takes ownership of {@code body}. */
+  private void exchange(GatewaySnapshot snapshot, ParsedRequest parsed, RoutePlan plan, ByteBuf body,
+      RequestContext request, HttpHeaders headers) {
     ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, body, request,
         snapshot.config().limits(), snapshot.config().failover(), watchdog(ctx), this::onExchangeDone)
-        .withResponseHeaders(RateLimitHeaders.of(ticket.rate()));
-    // the reservation is settled with what the request consumed, whichever way it ends
-    request.log().whenEnded(log -> ticket.settle(log.totalTokens(), log.cost()));
+        .withResponseHeaders(headers);
     inFlight = exchange;
     inFlightCount.incrementAndGet();
     exchange.start();

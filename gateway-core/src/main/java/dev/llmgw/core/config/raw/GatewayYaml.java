@@ -13,6 +13,7 @@ import java.util.Map;
  * @param economics workflow types, repair costs and ledger bounds (optional)
  * @param auth      gateway keys, teams and the admin token (optional: absent means an open gateway)
  * @param state     where money and limits are kept (optional: the embedded store)
+ * @param cache     the exact response cache (optional: off)
  */
 public record GatewayYaml(
     ListenerYaml listener,
@@ -22,4 +23,5 @@ public record GatewayYaml(
     Map<String, ModelYaml> models,
     EconomicsYaml economics,
     AuthYaml auth,
-    StateYaml state) {}
+    StateYaml state,
+    CacheYaml cache) {}
