@@ -4,19 +4,31 @@
 # llama.cpp, ONNX Runtime, tokenizers) load, taken from this machine, and a minimal /etc. Written as an image
 # tarball in the `docker save` format, which Jib reads as a `tar://` base image (gateway-server/pom.xml).
 #
-#   base-image.sh JAVA_HOME MODULES APP_JAR OUT_DIR
+#   base-image.sh JAVA_HOME MODULES APP_JAR OUT_DIR [BASE]
 #
 # JAVA_HOME  the JDK whose jmods jlink links (the build's own JDK)
 # MODULES    the Java modules to link, comma-separated
 # APP_JAR    the shaded gateway jar: its Linux x86-64 native libraries are scanned for what they need
 # OUT_DIR    where to build; the image is OUT_DIR/base.tar
+# BASE       the base image Jib is given (image.base): when it is not a tar:// file, none is built here
 #
 # Needs: jlink, ldd, tar and sha256sum (a Debian JDK and coreutils have them). Reproducible: the same inputs
 # give the same layer (sorted names, mtime 0, owner 0).
 set -euo pipefail
-java_home=$1 modules=$2 app_jar=$3 out=$(realpath -m "$4")
+java_home=$1 modules=$2 app_jar=$3 out=$(realpath -m "$4") base=${5:-tar://}
 
 rm -rf "$out"
+# the directory the state file goes to (/app/state; Jib adds it to the image writable by any user)
+mkdir -p "$out/extra/state"
+if [[ $base != tar://* ]]; then
+  echo "base-image: the image is built on $base; no base built here"
+  exit 0
+fi
+if [[ ! -f $java_home/jmods/java.base.jmod ]]; then
+  echo "base-image: $java_home has no jmods for jlink (Debian: openjdk-17-jdk-headless has them). Build with" \
+    "-Dimage.base=eclipse-temurin:17-jre (a registry needed) or -Dimage.skip=true (no image)" >&2
+  exit 1
+fi
 root="$out/rootfs"
 mkdir -p "$root" "$out/natives"
 
@@ -78,6 +90,4 @@ JSON
 printf '[{"Config":"config.json","RepoTags":["llm-gateway-base:local"],"Layers":["layer.tar"]}]\n' >"$out/manifest.json"
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$out" -cf "$out/base.tar" manifest.json config.json layer.tar
 rm -rf "$out/natives" "$out/layer.tar"
-# the directory the state file goes to (/app/state; Jib adds it to the image writable by any user)
-mkdir -p "$out/extra/state"
 echo "base-image: $out/base.tar ($(du -h "$out/base.tar" | cut -f1); $(find "$root" -name '*.so*' -path '*/lib/x86_64-linux-gnu/*' | wc -l) system libraries)"

@@ -85,8 +85,7 @@ final class FailureHistory {
       backends.add(plan.lastResort().backend());
     }
     String sentence = hint.forUnavailable(backends, unreachable::contains);
-    return sentence == null ? e
-        : new GatewayError(e.status(), e.type(), e.code(), e.param(), e.message() + " " + sentence);
+    return sentence == null ? e : e.withAdvice(sentence);
   }
 
   /** Every candidate is spent: the most telling error. */
