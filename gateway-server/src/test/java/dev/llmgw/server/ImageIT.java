@@ -1,10 +1,16 @@
 package dev.llmgw.server;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.llmgw.core.config.ConfigLoader;
 import dev.llmgw.core.ingress.RequestParser;
 import dev.llmgw.testkit.LlamaServer;
@@ -31,15 +37,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The OCI image Jib writes at package ({@code target/jib-image.tar}, README "Container image"), checked as
- * {@code docker load} would see it, with no Docker here: the tarball is unpacked, its config read (entrypoint,
- * user, port, environment), its layers listed (what each holds), and the gateway started from the layers laid
- * on top of each other, as a container's root file system is.
+ * {@code docker load} would see it, with no Docker here: the tarball is unpacked, each layer's digest checked
+ * against the image config, the config read (entrypoint, user, port, environment), the layers listed (what each
+ * holds), and the gateway started from the layers laid on top of each other, as a container's root file system is.
  *
  * <p>Started how: as root with {@code unshare} and {@code chroot} at hand (CI), the image's own Java runtime
  * runs in the unpacked root as the image's user, with a private /proc and nothing of the host's file system;
  * otherwise the host's {@code java} runs the image's classes, jars and config. Either way it must answer
- * {@code /readyz} on loopback and serve a completion with the in-process model. The layer sizes are printed
- * to the test's output.
+ * {@code /readyz} on loopback, forward a chat to a model server on loopback (the HTTP path) and serve a
+ * completion with the in-process model (llama.cpp's natives). The layer sizes are printed to the test's output.
  */
 class ImageIT {
   static final Path TAR = Path.of(System.getProperty("image.tar", "target/jib-image.tar"));
@@ -53,9 +59,10 @@ class ImageIT {
   static final List<Layer> LAYERS = new ArrayList<>();
   static Path rootfs;
   static Process gateway;
+  static WireMockServer provider;
 
   /** One layer: its history comment, its compressed and unpacked sizes, and the paths it holds. */
-  record Layer(String comment, long compressed, long unpacked, List<String> paths) {
+  record Layer(String comment, long compressed, long unpacked, List<String> paths, String diffId) {
     boolean holds(String path) {
       return paths.contains(path);
     }
@@ -88,15 +95,33 @@ class ImageIT {
       List<String> paths = listing.stream().map(f -> f[5].startsWith("./") ? f[5].substring(2) : f[5])
           .filter(p -> !p.isEmpty()).toList();
       long unpacked = listing.stream().mapToLong(f -> Long.parseLong(f[2])).sum();
-      LAYERS.add(new Layer(comments.get(i), Files.size(layer), unpacked, paths));
+      LAYERS.add(new Layer(comments.get(i), Files.size(layer), unpacked, paths, diffId(layer)));
       System.out.printf("  layer %d %-22s %,13d bytes compressed %,13d bytes of files%n", i, comments.get(i),
           Files.size(layer), unpacked);
       run(work, "tar", "-xpzf", layer.toString(), "-C", rootfs.toString()); // in order, as a container's root
     }
   }
 
+  /** The digest of a layer's uncompressed tar: what the config's rootfs.diff_ids must list. */
+  static String diffId(Path gzipped) throws IOException {
+    java.security.MessageDigest sha256;
+    try {
+      sha256 = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    try (var in = new java.security.DigestInputStream(new java.util.zip.GZIPInputStream(Files.newInputStream(gzipped),
+        1 << 16), sha256)) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+    }
+    return "sha256:" + java.util.HexFormat.of().formatHex(sha256.digest());
+  }
+
   @AfterAll
   static void stop() throws Exception {
+    if (provider != null) {
+      provider.stop();
+    }
     if (gateway != null) {
       gateway.destroy();
       if (!gateway.waitFor(20, TimeUnit.SECONDS)) {
@@ -126,6 +151,14 @@ class ImageIT {
     List<String> out = new ArrayList<>();
     array.forEach(n -> out.add(n.asText()));
     return out;
+  }
+
+  /** What {@code docker load} checks: each layer, uncompressed, has the digest the image config lists for it. */
+  @Test
+  void layerDigestsAreTheOnesTheConfigLists() {
+    assertThat(LAYERS.stream().map(Layer::diffId).toList())
+        .isEqualTo(strings(config.path("rootfs").path("diff_ids")));
+    assertThat(config.path("rootfs").path("type").asText()).isEqualTo("layers");
   }
 
   @Test
@@ -249,12 +282,17 @@ class ImageIT {
   @Test
   void theGatewayStartsFromTheUnpackedLayersAndAnswers() throws Exception {
     int port;
-    int closed;
-    try (ServerSocket a = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
-        ServerSocket b = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket a = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = a.getLocalPort();
-      closed = b.getLocalPort();
     }
+    // a model server on loopback for the HTTP path (llama-server's answers, as WireMock stubs)
+    provider = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
+    provider.start();
+    provider.stubFor(get(urlEqualTo("/v1/models")).willReturn(okJson("{\"object\":\"list\",\"data\":[]}")));
+    provider.stubFor(post(urlEqualTo("/v1/chat/completions")).willReturn(okJson("{\"id\":\"c1\",\"object\":"
+        + "\"chat.completion\",\"created\":1,\"model\":\"local-model\",\"choices\":[{\"index\":0,\"message\":"
+        + "{\"role\":\"assistant\",\"content\":\"from the model server\"},\"finish_reason\":\"stop\"}],"
+        + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,\"total_tokens\":7}}")));
     Path models = Files.createDirectories(rootfs.resolve("app/models"));
     Files.copy(LlamaServer.stories(), models.resolve("stories.gguf"));
     boolean imageRuntime = canRunInImageRoot();
@@ -277,7 +315,9 @@ class ImageIT {
         + ": " + String.join(" ", command));
     env.put("GATEWAY_HOST", "127.0.0.1"); // loopback only in tests (the image listens on 0.0.0.0)
     env.put("GATEWAY_PORT", Integer.toString(port));
-    env.put("LOCAL_MODEL_URL", "http://127.0.0.1:" + closed + "/v1"); // nothing there
+    env.put("LOCAL_MODEL_URL", "http://127.0.0.1:" + provider.port() + "/v1");
+    // as every test JVM: paranoid leak detection, a LEAK report fails the test (below)
+    env.put("JDK_JAVA_OPTIONS", env.get("JDK_JAVA_OPTIONS") + " -Dio.netty.leakDetection.level=paranoid");
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(work.resolve("gateway.log").toFile());
     pb.environment().clear();
@@ -307,11 +347,20 @@ class ImageIT {
     JsonNode body = RequestParser.JSON.readTree(story.body());
     assertThat(body.path("choices").get(0).path("text").asText()).isNotBlank();
     assertThat(body.path("usage").path("completion_tokens").asInt()).isPositive();
+    // the HTTP path: the gateway in the image forwards to the model server on loopback
+    HttpResponse<String> chat = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+            + "/v1/chat/completions")).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers
+            .ofString("{\"model\":\"local\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+    assertThat(chat.headers().firstValue("x-gateway-backend")).contains("local");
+    assertThat(RequestParser.JSON.readTree(chat.body()).path("choices").get(0).path("message").path("content").asText())
+        .isEqualTo("from the model server");
     String log = log();
     assertThat(log).contains("gateway listening on http://127.0.0.1:" + port, "state: embedded store /app/state/gateway.mv"
         .replace("/app/", imageRuntime ? "/app/" : rootfs + "/app/"));
     assertThat(log).contains("OPEN gateway \u2014 no key").as("UTF-8 logs (the C.UTF-8 locale)")
-        .doesNotContain("Exception in thread");
+        .doesNotContain("Exception in thread").doesNotContain("LEAK:");
   }
 
   static String log() {
