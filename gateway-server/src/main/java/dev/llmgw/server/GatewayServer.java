@@ -32,6 +32,7 @@ import dev.llmgw.core.exchange.ExchangeServices;
 import dev.llmgw.core.route.TierClassifier;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.resilience.HealthChecker;
+import dev.llmgw.core.resilience.LocalModelHint;
 import dev.llmgw.core.upstream.BackendPools;
 import dev.llmgw.core.upstream.inprocess.InProcessBackends;
 import dev.llmgw.core.upstream.inprocess.InferenceServer;
@@ -72,6 +73,8 @@ public final class GatewayServer implements AutoCloseable {
   private final AccessControl accessControl;
   private final TierClassifier classifier;
   private final HealthChecker health = new HealthChecker(guards);
+  /** How to point the gateway at a model: said at start and in errors while no local model is up. */
+  private final LocalModelHint hint;
   private final ExchangeEvents events;
   /** Told of every ended request: metrics, ledger and caller usage, access log (and a test's listener). */
   private final RequestLogListener sinks;
@@ -121,6 +124,7 @@ public final class GatewayServer implements AutoCloseable {
     this.events = metrics;
     this.sinks = RequestLogListener.of(java.util.List.of(metrics, economics, AccessLog.INSTANCE, listener));
     this.snapshot = new AtomicReference<>(initial);
+    this.hint = new LocalModelHint(guards, () -> snapshot.get().config());
     this.transport = transport;
     this.group = new MultiThreadIoEventLoopGroup(
         threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), transport.ioHandlerFactory());
@@ -232,11 +236,13 @@ public final class GatewayServer implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
         .childHandler(new GatewayChannelInitializer(snapshot::get,
-            new ExchangeServices(pools, guards, events, accessControl, classifier, sinks, cache), local, admin, inFlight,
-            connections));
+            new ExchangeServices(pools, guards, events, accessControl, classifier, sinks, cache, hint), local, admin,
+            inFlight, connections));
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());
+    // no local model up (no server answering, no model file loaded): one line saying how to give it one
+    hint.announce(config, health::firstCheck, n -> inProcess.failure(n).orElse(null));
     return this;
   }
 

@@ -3,6 +3,7 @@ package dev.llmgw.core.exchange;
 import dev.llmgw.core.access.AccessControl;
 import dev.llmgw.core.log.RequestLogListener;
 import dev.llmgw.core.resilience.BackendGuards;
+import dev.llmgw.core.resilience.LocalModelHint;
 import dev.llmgw.core.route.TierClassifier;
 import dev.llmgw.core.upstream.ConnectionSource;
 
@@ -13,10 +14,17 @@ import dev.llmgw.core.upstream.ConnectionSource;
  * @param events attempt-level events as they happen (metrics)
  * @param sinks  told of every ended request: metrics, access log, ledger (one listener per sink)
  * @param cache  the exact response cache (process-wide; configured from each request's snapshot)
+ * @param hint   how to point the gateway at a model, added to errors when no local model is up
  */
 public record ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events,
     AccessControl access, TierClassifier classifier, RequestLogListener sinks,
-    dev.llmgw.core.cache.ResponseCache cache) {
+    dev.llmgw.core.cache.ResponseCache cache, LocalModelHint hint) {
+
+  public ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events,
+      AccessControl access, TierClassifier classifier, RequestLogListener sinks,
+      dev.llmgw.core.cache.ResponseCache cache) {
+    this(pools, guards, events, access, classifier, sinks, cache, LocalModelHint.NONE);
+  }
 
   public ExchangeServices(ConnectionSource pools, BackendGuards guards, ExchangeEvents events,
       AccessControl access, TierClassifier classifier, RequestLogListener sinks) {
