@@ -15,8 +15,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -24,7 +22,7 @@ import java.util.function.Supplier;
  * The only place that knows the client pipeline's order:
  *
  * <pre>
- *   receive-timeout ─▶ idle ─▶ http (HttpServerCodec, capped line/headers) ─▶ aggregate (capped body, 413)
+ *   receive-timeout ─▶ http (HttpServerCodec, capped line/headers) ─▶ heads ─▶ aggregate (capped body, 413)
  *     ─▶ receive-done ─▶ gateway
  * </pre>
  *
@@ -66,16 +64,11 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
     RequestReceiveTimeoutHandler[] receive = RequestReceiveTimeoutHandler.pair(conn.requestReceiveTimeout(),
         services.sinks());
     p.addLast("receive-timeout", receive[0]);
-    addIdleTimeout(p, limits);
     addHttpCodec(p, limits);
     p.addLast("heads", heads);
     p.addLast("aggregate", new ClientRequestAggregator(limits.maxRequestBytes(), services.sinks()));
     p.addLast("receive-done", receive[1]);
     p.addLast("gateway", new ClientRequestHandler(snapshots, services, local, admin, inFlight));
-  }
-
-  private static void addIdleTimeout(ChannelPipeline p, Limits limits) {
-    p.addLast("idle", new IdleStateHandler(0, 0, limits.clientIdleTimeout().toMillis(), TimeUnit.MILLISECONDS));
   }
 
   private static void addHttpCodec(ChannelPipeline p, Limits limits) {

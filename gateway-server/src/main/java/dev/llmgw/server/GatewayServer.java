@@ -34,6 +34,7 @@ import dev.llmgw.core.exchange.ExchangeServices;
 import dev.llmgw.core.route.TierClassifier;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.resilience.HealthChecker;
+import dev.llmgw.core.resilience.LocalModelHint;
 import dev.llmgw.core.upstream.BackendPools;
 import dev.llmgw.core.upstream.inprocess.InProcessBackends;
 import dev.llmgw.core.upstream.inprocess.InferenceServer;
@@ -74,6 +75,8 @@ public final class GatewayServer implements AutoCloseable {
   private final AccessControl accessControl;
   private final TierClassifier classifier;
   private final HealthChecker health = new HealthChecker(guards);
+  /** How to point the gateway at a model: said at start and in errors while no local model is up. */
+  private final LocalModelHint hint;
   private final ExchangeEvents events;
   /** Told of every ended request: metrics, ledger and caller usage, access log (and a test's listener). */
   private final RequestLogListener sinks;
@@ -82,6 +85,8 @@ public final class GatewayServer implements AutoCloseable {
   private final Tracing tracing;
   private final GatewayMetrics metrics;
   private final EconomicsRecorder economics;
+  /** The exact response cache (process-wide; each request applies its snapshot's cache settings). */
+  private final dev.llmgw.core.cache.ResponseCache cache = new dev.llmgw.core.cache.ResponseCache();
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -126,14 +131,18 @@ public final class GatewayServer implements AutoCloseable {
         : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     configureRegistry();
     this.metrics = new GatewayMetrics(prometheus);
+    metrics.bindCache(cache::bytes, cache::entries);
+    cache.configure(config.cache());
     this.classifier = new TierClassifier(prometheus);
     this.classifier.configure(initial.router().classifierSettings());
     this.state = StateStores.open(config.state(), config.economics(), Clock.systemUTC(), prometheus);
     this.accessControl = new AccessControl(state);
+    cache.share(state.sharedAnswers()); // Redis: answers shared by every replica (else this process only)
     this.economics = new EconomicsRecorder(state.ledger(), state.usage(), state::usageSince, prometheus);
     this.events = metrics;
     this.sinks = RequestLogListener.of(java.util.List.of(metrics, economics, AccessLog.INSTANCE, listener));
     this.snapshot = new AtomicReference<>(initial);
+    this.hint = new LocalModelHint(guards, () -> snapshot.get().config());
     this.transport = transport;
     this.group = new MultiThreadIoEventLoopGroup(
         threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), transport.ioHandlerFactory());
@@ -249,16 +258,24 @@ public final class GatewayServer implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
         .childHandler(new GatewayChannelInitializer(snapshot::get,
-            new ExchangeServices(pools, guards, events, accessControl, classifier, sinks, tracing), local, admin, inFlight, connections));
+            new ExchangeServices(pools, guards, events, accessControl, classifier, sinks, cache, hint, tracing), local,
+            admin, inFlight, connections));
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());
+    // no local model up (no server answering, no model file loaded): one line saying how to give it one
+    hint.announce(config, health::firstCheck, n -> inProcess.failure(n).orElse(null));
     return this;
   }
 
   /** The bound port (useful when the config asked for port 0). */
   public int port() {
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  /** The exact response cache. */
+  public dev.llmgw.core.cache.ResponseCache cache() {
+    return cache;
   }
 
   public EconomicsRecorder economics() {

@@ -65,7 +65,8 @@ final class BackendCompiler {
     raw.forEach((name, backend) -> {
       BackendSpec spec = compile(name, backend);
       if (spec != null) {
-        out.put(name, spec);
+        String address = YamlPath.child(YamlPath.child("backends", name), spec.isInProcess() ? "model" : "baseUrl");
+        out.put(name, spec.withAddressEnv(variableOn(problems.index().line(address))));
       }
     });
     return out;

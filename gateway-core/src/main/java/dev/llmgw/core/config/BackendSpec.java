@@ -26,6 +26,9 @@ import java.util.Optional;
  *                       its model settings; {@code null} for an HTTP backend. Such a backend's
  *                       {@code baseUrl} is {@link #INPROCESS_URL}: requests reach it over an in-VM
  *                       channel, never the network
+ * @param addressEnv     the environment variable the backend's address was read from (its {@code baseUrl},
+ *                       or the {@code model} file of an in-process backend), or {@code null} when the file
+ *                       writes it out; lets the gateway tell an operator which variable points it elsewhere
  */
 public record BackendSpec(
     String name,
@@ -38,7 +41,8 @@ public record BackendSpec(
     Timeouts timeouts,
     int maxConnections,
     Resilience resilience,
-    InProcessSpec inprocess) {
+    InProcessSpec inprocess,
+    String addressEnv) {
 
   /** The base URL of every in-process backend (the path its requests carry; no host is dialled). */
   public static final URI INPROCESS_URL = URI.create("inprocess://localhost/v1");
@@ -47,7 +51,21 @@ public record BackendSpec(
   public BackendSpec(String name, URI baseUrl, String apiKeyEnv, String apiKey, boolean enabled,
       String disabledReason, List<String> models, Timeouts timeouts, int maxConnections, Resilience resilience) {
     this(name, baseUrl, apiKeyEnv, apiKey, enabled, disabledReason, models, timeouts, maxConnections, resilience,
-        null);
+        null, null);
+  }
+
+  /** A backend whose address is written out in the file (no {@link #addressEnv()}). */
+  public BackendSpec(String name, URI baseUrl, String apiKeyEnv, String apiKey, boolean enabled,
+      String disabledReason, List<String> models, Timeouts timeouts, int maxConnections, Resilience resilience,
+      InProcessSpec inprocess) {
+    this(name, baseUrl, apiKeyEnv, apiKey, enabled, disabledReason, models, timeouts, maxConnections, resilience,
+        inprocess, null);
+  }
+
+  /** The same backend, its address read from the environment variable {@code variable} (or null). */
+  public BackendSpec withAddressEnv(String variable) {
+    return new BackendSpec(name, baseUrl, apiKeyEnv, apiKey, enabled, disabledReason, models, timeouts,
+        maxConnections, resilience, inprocess, variable);
   }
 
   /** An in-process backend: a GGUF file run inside the gateway (see {@link InProcessSpec}). */

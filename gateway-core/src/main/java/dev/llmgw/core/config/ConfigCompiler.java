@@ -61,13 +61,15 @@ final class ConfigCompiler {
     Access access = new AccessCompiler(problems, env, source).compile(raw.auth(),
         connections(raw.limits()), raw.models() == null ? Set.of() : raw.models().keySet());
     StateSettings state = state(raw.state(), source);
+    CacheSettings cache = new CacheCompiler(problems).compile(raw.cache(),
+        raw.models() == null ? Set.of() : raw.models().keySet());
     TracingSettings tracing = new TracingCompiler(problems, env).compile(raw.tracing());
     if (problems.hasErrors() || failover == null || economics == null || access == null || state == null
-        || tracing == null) {
+        || cache == null || tracing == null) {
       return null;
     }
     return new GatewayConfig(source, listener, limits, backends, models, failover, economics,
-        access, state, tracing);
+        access, state, cache, tracing);
   }
 
   /** The {@code state} section; absent: the embedded store in {@code state/gateway.mv} beside the config. */

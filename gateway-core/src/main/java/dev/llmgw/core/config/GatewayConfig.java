@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param economics workflow types, repair costs and the ledger's bounds
  * @param access   keys, teams, budgets, admin token and connection limits
  * @param state    where money and limits are kept (read at start only)
+ * @param cache    the exact response cache ({@link CacheSettings#off()} when not configured)
  * @param tracing  OpenTelemetry traces and their export (read at start only)
  */
 public record GatewayConfig(
@@ -33,11 +34,18 @@ public record GatewayConfig(
     Economics economics,
     Access access,
     StateSettings state,
+    CacheSettings cache,
     TracingSettings tracing) {
 
   public GatewayConfig(Path source, ListenerSpec listener, Limits limits, Map<String, BackendSpec> backends,
+      Map<String, ModelAlias> models, Failover failover, Economics economics, Access access, StateSettings state,
+      CacheSettings cache) {
+    this(source, listener, limits, backends, models, failover, economics, access, state, cache, TracingSettings.off());
+  }
+
+  public GatewayConfig(Path source, ListenerSpec listener, Limits limits, Map<String, BackendSpec> backends,
       Map<String, ModelAlias> models, Failover failover, Economics economics, Access access, StateSettings state) {
-    this(source, listener, limits, backends, models, failover, economics, access, state, TracingSettings.off());
+    this(source, listener, limits, backends, models, failover, economics, access, state, CacheSettings.off());
   }
 
   public GatewayConfig(Path source, ListenerSpec listener, Limits limits, Map<String, BackendSpec> backends,
@@ -57,19 +65,25 @@ public record GatewayConfig(
 
   /** The same config with other access rules (tests). */
   public GatewayConfig withAccess(Access access) {
-    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state,
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state, cache,
         tracing);
   }
 
-  /** The same config with another state store (tests). */
-  public GatewayConfig withState(StateSettings state) {
-    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state,
+  /** The same config with another cache (tests). */
+  public GatewayConfig withCache(CacheSettings cache) {
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state, cache,
         tracing);
   }
 
   /** The same config with other tracing settings (tests). */
   public GatewayConfig withTracing(TracingSettings tracing) {
-    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state,
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state, cache,
+        tracing);
+  }
+
+  /** The same config with another state store (tests). */
+  public GatewayConfig withState(StateSettings state) {
+    return new GatewayConfig(source, listener, limits, backends, models, failover, economics, access, state, cache,
         tracing);
   }
 
@@ -81,6 +95,7 @@ public record GatewayConfig(
     Objects.requireNonNull(economics, "economics");
     Objects.requireNonNull(access, "access");
     Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(cache, "cache");
     Objects.requireNonNull(tracing, "tracing");
     backends = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(backends));
     models = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(models));

@@ -81,10 +81,23 @@ public final class RoutingLoader {
     }
     Map<String, TimeoutOverrides> timeouts = tierTimeouts(raw, problems);
     dev.llmgw.core.route.ClassifierSettings classifier = classifierSettings(raw, problems);
+    if (result.policyOrNull() != null) {
+      cacheTiers(gateway, result.policyOrNull().tiers(), problems);
+    }
     if (problems.hasErrors() || result.policyOrNull() == null) {
       throw problems.exception();
     }
     return new Loaded(result.policyOrNull(), timeouts, classifier);
+  }
+
+  /** gateway.yaml's {@code cache.tiers} must name tiers of this file (reported at their line in gateway.yaml). */
+  private static void cacheTiers(GatewayConfig gateway, List<String> tiers, Problems problems) {
+    gateway.cache().tierLines().forEach((tier, line) -> {
+      if (!tiers.contains(tier)) {
+        problems.addIn(gateway.source(), line, "cache.tiers", "'" + tier + "' is not a tier of "
+            + problems.file().getFileName() + " (expected one of: " + String.join(", ", tiers) + ")");
+      }
+    });
   }
 
   private static dev.llmgw.core.route.ClassifierSettings classifierSettings(RoutingYaml raw, Problems problems) {

@@ -12,8 +12,8 @@ import java.util.function.Consumer;
 
 /**
  * What every request cost per key and per team, per UTC day, workflow or not: requests, cost (failed
- * attempts' estimates included), what the same tokens would have cost on the baseline model, and how
- * many requests had no price. Feeds the economics report's {@code byKey} and {@code byTeam}. Keys and
+ * attempts' estimates included), what the same tokens would have cost on the baseline model, how
+ * many requests had no price, and how many were answered from the response cache with the money that saved. Feeds the economics report's {@code byKey} and {@code byTeam}. Keys and
  * teams come from the key file (bounded); requests without a key count as {@code anonymous}.
  *
  * <p>Kept in memory here (thread-safe, {@link #add} never blocks); the embedded store persists the
@@ -23,7 +23,13 @@ import java.util.function.Consumer;
 public class CallerUsage {
   /** Totals of one caller on one day. */
   public record Row(LocalDate day, String kind, String name, long requests, double cost, long unpriced,
-      double comparedCost, double baselineCost) {
+      double comparedCost, double baselineCost, long cacheHits, double cacheSaved) {
+
+    /** A row without cache figures (rows written before the cache existed). */
+    public Row(LocalDate day, String kind, String name, long requests, double cost, long unpriced,
+        double comparedCost, double baselineCost) {
+      this(day, kind, name, requests, cost, unpriced, comparedCost, baselineCost, 0, 0);
+    }
 
     /** What routing saved on the requests whose baseline is known. */
     public double savings() {
@@ -32,7 +38,8 @@ public class CallerUsage {
 
     Row plus(Row o) {
       return new Row(day, kind, name, requests + o.requests, cost + o.cost, unpriced + o.unpriced,
-          comparedCost + o.comparedCost, baselineCost + o.baselineCost);
+          comparedCost + o.comparedCost, baselineCost + o.baselineCost, cacheHits + o.cacheHits,
+          cacheSaved + o.cacheSaved);
     }
   }
 
@@ -76,11 +83,13 @@ public class CallerUsage {
     boolean priced = !Double.isNaN(log.cost());
     boolean compared = priced && !Double.isNaN(log.baselineCost());
     boolean unpriced = !priced && log.promptTokens() >= 0;
+    long hit = log.cacheHit() ? 1 : 0;
+    double saved = log.cacheHit() && !Double.isNaN(log.cacheSaved()) ? log.cacheSaved() : 0;
     add(new Row(day, "key", log.keyName() == null ? "anonymous" : log.keyName(), 1, priced ? log.cost() : 0,
-        unpriced ? 1 : 0, compared ? log.cost() : 0, compared ? log.baselineCost() : 0));
+        unpriced ? 1 : 0, compared ? log.cost() : 0, compared ? log.baselineCost() : 0, hit, saved));
     if (log.team() != null) {
       add(new Row(day, "team", log.team(), 1, priced ? log.cost() : 0, unpriced ? 1 : 0, compared ? log.cost() : 0,
-          compared ? log.baselineCost() : 0));
+          compared ? log.baselineCost() : 0, hit, saved));
     }
   }
 

@@ -56,11 +56,12 @@ public final class EconomicsReport {
 
   /**
    * All traffic of one key or team (workflow or not) over the report's days: requests, model cost,
-   * what the same tokens would have cost on the baseline model, and the saving. NaN (null in JSON):
+   * what the same tokens would have cost on the baseline model, and the saving; the requests answered from the
+   * response cache and what they would have cost at their model's price (not spent). NaN (null in JSON):
    * unknown, never zero.
    */
   public record Caller(String name, long requests, double cost, long unpricedRequests, double baselineCost,
-      double savings, double savingsRate) {}
+      double savings, double savingsRate, long cacheHits, double cacheSaved) {}
 
   /** The whole report. */
   public record Report(long fromMillis, long toMillis, Group total, List<Group> byWorkflowType, List<Group> byTier,
@@ -85,14 +86,14 @@ public final class EconomicsReport {
       if (r.kind().equals(kind)) {
         sum.merge(r.name(), r, (a, b) -> new CallerUsage.Row(a.day(), kind, a.name(), a.requests() + b.requests(),
             a.cost() + b.cost(), a.unpriced() + b.unpriced(), a.comparedCost() + b.comparedCost(),
-            a.baselineCost() + b.baselineCost()));
+            a.baselineCost() + b.baselineCost(), a.cacheHits() + b.cacheHits(), a.cacheSaved() + b.cacheSaved()));
       }
     }
     List<Caller> out = new ArrayList<>();
     for (CallerUsage.Row r : sum.values()) {
       double cost = r.unpriced() > 0 ? Double.NaN : r.cost();
       out.add(new Caller(r.name(), r.requests(), cost, r.unpriced(), r.baselineCost(), r.savings(),
-          r.baselineCost() > 0 ? r.savings() / r.baselineCost() : Double.NaN));
+          r.baselineCost() > 0 ? r.savings() / r.baselineCost() : Double.NaN, r.cacheHits(), r.cacheSaved()));
     }
     return out;
   }

@@ -164,6 +164,14 @@ public record GatewayError(int status, String type, String code, String param, S
         "The backend '" + backend + "' is unavailable: " + why + ".");
   }
 
+  /**
+   * The same error with one more sentence of advice after its message (how to point the gateway at a
+   * model, when no local model is up); status, type and code unchanged.
+   */
+  public GatewayError withAdvice(String sentence) {
+    return new GatewayError(status, type, code, param, message + " " + sentence);
+  }
+
   /** A provider rate-limits the gateway (429 rate_limit_exceeded) or its quota is spent (insufficient_quota). */
   public static GatewayError providerLimited(String backend, boolean quota) {
     return new GatewayError(429, quota ? "insufficient_quota" : "rate_limit_error",

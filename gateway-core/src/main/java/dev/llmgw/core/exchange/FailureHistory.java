@@ -1,9 +1,13 @@
 package dev.llmgw.core.exchange;
 
+import dev.llmgw.core.config.BackendSpec;
 import dev.llmgw.core.error.GatewayError;
 import dev.llmgw.core.resilience.FailureClass;
 import dev.llmgw.core.resilience.FailureClassifier;
 import dev.llmgw.core.resilience.FailureClassifier.Failure;
+import dev.llmgw.core.resilience.LocalModelHint;
+import dev.llmgw.core.resilience.Unavailable;
+import dev.llmgw.core.route.RoutePlan;
 import java.time.Duration;
 
 /**
@@ -14,25 +18,34 @@ import java.time.Duration;
 final class FailureHistory {
   private final StringBuilder trail = new StringBuilder();
   private final StringBuilder unavailable = new StringBuilder();
+  /** Backends this request could not reach: connection refused or timed out, unhealthy, breaker open. */
+  private final java.util.Set<String> unreachable = new java.util.HashSet<>(2);
   private Failure last;
   private Duration lastRetryAfter;
 
-  /** A candidate was not tried ({@code message} says why). */
-  void skipped(String backend, String message) {
+  /** A candidate was not tried ({@code why}). */
+  void skipped(String backend, Unavailable why) {
     if (unavailable.length() > 0) {
       unavailable.append("; ");
     }
-    unavailable.append(backend).append(": ").append(message);
+    unavailable.append(backend).append(": ").append(why.message());
     if (last == null || last.failureClass() == FailureClass.UNAVAILABLE) {
-      last = FailureClassifier.unavailable(backend, message);
+      last = FailureClassifier.unavailable(backend, why.message());
+    }
+    if (why == Unavailable.UNHEALTHY || why == Unavailable.BREAKER_OPEN) {
+      unreachable.add(backend);
     }
     left(backend, "unavailable");
   }
 
-  /** An attempt failed before the response started. */
-  void failed(Failure failure, Duration retryAfter) {
+  /** An attempt on {@code backend} failed before the response started. */
+  void failed(String backend, Failure failure, Duration retryAfter) {
     last = failure;
     lastRetryAfter = retryAfter;
+    if (failure.failureClass() == FailureClass.CONNECT_FAILURE
+        || failure.failureClass() == FailureClass.CONNECT_TIMEOUT) {
+      unreachable.add(backend);
+    }
   }
 
   /** The exchange left {@code backend} for the next candidate because of {@code reason}. */
@@ -54,6 +67,25 @@ final class FailureHistory {
   /** The fallback trail, or null when the first candidate answered. */
   String trail() {
     return trail.length() == 0 ? null : trail.toString();
+  }
+
+  /**
+   * Every candidate is spent: the most telling error; a {@code backend_unavailable} one says how to
+   * point the gateway at a model when the plan's local model backends could not be reached
+   * ({@link LocalModelHint}).
+   */
+  GatewayError finalError(RoutePlan plan, LocalModelHint hint) {
+    GatewayError e = finalError();
+    if (!"backend_unavailable".equals(e.code()) || unreachable.isEmpty()) {
+      return e;
+    }
+    java.util.List<BackendSpec> backends = new java.util.ArrayList<>(plan.candidates().size() + 1);
+    plan.candidates().forEach(r -> backends.add(r.backend()));
+    if (plan.lastResort() != null) {
+      backends.add(plan.lastResort().backend());
+    }
+    String sentence = hint.forUnavailable(backends, unreachable::contains);
+    return sentence == null ? e : e.withAdvice(sentence);
   }
 
   /** Every candidate is spent: the most telling error. */

@@ -170,7 +170,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
         return;
       }
       services.events().skipped(route, skip);
-      history.skipped(route.backend().name(), skip.message());
+      history.skipped(route.backend().name(), skip);
       leftRoute = route;
       leftReason = skip == Unavailable.CONTEXT_TOO_SMALL ? FailureClass.CONTEXT_LENGTH : FailureClass.UNAVAILABLE;
       candidate++;
@@ -198,7 +198,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     Unavailable skip = guard.tryAcquire();
     if (skip != null) {
       services.events().skipped(route, skip);
-      history.skipped(route.backend().name(), skip.message());
+      history.skipped(route.backend().name(), skip);
       return false;
     }
     LOG.debug("rid={} every candidate failed; last resort {}", context.requestId(), route.alias().alias());
@@ -296,7 +296,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
     }
     relay.discard();
     chargeFailedAttempt(route, fc);
-    history.failed(failure, retryAfter);
+    history.failed(route.backend().name(), failure, retryAfter);
     if (!fc.fallback()) {
       respondError(failure.clientError(), null);
       return;
@@ -344,7 +344,7 @@ public final class ProxyExchange implements BackendAttempt.Listener {
 
   /** Every candidate failed or was unavailable: answer the most telling error once. */
   private void giveUp() {
-    respondError(history.finalError(), history.finalRetryAfter());
+    respondError(history.finalError(plan, services.hint()), history.finalRetryAfter());
   }
 
   private void respondError(GatewayError error, Duration retryAfter) {

@@ -23,6 +23,9 @@ public final class RequestContext {
   private boolean keepAlive;
   private final boolean http10;
   private final RequestTrace trace;
+  /** Records the response for the cache (a cached model's miss or refresh), else null. */
+  private CacheFill cacheFill;
+  private dev.llmgw.core.cache.CacheDirective cacheDirective = dev.llmgw.core.cache.CacheDirective.USE;
 
   public RequestContext(String requestId, RequestLogBuilder log, boolean keepAlive, boolean http10) {
     this(requestId, log, keepAlive, http10, RequestTrace.NONE);
@@ -64,6 +67,24 @@ public final class RequestContext {
   /** The client spoke HTTP/1.0: no chunked coding in the response (RFC 9112 §6.1). */
   public boolean http10() {
     return http10;
+  }
+
+  /** The recorder of this request's response for the cache, or null. */
+  public CacheFill cacheFill() {
+    return cacheFill;
+  }
+
+  void cacheFill(CacheFill fill) {
+    this.cacheFill = fill;
+  }
+
+  /** What the request asked of the cache (header or metadata; default use). */
+  public dev.llmgw.core.cache.CacheDirective cacheDirective() {
+    return cacheDirective;
+  }
+
+  public void cacheDirective(dev.llmgw.core.cache.CacheDirective directive) {
+    this.cacheDirective = directive;
   }
 
   /** Takes the request still arriving on {@code channel}, or null. */

@@ -135,6 +135,10 @@ final class ResponseRelay {
     }
     HttpResponse head = ResponseHeads.forClient(heldHead, context.requestId(), backend, context.keepAlive(),
         bodyChanges, !context.http10());
+    if (context.cacheFill() != null) {
+      context.cacheFill().start(head.headers().get(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_TYPE),
+          eventStream);
+    }
     decorate.accept(head.headers());
     client.write(head, client.voidPromise());
     heldHead = null;
@@ -152,14 +156,21 @@ final class ResponseRelay {
   private void write(HttpContent content, boolean end) {
     boolean last = content instanceof LastHttpContent;
     ByteBuf in = content.content();
+    CacheFill fill = context.cacheFill();
     if (tapped.size() == 1 && tapped.get(0) == in && (!last || end)) {
       log.bytesOut(in.readableBytes());
+      if (fill != null) {
+        fill.append(in);
+      }
       client.write(content, client.voidPromise());
       tapped.clear();
       return;
     }
     for (ByteBuf b : tapped) {
       log.bytesOut(b.readableBytes());
+      if (fill != null) {
+        fill.append(b);
+      }
       client.write(new DefaultHttpContent(b), client.voidPromise());
     }
     if (end) {

@@ -46,6 +46,7 @@ final class BodyScan {
   private long count; // the value the last count() read, or -1
   String workflowId;
   String workflowType;
+  String cacheDirective; // metadata.gateway_cache when a string
 
   // the endpoint's input field: messages / prompt / input
   JsonToken input;
@@ -136,6 +137,7 @@ final class BodyScan {
       case "metadata" -> {
         workflowId = null;
         workflowType = null;
+        cacheDirective = null;
         if (v == JsonToken.START_OBJECT) {
           while (p.nextToken() == JsonToken.FIELD_NAME) {
             String key = p.currentName();
@@ -144,6 +146,8 @@ final class BodyScan {
               workflowId = m == JsonToken.VALUE_STRING ? p.getText() : null;
             } else if ("workflow_type".equals(key)) {
               workflowType = m == JsonToken.VALUE_STRING ? p.getText() : null;
+            } else if ("gateway_cache".equals(key)) {
+              cacheDirective = m == JsonToken.VALUE_STRING ? p.getText() : null;
             }
             p.skipChildren();
           }

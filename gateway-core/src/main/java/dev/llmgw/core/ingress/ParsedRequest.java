@@ -26,6 +26,7 @@ public final class ParsedRequest {
   private final String workflowId;
   private final String workflowType;
   private final ModelLocation modelLocation;
+  private String cacheDirective;
   private byte[] bytes; // the body, until the tree is built
   private ObjectNode json;
 
@@ -110,6 +111,16 @@ public final class ParsedRequest {
   /** {@code metadata.workflow_type} when it is a string, else null. */
   public String workflowType() {
     return workflowType;
+  }
+
+  ParsedRequest withCacheDirective(String directive) {
+    this.cacheDirective = directive;
+    return this;
+  }
+
+  /** {@code metadata.gateway_cache} when it is a string, else null (see {@code CacheDirective}). */
+  public String cacheDirective() {
+    return cacheDirective;
   }
 
   /** Where the top-level {@code model} value lies in the body, for splicing a new name in. */

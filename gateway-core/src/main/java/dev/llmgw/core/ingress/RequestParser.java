@@ -163,7 +163,7 @@ public final class RequestParser {
     long choices = Math.max(1, Math.max(s.n, s.bestOf)); // best_of candidates are generated and billed too
     return new ParsedRequest(s.endpoint, s.modelText, isStream, options != null,
         options == JsonToken.START_OBJECT && s.includeUsage, maxOutput, choices, s.workflowId, s.workflowType, at,
-        bytes);
+        bytes).withCacheDirective(s.cacheDirective);
   }
 
   private static void refuseIf(GatewayError error) {

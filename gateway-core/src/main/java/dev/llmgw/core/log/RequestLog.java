@@ -47,6 +47,9 @@ public final class RequestLog {
   long completionTokens = -1;
   long cachedPromptTokens;
   boolean usageEstimated;
+  // the cache: what it did for this request (null: not cached), the money a hit saved
+  String cache;
+  double cacheSaved = Double.NaN;
   // the end
   Outcome outcome;
   long endNanos;
@@ -109,6 +112,14 @@ public final class RequestLog {
   public long cachedPromptTokens() { return cachedPromptTokens; }
   /** True when the token counts (or a failed attempt's cost) were estimated by the gateway. */
   public boolean usageEstimated() { return usageEstimated; }
+  /**
+   * What the response cache did: {@code hit}, {@code miss}, {@code refresh}, {@code bypass} or
+   * {@code uncacheable} (not deterministic); null when the request's model and tier are not cached.
+   */
+  public String cache() { return cache; }
+  public boolean cacheHit() { return "hit".equals(cache); }
+  /** For a hit: what the stored answer's usage costs at its model's price (the money not spent), else NaN. */
+  public double cacheSaved() { return cacheSaved; }
   /** How the request ended; null until it has. */
   public Outcome outcome() { return outcome; }
   public boolean ended() { return outcome != null; }
@@ -193,6 +204,9 @@ public final class RequestLog {
     }
     if (stream) {
       sb.append(" stream=true");
+    }
+    if (cache != null) {
+      sb.append(" cache=").append(cache);
     }
     if (errorCode != null) {
       sb.append(" error=").append(errorCode);

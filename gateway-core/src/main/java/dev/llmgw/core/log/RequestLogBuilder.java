@@ -143,6 +143,24 @@ public final class RequestLogBuilder {
     return this;
   }
 
+  /** What the response cache did for this request ({@link RequestLog#cache()}). */
+  public RequestLogBuilder cache(String status) {
+    log.cache = status;
+    return this;
+  }
+
+  /**
+   * Served from the cache: no attempt, no tokens, cost 0; {@code backend} and {@code alias} are the ones that
+   * produced the stored answer (labels), {@code saved} what it would have cost again (NaN: unpriced).
+   */
+  public RequestLogBuilder cacheHit(String backend, String alias, double saved) {
+    log.cache = "hit";
+    log.backend = backend;
+    log.alias = alias;
+    log.cacheSaved = saved;
+    return cost(0, Double.NaN);
+  }
+
   /** Sets the cost directly instead of pricing the usage at the end (records built in code: tests, imports). */
   public RequestLogBuilder cost(double cost, double baselineCost) {
     log.cost = cost;

@@ -53,6 +53,8 @@ public final class GatewayMetrics implements ExchangeEvents, dev.llmgw.core.log.
   private final Map<CostKey, Counter> cost = new ConcurrentHashMap<>();
   private final Map<SavingsKey, Counter[]> savings = new ConcurrentHashMap<>();
   private final Map<DecisionKey, Counter> decisions = new ConcurrentHashMap<>();
+  private final Map<RequestKey, Counter> cacheRequests = new ConcurrentHashMap<>();
+  private final Map<RouteKey, Counter> cacheSaved = new ConcurrentHashMap<>();
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -65,6 +67,31 @@ public final class GatewayMetrics implements ExchangeEvents, dev.llmgw.core.log.
   /** Breaker state, calls and failure rate per backend, from Resilience4j's own binder. */
   public void bindBreakers(BackendGuards guards) {
     TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(guards.breakers()).bindTo(registry);
+  }
+
+  /** The response cache's size: bytes held (bodies and overhead) and entries. */
+  public void bindCache(java.util.function.LongSupplier bytes, java.util.function.LongSupplier entries) {
+    io.micrometer.core.instrument.Gauge.builder("gateway.cache.size", bytes::getAsLong).baseUnit("bytes")
+        .description("Bytes held by the exact response cache (bounded by cache.maxBytes)").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("gateway.cache.entries", entries::getAsLong)
+        .description("Answers held by the exact response cache").register(registry);
+  }
+
+  /** Requests whose model or tier is cached, by what the cache did; and the money its hits saved. */
+  private void cache(RequestLog log, RequestKey key) {
+    counter(cacheRequests, new RequestKey(NONE, key.tier(), key.backend(), key.model(), log.cache(), NONE),
+        k -> Counter.builder("gateway.cache.requests")
+            .description("Requests of cached models and tiers by what the cache did: hit, miss, refresh, bypass,"
+                + " uncacheable (not deterministic)")
+            .tags("tier", k.tier(), "backend", k.backend(), "model", k.model(), "outcome", k.outcome())
+            .register(registry)).increment();
+    if (log.cacheHit() && !Double.isNaN(log.cacheSaved())) {
+      counter(cacheSaved, new RouteKey(key.tier(), key.backend(), key.model()), k -> Counter
+          .builder("gateway.cache.saved").baseUnit("usd")
+          .description("What cache hits would have cost at their model's price, in US dollars (not spent)")
+          .tags("tier", k.tier(), "backend", k.backend(), "model", k.model()).register(registry))
+          .increment(log.cacheSaved());
+    }
   }
 
   record RequestKey(String endpoint, String tier, String backend, String model, String outcome, String status) {}
@@ -212,7 +239,7 @@ public final class GatewayMetrics implements ExchangeEvents, dev.llmgw.core.log.
     }
     m.requests.increment();
     m.duration.record(now - log.startNanos(), TimeUnit.NANOSECONDS);
-    if (log.firstByteNanos() != 0) {
+    if (log.firstByteNanos() != 0 && !log.cacheHit()) { // a hit's first byte says nothing of the model's
       m.ttft().record(log.firstByteNanos() - log.startNanos(), TimeUnit.NANOSECONDS);
     }
     if (log.firstAttemptNanos() != 0) {
@@ -255,6 +282,9 @@ public final class GatewayMetrics implements ExchangeEvents, dev.llmgw.core.log.
     }
     if (log.attempts() > 0) {
       m.attempts().record(log.attempts());
+    }
+    if (log.cache() != null) {
+      cache(log, key);
     }
   }
 

@@ -9,6 +9,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -39,6 +41,8 @@ public final class HealthChecker implements AutoCloseable {
       .executor(timer)
       .build();
   private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
+  /** The first check of each backend checked now: null once it answered, else what went wrong. */
+  private final java.util.Map<String, CompletableFuture<String>> firstChecks = new ConcurrentHashMap<>();
 
   public HealthChecker(BackendGuards guards) {
     this.guards = guards;
@@ -48,6 +52,7 @@ public final class HealthChecker implements AutoCloseable {
   public synchronized void apply(GatewayConfig config) {
     tasks.forEach(t -> t.cancel(false));
     tasks.clear();
+    firstChecks.clear();
     for (BackendSpec b : config.backends().values()) {
       if (b.isInProcess()) {
         continue; // its model's loader says whether it can serve (InProcessBackends)
@@ -59,6 +64,7 @@ public final class HealthChecker implements AutoCloseable {
         continue;
       }
       Probe probe = new Probe(b, hc, guard);
+      firstChecks.put(b.name(), probe.first);
       tasks.add(timer.scheduleWithFixedDelay(probe::run, 0, hc.interval().toMillis(), TimeUnit.MILLISECONDS));
     }
   }
@@ -68,6 +74,7 @@ public final class HealthChecker implements AutoCloseable {
     private final Resilience.HealthCheck hc;
     private final BackendGuard guard;
     private final HttpRequest request;
+    private final CompletableFuture<String> first = new CompletableFuture<>();
     private int failures;
     private int successes;
     private boolean inFlight;
@@ -92,11 +99,15 @@ public final class HealthChecker implements AutoCloseable {
       http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenCompleteAsync((r, err) -> {
         inFlight = false;
         boolean ok = err == null && r.statusCode() >= 200 && r.statusCode() < 300;
-        record(ok, err != null ? err.getClass().getSimpleName() : "HTTP " + r.statusCode(), openWhenSent);
+        // the client's failure comes wrapped (CompletionException): name the cause (ConnectException, ...)
+        Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+            ? err.getCause() : err;
+        record(ok, cause != null ? cause.getClass().getSimpleName() : "HTTP " + r.statusCode(), openWhenSent);
       }, timer);
     }
 
     private void record(boolean ok, String what, boolean openWhenSent) {
+      first.complete(ok ? null : what);
       if (ok) {
         failures = 0;
         if (++successes >= hc.healthyAfter()) {
@@ -118,6 +129,15 @@ public final class HealthChecker implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * The outcome of the first health check of a backend checked under the config applied last: completes
+   * with null when the backend answered, or with what went wrong (an exception's name, {@code HTTP 404});
+   * null when the backend has no check.
+   */
+  public CompletableFuture<String> firstCheck(String backend) {
+    return firstChecks.get(backend);
   }
 
   @Override

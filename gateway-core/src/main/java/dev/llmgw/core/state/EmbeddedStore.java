@@ -145,7 +145,8 @@ public final class EmbeddedStore implements StateStore {
         String[] v = e.getValue().split(" ");
         memory.usage().add(new dev.llmgw.core.economics.CallerUsage.Row(LocalDate.parse(k[0]), k[1], k[2],
             Long.parseLong(v[0]), Double.parseDouble(v[1]), Long.parseLong(v[2]), Double.parseDouble(v[3]),
-            Double.parseDouble(v[4])));
+            Double.parseDouble(v[4]), v.length > 6 ? Long.parseLong(v[5]) : 0, // older files: no cache figures
+            v.length > 6 ? Double.parseDouble(v[6]) : 0));
       } catch (RuntimeException bad) {
         throw new IllegalStateException("state file " + path + ": usage entry '" + e.getKey() + "' is unreadable ("
             + bad.getMessage() + "); move the file away to start with empty state", bad);
@@ -173,7 +174,8 @@ public final class EmbeddedStore implements StateStore {
   }
 
   private static String usageText(dev.llmgw.core.economics.CallerUsage.Row r) {
-    return r.requests() + " " + r.cost() + " " + r.unpriced() + " " + r.comparedCost() + " " + r.baselineCost();
+    return r.requests() + " " + r.cost() + " " + r.unpriced() + " " + r.comparedCost() + " " + r.baselineCost() + " "
+        + r.cacheHits() + " " + r.cacheSaved();
   }
 
   private void writeLoop() {

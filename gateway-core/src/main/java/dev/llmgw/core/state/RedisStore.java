@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <p>The parts: {@link RedisLink} (the connection, up or down, the replay queue, the health check),
  * {@link RedisLeases} (admission from leased {@link Allowance}s and the policy while Redis is away),
  * {@link RedisFlusher} (the periodic write-back), {@link RedisUsage} (per-caller usage),
- * {@link RedisLedger} (the workflow ledger), {@link RedisKeys} (key names and run-once markers) and
+ * {@link RedisLedger} (the workflow ledger), {@link RedisAnswers} (the response cache's shared answers), {@link RedisKeys} (key names and run-once markers) and
  * {@link RedisScript} (the Lua scripts).
  */
 public final class RedisStore implements StateStore {
@@ -58,6 +58,7 @@ public final class RedisStore implements StateStore {
   private final RedisUsage usage;
   private final RedisLedger ledger;
   private final RedisFlusher flusher;
+  private final RedisAnswers answers;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
@@ -73,6 +74,7 @@ public final class RedisStore implements StateStore {
     this.usage = new RedisUsage(link, keys, clock);
     this.ledger = new RedisLedger(link, settings.prefix(), economics);
     this.flusher = new RedisFlusher(link, keys, leases, usage);
+    this.answers = new RedisAnswers(link, keys);
     flusher.start();
     LOG.info("state: redis store at {} (prefix {}, timeout {}, {})", settings.redisTarget(), settings.prefix(),
         settings.timeout(), settings.failOpen() ? "failOpen" : "failClosed");
@@ -128,6 +130,12 @@ public final class RedisStore implements StateStore {
   @Override
   public Health health() {
     return link.health();
+  }
+
+  /** The response cache's answers, shared by every replica ({@link RedisAnswers}). */
+  @Override
+  public dev.llmgw.core.cache.SharedAnswers sharedAnswers() {
+    return answers;
   }
 
   @Override

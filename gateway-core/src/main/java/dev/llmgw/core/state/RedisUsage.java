@@ -44,7 +44,7 @@ final class RedisUsage {
     if (rows.isEmpty()) {
       return;
     }
-    List<String> args = new ArrayList<>(1 + rows.size() * 7);
+    List<String> args = new ArrayList<>(1 + rows.size() * 9);
     args.add(Long.toString(Duration.ofDays(CallerUsage.DAYS_KEPT + 1).toMillis()));
     for (CallerUsage.Row r : rows) {
       args.add(keys.key("usage", r.day().toString()));
@@ -54,6 +54,8 @@ final class RedisUsage {
       args.add(Long.toString(r.unpriced()));
       args.add(Double.toString(r.comparedCost()));
       args.add(Double.toString(r.baselineCost()));
+      args.add(Long.toString(r.cacheHits()));
+      args.add(Double.toString(r.cacheSaved()));
     }
     String[] scriptKeys = {keys.marker()};
     String[] argv = args.toArray(String[]::new);
@@ -86,12 +88,14 @@ final class RedisUsage {
     Map<String, double[]> byCaller = new TreeMap<>();
     hash.forEach((field, value) -> {
       int cut = field.lastIndexOf('|');
-      double[] v = byCaller.computeIfAbsent(field.substring(0, cut), k -> new double[5]);
+      double[] v = byCaller.computeIfAbsent(field.substring(0, cut), k -> new double[7]);
       int at = switch (field.substring(cut + 1)) {
         case "requests" -> 0;
         case "cost" -> 1;
         case "unpriced" -> 2;
         case "compared" -> 3;
+        case "cacheHits" -> 5;
+        case "cacheSaved" -> 6;
         default -> 4;
       };
       v[at] = Double.parseDouble(value);
@@ -101,7 +105,7 @@ final class RedisUsage {
       int bar = e.getKey().indexOf('|');
       double[] v = e.getValue();
       out.add(new CallerUsage.Row(day, e.getKey().substring(0, bar), e.getKey().substring(bar + 1), (long) v[0],
-          v[1], (long) v[2], v[3], v[4]));
+          v[1], (long) v[2], v[3], v[4], (long) v[5], v[6]));
     }
     return out;
   }

@@ -51,6 +51,11 @@ public interface StateStore extends AutoCloseable {
   /** Per-key and per-team totals from {@code from} (UTC day) on, over every replica (may block: admin only). */
   java.util.List<dev.llmgw.core.economics.CallerUsage.Row> usageSince(java.time.LocalDate from);
 
+  /** Answers of the response cache shared by every replica, or null when this store keeps none (memory, embedded). */
+  default dev.llmgw.core.cache.SharedAnswers sharedAnswers() {
+    return null;
+  }
+
   /** Whether the store can answer now, and a line for {@code /readyz}. */
   Health health();
 

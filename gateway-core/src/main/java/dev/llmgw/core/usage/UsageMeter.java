@@ -11,7 +11,8 @@ final class UsageMeter {
   static final int TEXT_CAP = 64 * 1024;
 
   private TokenUsage usage;
-  private final StringBuilder text = new StringBuilder();
+  /** Created with the first text (a response that reports its usage usually never needs one). */
+  private StringBuilder text;
   private boolean textTruncated;
 
   /** Records a usage the backend reported; null (none) changes nothing. */
@@ -28,11 +29,14 @@ final class UsageMeter {
 
   /** Appends {@code chars[off, off + len)} to the text, up to the cap; nothing once some was left out. */
   void appendText(char[] chars, int off, int len) {
-    if (len == 0) {
+    if (len == 0 || textTruncated) {
       return;
     }
+    if (text == null) {
+      text = new StringBuilder(Math.max(16, Math.min(len, TEXT_CAP)));
+    }
     int room = TEXT_CAP - text.length();
-    if (room <= 0 || textTruncated) {
+    if (room <= 0) {
       textTruncated = true;
       return;
     }
@@ -48,7 +52,7 @@ final class UsageMeter {
 
   /** Whether text is no longer kept (the cap is reached). */
   boolean textFull() {
-    return textTruncated || text.length() >= TEXT_CAP;
+    return textTruncated || text != null && text.length() >= TEXT_CAP;
   }
 
   /** Records that generated text was seen and not kept. */
@@ -63,6 +67,6 @@ final class UsageMeter {
 
   /** The generated text kept; "" if none. */
   String text() {
-    return text.toString();
+    return text == null ? "" : text.toString();
   }
 }

@@ -404,7 +404,7 @@ class ConfigErrorsTest {
     assertThat(errors).singleElement().satisfies(e -> {
       assertThat(e.line()).isEqualTo(1);
       assertThat(e.message()).isEqualTo("unknown key 'listner' (expected one of: listener, limits,"
-          + " failover, backends, models, economics, auth, state, tracing; did you mean 'listener'?)");
+          + " failover, backends, models, economics, auth, state, cache, tracing; did you mean 'listener'?)");
     });
   }
 

@@ -204,22 +204,41 @@ class StateStoreTest {
       RequestLog b = call(null, "alice", null, "chat_completions", 0.25);
       RequestLog unpriced = call(null, "bob", null, "chat_completions", Double.NaN);
       RequestLog health = call(null, "bob", 1.0); // not an API request: not counted
-      for (RequestLog log : List.of(a, b, unpriced, health)) {
+      dev.llmgw.core.log.RequestLogBuilder hit = new dev.llmgw.core.log.RequestLogBuilder("rid", "POST",
+          "/v1/chat/completions", "-", dev.llmgw.core.log.RequestLogListener.NOOP);
+      hit.caller("alice", "support").request("chat_completions", "m", false).cacheHit("b", "m", 0.125);
+      hit.end(dev.llmgw.core.log.Outcome.SERVED);
+      for (RequestLog log : List.of(a, b, unpriced, health, hit.log())) {
         s.usage().add(log);
       }
       java.time.LocalDate today = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
       await().atMost(Duration.ofSeconds(5)).until(() -> s.usageSince(today).size() == 3);
       var report = dev.llmgw.core.economics.EconomicsReport.of(List.of(), s.usageSince(today), ECONOMICS, 0, 1);
       var alice = report.byKey().stream().filter(c -> c.name().equals("alice")).findFirst().orElseThrow();
-      assertThat(alice.requests()).isEqualTo(2);
-      assertThat(alice.cost()).isCloseTo(0.75, within(1e-12));
+      await().atMost(Duration.ofSeconds(5)).until(() -> EconomicsReportRows.requests(s.usageSince(today), "alice")
+          == 3);
+      report = dev.llmgw.core.economics.EconomicsReport.of(List.of(), s.usageSince(today), ECONOMICS, 0, 1);
+      alice = report.byKey().stream().filter(c -> c.name().equals("alice")).findFirst().orElseThrow();
+      assertThat(alice.requests()).isEqualTo(3);
+      assertThat(alice.cost()).as("a cache hit costs nothing").isCloseTo(0.75, within(1e-12));
       assertThat(alice.baselineCost()).isCloseTo(3.0, within(1e-12));
       assertThat(alice.savings()).isCloseTo(2.25, within(1e-12));
+      assertThat(alice.cacheHits()).isEqualTo(1);
+      assertThat(alice.cacheSaved()).isCloseTo(0.125, within(1e-12));
+      assertThat(report.byTeam()).singleElement().satisfies(t -> assertThat(t.cacheHits()).isEqualTo(1));
       var bob = report.byKey().stream().filter(c -> c.name().equals("bob")).findFirst().orElseThrow();
       assertThat(bob.cost()).as("unknown, never zero").isNaN();
       assertThat(bob.unpricedRequests()).isEqualTo(1);
       assertThat(report.byTeam()).extracting(dev.llmgw.core.economics.EconomicsReport.Caller::name)
           .containsExactly("support");
+    }
+  }
+
+  /** Sums of the usage rows (a shared store adds them up over flushes). */
+  static final class EconomicsReportRows {
+    static long requests(List<dev.llmgw.core.economics.CallerUsage.Row> rows, String key) {
+      return rows.stream().filter(r -> r.kind().equals("key") && r.name().equals(key))
+          .mapToLong(dev.llmgw.core.economics.CallerUsage.Row::requests).sum();
     }
   }
 
@@ -248,6 +267,11 @@ class StateStoreTest {
       s.ledger().record(call("wf-p", "persist", 0.04));
       RequestLog counted = call(null, "persist", null, "chat_completions", 0.04);
       s.usage().add(counted);
+      dev.llmgw.core.log.RequestLogBuilder hit = new dev.llmgw.core.log.RequestLogBuilder("rid", "POST",
+          "/v1/chat/completions", "-", dev.llmgw.core.log.RequestLogListener.NOOP);
+      hit.caller("persist", null).request("chat_completions", "m", false).cacheHit("b", "m", 0.04);
+      hit.end(dev.llmgw.core.log.Outcome.SERVED);
+      s.usage().add(hit.log());
       s.ledger().outcome("key:persist", "wf-p", WorkflowRecord.Outcome.ACCEPTED, 0, 5.0);
     }
     try (EmbeddedStore s = new EmbeddedStore(file, Duration.ofMillis(20), ECONOMICS, Clock.systemUTC())) {
@@ -260,7 +284,11 @@ class StateStoreTest {
       assertThat(w.outcome()).isEqualTo(WorkflowRecord.Outcome.ACCEPTED);
       assertThat(w.value()).isEqualTo(5.0);
       assertThat(s.usageSince(java.time.LocalDate.now(java.time.ZoneOffset.UTC)))
-          .extracting(dev.llmgw.core.economics.CallerUsage.Row::requests).containsExactly(1L);
+          .singleElement().satisfies(r -> {
+            assertThat(r.requests()).isEqualTo(2);
+            assertThat(r.cacheHits()).isEqualTo(1);
+            assertThat(r.cacheSaved()).isCloseTo(0.04, within(1e-12));
+          });
     }
   }
 

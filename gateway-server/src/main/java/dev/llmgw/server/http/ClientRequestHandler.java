@@ -8,6 +8,9 @@ import dev.llmgw.core.access.AccessControl;
 import dev.llmgw.core.access.Authenticator;
 import dev.llmgw.core.access.Identity;
 import dev.llmgw.core.config.Access;
+import dev.llmgw.core.cache.CacheDirective;
+import dev.llmgw.core.cache.ResponseCache;
+import dev.llmgw.core.exchange.CacheStep;
 import dev.llmgw.core.exchange.ClientResponses;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -39,7 +42,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -73,6 +75,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   private ProxyExchange inFlight;
   /** This connection's timer for backend deadlines, made with its first exchange (see Watchdog). */
   private Watchdog watchdog;
+  /** Closes the connection when it has had no request for the idle timeout. */
+  private KeepAliveTimeout keepAlive;
   /** A request waits for an admin answer, the classifier ({@link #classify}) or a store's admission ({@link #proxy}). */
   private RequestContext awaiting;
   /** The first request beyond the pipelining bound: refused once everything before it is answered. */
@@ -96,6 +100,8 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.keepAlive = new KeepAliveTimeout(ctx,
+        snapshots.get().config().limits().clientIdleTimeout().toNanos(), this::busyOrReceiving);
   }
 
   @Override
@@ -109,6 +115,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       request = RequestHeads.open(ctx, req, services.sinks(), services.tracing());
     }
     request.log().received(System.nanoTime());
+    keepAlive.active();
     if (busy()) {
       int cap = snapshots.get().config().limits().maxRequestBytes();
       if (overflow != null || queued.size() >= MAX_PIPELINED
@@ -133,6 +140,12 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
   private boolean busy() {
     return inFlight != null || awaiting != null;
+  }
+
+  /** Not idle: a request in flight, queued, or arriving (its head is in). */
+  private boolean busyOrReceiving() {
+    return busy() || !queued.isEmpty() || ctx.channel().hasAttr(RequestContext.RECEIVING)
+        && ctx.channel().attr(RequestContext.RECEIVING).get() != null;
   }
 
   /** Takes ownership of {@code req}. */
@@ -160,6 +173,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
         log.caller(identity.keyName(), identity.team());
         ParsedRequest parsed = RequestParser.parse(endpoint, new ByteBufInputStream(req.content().duplicate()));
         log.request(endpoint.metricName(), parsed.model(), parsed.stream()).baselinePrice(snapshot.baselinePrice());
+        request.cacheDirective(CacheDirective.of(req.headers().get(CacheDirective.HEADER), parsed.cacheDirective()));
         Workflows.tag(log, req.headers(), parsed, snapshot.config().economics());
         if (request.trace().recording()) { // a model name a client made up is not put on the span
           request.trace().requested(endpoint.metricName(), ModelRouter.AUTO.equals(parsed.model())
@@ -293,8 +307,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
           admitting.end();
           start(snapshot, parsed, plan, ticket, body, request); // owns body from here
         } catch (RuntimeException e) {
-          ticket.settle(0, 0.0);
-          fail(e, request);
+          fail(e, request); // ending the log settles the ticket (start registered that first)
         }
       }
       drainQueue();
@@ -307,14 +320,63 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     return cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
   }
 
-  /** Starts the exchange of an admitted request. Takes ownership of {@code body}. */
+  /**
+   * Answers an admitted request from the cache, waits for an identical one in flight, or starts its
+   * exchange. Takes ownership of {@code body}.
+   */
   private void start(GatewaySnapshot snapshot, ParsedRequest parsed, RoutePlan plan, AccessControl.Ticket ticket,
       ByteBuf body, RequestContext request) {
+    // the reservation is settled with what the request consumed, whichever way it ends (a hit: no tokens)
+    request.log().whenEnded(log -> ticket.settle(log.totalTokens(), log.cost()));
+    HttpHeaders rate = RateLimitHeaders.of(ticket.rate());
+    CacheStep cache = CacheStep.prepare(services.cache(), snapshot.config(), parsed, plan, request);
+    if (cache == null) {
+      exchange(snapshot, parsed, plan, body, request, rate);
+      return;
+    }
+    ResponseCache.Lookup found = cache.lookup();
+    if (found instanceof ResponseCache.Hit hit) {
+      body.release();
+      cache.serve(ctx, hit.response(), rate);
+      return;
+    }
+    java.util.concurrent.CompletableFuture<dev.llmgw.core.cache.CachedResponse> pending =
+        found instanceof ResponseCache.Wait w ? w.answer() : found instanceof ResponseCache.Check c ? c.answer() : null;
+    if (pending != null) {
+      // an identical request is being answered, or the replicas' shared answers are asked: this connection
+      // waits for the answer (queued ones behind)
+      awaiting = request;
+      inFlightCount.incrementAndGet();
+      pending.whenComplete((entry, failure) -> resumeOnLoop(body, () -> {
+        awaiting = null;
+        inFlightCount.decrementAndGet();
+        if (!ctx.channel().isActive()) {
+          body.release();
+          if (entry == null) {
+            cache.abandon();
+          }
+          request.log().end(Outcome.CLIENT_GONE);
+        } else if (entry != null) {
+          body.release();
+          cache.serve(ctx, entry, rate);
+        } else { // nothing stored (failed, cut, too large; nothing shared): this one asks a backend itself
+          cache.beforeExchange();
+          exchange(snapshot, parsed, plan, body, request, cache.headers(rate));
+        }
+        drainQueue();
+      }));
+      return;
+    }
+    cache.beforeExchange();
+    exchange(snapshot, parsed, plan, body, request, cache.headers(rate));
+  }
+
+  /** Starts the exchange of an admitted request. Takes ownership of {@code body}. */
+  private void exchange(GatewaySnapshot snapshot, ParsedRequest parsed, RoutePlan plan, ByteBuf body,
+      RequestContext request, HttpHeaders headers) {
     ProxyExchange exchange = new ProxyExchange(ctx, services, plan, parsed, body, request,
         snapshot.config().limits(), snapshot.config().failover(), watchdog(ctx), this::onExchangeDone)
-        .withResponseHeaders(RateLimitHeaders.of(ticket.rate()));
-    // the reservation is settled with what the request consumed, whichever way it ends
-    request.log().whenEnded(log -> ticket.settle(log.totalTokens(), log.cost()));
+        .withResponseHeaders(headers);
     inFlight = exchange;
     inFlightCount.incrementAndGet();
     exchange.start();
@@ -420,6 +482,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void drainQueue() {
+    keepAlive.active(); // an answer ended (or a request was refused): idle from here
     if (ctx.channel().isActive()) {
       Pending next;
       while (!busy() && (next = queued.poll()) != null) {
@@ -465,6 +528,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     if (watchdog != null) {
       watchdog.close();
     }
+    keepAlive.close();
     Pending p;
     while ((p = queued.poll()) != null) {
       p.request().release();
@@ -478,10 +542,6 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent && inFlight == null) {
-      ctx.close(); // idle keep-alive connection; an exchange in flight has its own timeouts
-      return;
-    }
     ReferenceCountUtil.release(evt);
   }
 

@@ -84,6 +84,8 @@ class OpsArtifactsIT {
       "gateway_classifier_fallbacks_total", "gateway_classifier_duration_seconds_bucket",
       // savings: made on the first request whose baseline cost is known (a routing policy with prices)
       "gateway_savings_actual_usd_total", "gateway_savings_baseline_usd_total",
+      // the response cache's counters: made on the first request of a cached model (CacheIT checks their names)
+      "gateway_cache_requests_total", "gateway_cache_saved_usd_total",
       // the redis store's own meters (SharedStateIT checks their names on a real scrape)
       "gateway_state_replay_pending", "gateway_state_local_admissions_total", "gateway_state_refused_total");
   static final Pattern METRIC_PREFIXES =

@@ -13,6 +13,7 @@ import java.util.Map;
  * @param economics workflow types, repair costs and ledger bounds (optional)
  * @param auth      gateway keys, teams and the admin token (optional: absent means an open gateway)
  * @param state     where money and limits are kept (optional: the embedded store)
+ * @param cache     the exact response cache (optional: off)
  * @param tracing   OpenTelemetry traces (optional: off)
  */
 public record GatewayYaml(
@@ -24,4 +25,5 @@ public record GatewayYaml(
     EconomicsYaml economics,
     AuthYaml auth,
     StateYaml state,
+    CacheYaml cache,
     TracingYaml tracing) {}
