@@ -184,6 +184,14 @@ public final class RequestTrace {
         span.setAttribute(RESPONSE_MODEL, lastRoute.backendModel());
       }
     }
+    setIfPresent(CACHE, log.cache());
+    if (log.cacheHit()) { // no attempt: the backend and alias that produced the stored answer
+      setIfPresent(BACKEND, log.backend());
+      setIfPresent(ALIAS, log.alias());
+      if (!Double.isNaN(log.cacheSaved())) {
+        span.setAttribute(CACHE_SAVED, log.cacheSaved());
+      }
+    }
     if (log.promptTokens() >= 0) {
       span.setAttribute(INPUT_TOKENS, log.promptTokens());
       span.setAttribute(OUTPUT_TOKENS, Math.max(0, log.completionTokens()));

@@ -60,6 +60,9 @@ final class SpanNames {
   static final AttributeKey<Boolean> STREAM = booleanKey("gateway.stream");
   static final AttributeKey<Boolean> USAGE_ESTIMATED = booleanKey("gateway.usage.estimated");
   static final AttributeKey<Double> COST = doubleKey("gateway.cost_usd");
+  /** What the response cache did: hit, miss, refresh, bypass, uncacheable (absent: not cached). */
+  static final AttributeKey<String> CACHE = stringKey("gateway.cache");
+  static final AttributeKey<Double> CACHE_SAVED = doubleKey("gateway.cache.saved_usd");
   static final AttributeKey<String> KEY_NAME = stringKey("gateway.key.name");
   static final AttributeKey<String> TEAM = stringKey("gateway.team");
   static final AttributeKey<String> WORKFLOW_TYPE = stringKey("gateway.workflow.type");

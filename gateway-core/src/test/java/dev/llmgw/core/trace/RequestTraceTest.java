@@ -73,6 +73,21 @@ class RequestTraceTest {
   }
 
   @Test
+  void aCacheHitSaysSoWithTheBackendThatAnsweredAndTheMoneySaved() {
+    RequestTrace trace = tracing.startRequest("POST", "/v1/chat/completions", Map.<String, String>of()::get);
+    RequestLogBuilder log = new RequestLogBuilder("rid-2", "POST", "/v1/chat/completions", "127.0.0.1",
+        trace.around(l -> {}));
+    log.cacheHit("local", "small", 0.25).responded(200, 10);
+    log.end(Outcome.SERVED);
+
+    assertThat(named("POST /v1/chat/completions").getAttributes().asMap())
+        .containsEntry(key("gateway.cache"), "hit")
+        .containsEntry(key("gateway.backend"), "local").containsEntry(key("gateway.model_alias"), "small")
+        .containsEntry(AttributeKey.doubleKey("gateway.cache.saved_usd"), 0.25)
+        .doesNotContainKey(AttributeKey.longKey("gateway.attempts"));
+  }
+
+  @Test
   void clientSuppliedMethodsAndPathsNeverNameASpan() {
     for (String[] mp : List.of(new String[] {"BREW", "/v1/chat/completions"}, new String[] {"GET", "/secret/sk-abc"},
         new String[] {"GET", "/v1/models/my-model"})) {
