@@ -65,7 +65,7 @@ build() { # SIDE REF -> $TMP/SIDE.jar (and the mock jar from side A)
   local side=$1 ref=$2
   BENCH_REF=$ref bench_prepare_src "$ROOT" "$TMP/$side"
   bench_log "building $side from $BENCH_REV"
-  (cd "$BENCH_SRC" && ./mvnw -q -B -Pbench -DskipTests package -pl gateway-server,bench/mock-backend -am) \
+  (cd "$BENCH_SRC" && ./mvnw -q -B -Pbench -DskipTests -Dimage.skip=true package -pl gateway-server,bench/mock-backend -am) \
     >"$TMP/$side-build.log" 2>&1 || { tail -30 "$TMP/$side-build.log" >&2; bench_die "build of $side failed"; }
   cp "$BENCH_SRC/gateway-server/target/gateway-server.jar" "$TMP/$side.jar"
   [[ -f "$TMP/mock.jar" ]] || cp "$BENCH_SRC/bench/mock-backend/target/mock-backend.jar" "$TMP/mock.jar"

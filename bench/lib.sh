@@ -16,7 +16,7 @@ bench_die() { bench_log "ERROR: $*"; exit 1; }
 # bench_build_tree ROOT LOG : builds gateway-server and bench/mock-backend in the working tree (in place)
 bench_build_tree() {
   bench_log "building gateway-server and bench/mock-backend"
-  (cd "$1" && ./mvnw -B -q -Pbench -DskipTests package -pl gateway-server,bench/mock-backend -am) >"$2" 2>&1 ||
+  (cd "$1" && ./mvnw -B -q -Pbench -DskipTests -Dimage.skip=true package -pl gateway-server,bench/mock-backend -am) >"$2" 2>&1 ||
     { tail -30 "$2" >&2; bench_die "build failed"; }
 }
 

@@ -214,7 +214,7 @@ GATEWAY_JAR=${GATEWAY_JAR:-$BENCH_SRC/gateway-server/target/gateway-server.jar}
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   bench_log "building gateway-server and bench/mock-backend from $BENCH_REV"
   bounded 600 "" bash -c 'cd "$0" && ./mvnw -q -B "$@"' "$BENCH_SRC" \
-    -Pbench -DskipTests package -pl gateway-server,bench/mock-backend -am >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log" >&2; bench_die "build failed (see $OUT/build.log)"; }
+    -Pbench -DskipTests -Dimage.skip=true package -pl gateway-server,bench/mock-backend -am >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log" >&2; bench_die "build failed (see $OUT/build.log)"; }
 fi
 [[ -f "$MOCK_JAR" ]] || bench_die "no $MOCK_JAR (build with: ./mvnw -B -Pbench -DskipTests package)"
 [[ -f "$GATEWAY_JAR" ]] || bench_die "no $GATEWAY_JAR"
