@@ -14,13 +14,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real Redis ({@code redis-server} from Debian's package, installed by {@code .ci/run}) on a free
  * loopback port, without persistence, in its own temporary directory. Stopped by PID; {@link #kill()}
  * ends it with SIGKILL and {@link #restart()} starts a fresh one on the same port (fault tests).
+ *
+ * <p>One per test class: {@code @RegisterExtension static final RedisServer redis = RedisServer.perClass();}
+ * starts before the class's first test and stops after its last.
  */
-public final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
   private final int port;
   private final Path dir;
   private Process process;
@@ -31,13 +37,28 @@ public final class RedisServer implements AutoCloseable {
   }
 
   public static RedisServer start() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    RedisServer r = new RedisServer(port, Files.createTempDirectory("redis-test"));
+    RedisServer r = perClass();
     r.launch();
     return r;
+  }
+
+  /** Not started yet: registered as an extension, it runs for the test class's life. */
+  public static RedisServer perClass() {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return new RedisServer(s.getLocalPort(), Files.createTempDirectory("redis-test"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
+    launch();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    close();
   }
 
   private void launch() throws Exception {

@@ -123,9 +123,18 @@ class ImageIT {
       provider.stop();
     }
     if (gateway != null) {
-      gateway.destroy();
-      if (!gateway.waitFor(20, TimeUnit.SECONDS)) {
-        gateway.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      // the whole tree: under unshare + chroot the gateway's java is unshare's child, and chroot's change of
+      // user clears the parent-death signal that --kill-child sets, so stopping unshare alone left it running
+      List<ProcessHandle> tree = new java.util.ArrayList<>(gateway.descendants().toList());
+      tree.add(gateway.toHandle());
+      tree.forEach(ProcessHandle::destroy);
+      for (ProcessHandle h : tree) {
+        try {
+          h.onExit().get(20, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          h.destroyForcibly();
+          h.onExit().get(10, TimeUnit.SECONDS);
+        }
       }
     }
   }

@@ -16,11 +16,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The response cache shared through the Redis state store: an answer stored by one gateway is a hit on
@@ -28,22 +27,13 @@ import org.junit.jupiter.api.Test;
  * gone each gateway goes on with its own cache.
  */
 class SharedCacheIT {
-  static RedisServer redis;
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.perClass();
   FakeBackend backend;
   GatewayServer one;
   GatewayServer two;
   final CacheIT http = new CacheIT();
   String prefix;
-
-  @BeforeAll
-  static void startRedis() throws Exception {
-    redis = RedisServer.start();
-  }
-
-  @AfterAll
-  static void stopRedis() throws Exception {
-    redis.close();
-  }
 
   @BeforeEach
   void start() throws Exception {

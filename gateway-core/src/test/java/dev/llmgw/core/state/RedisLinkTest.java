@@ -14,9 +14,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The Redis store's connection on its own, against a real Redis: which failures mark it down, the
@@ -24,18 +23,9 @@ import org.junit.jupiter.api.Test;
  * script Redis does not know yet.
  */
 class RedisLinkTest {
-  static RedisServer redis;
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.perClass();
   SimpleMeterRegistry registry = new SimpleMeterRegistry();
-
-  @BeforeAll
-  static void startRedis() throws Exception {
-    redis = RedisServer.start();
-  }
-
-  @AfterAll
-  static void stopRedis() throws Exception {
-    redis.close();
-  }
 
   RedisLink link(int replayBound) {
     return new RedisLink(new StateSettings(StateSettings.Store.REDIS, null, StateSettings.DEFAULT_FLUSH, redis.url(),

@@ -24,9 +24,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -38,22 +37,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Redis is the real server (Debian's redis-server) on a free loopback port.
  */
 class StateStoreTest {
-  static RedisServer redis;
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.perClass();
   static final Economics ECONOMICS = new Economics(java.util.Map.of(), 1000, Duration.ofHours(24), null);
   static final Access.Budget TEN_CENTS = new Access.Budget(Access.Period.DAY, 0.10, Double.NaN, false);
   @TempDir
   Path dir;
   int prefixes;
-
-  @BeforeAll
-  static void startRedis() throws Exception {
-    redis = RedisServer.start();
-  }
-
-  @AfterAll
-  static void stopRedis() throws Exception {
-    redis.close();
-  }
 
   StateStore open(String kind) {
     return switch (kind) {
