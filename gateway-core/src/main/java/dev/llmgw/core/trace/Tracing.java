@@ -54,6 +54,9 @@ public final class Tracing implements AutoCloseable {
     }
   };
   /** Paths named as themselves in {@code http.route}; others are left out (the span is named by the method). */
+  /** Probes and scrapes, answered every few seconds by machines: never traced (noise, and spans to export). */
+  private static final Set<String> UNTRACED = Set.of("/healthz", "/readyz", "/metrics");
+
   private static final Set<String> ROUTES = Set.of("/healthz", "/readyz", "/metrics", "/v1/models",
       "/admin/reload", "/admin/explain", "/admin/config", "/admin/economics");
 
@@ -107,7 +110,7 @@ public final class Tracing implements AutoCloseable {
    * @param headers the request's header values by name, or null when no head arrived
    */
   public RequestTrace startRequest(String method, String path, Function<String, String> headers) {
-    if (tracer == null) {
+    if (tracer == null || path != null && UNTRACED.contains(path)) {
       return RequestTrace.NONE;
     }
     Context parent = headers == null ? Context.root()

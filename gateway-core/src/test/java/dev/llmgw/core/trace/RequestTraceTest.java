@@ -88,6 +88,19 @@ class RequestTraceTest {
   }
 
   @Test
+  void probesAndScrapesAreNotTraced() {
+    for (String path : List.of("/healthz", "/readyz", "/metrics")) {
+      RequestTrace trace = tracing.startRequest("GET", path, Map.<String, String>of()::get);
+      assertThat(trace).isSameAs(RequestTrace.NONE);
+      new RequestLogBuilder("rid", "GET", path, "127.0.0.1", trace.around(l -> {})).responded(200, 2)
+          .end(Outcome.SERVED);
+    }
+    RequestTrace models = tracing.startRequest("GET", "/v1/models", Map.<String, String>of()::get);
+    new RequestLogBuilder("rid", "GET", "/v1/models", "127.0.0.1", models.around(l -> {})).end(Outcome.SERVED);
+    assertThat(spans.getFinishedSpanItems()).extracting(SpanData::getName).containsExactly("GET /v1/models");
+  }
+
+  @Test
   void clientSuppliedMethodsAndPathsNeverNameASpan() {
     for (String[] mp : List.of(new String[] {"BREW", "/v1/chat/completions"}, new String[] {"GET", "/secret/sk-abc"},
         new String[] {"GET", "/v1/models/my-model"})) {
@@ -102,9 +115,9 @@ class RequestTraceTest {
 
   @Test
   void theSinksRunWithTheRequestsSpanCurrentAfterItEnded() {
-    RequestTrace trace = tracing.startRequest("GET", "/healthz", null);
+    RequestTrace trace = tracing.startRequest("GET", "/v1/models", null);
     List<String> seen = new ArrayList<>();
-    RequestLogBuilder log = new RequestLogBuilder("rid", "GET", "/healthz", "127.0.0.1", trace.around(l -> {
+    RequestLogBuilder log = new RequestLogBuilder("rid", "GET", "/v1/models", "127.0.0.1", trace.around(l -> {
       seen.add(Span.current().getSpanContext().getSpanId());
       seen.add(String.valueOf(spans.getFinishedSpanItems().size()));
     }));
@@ -119,12 +132,12 @@ class RequestTraceTest {
   void aRatioOfZeroRecordsNoNewTraceButFollowsASampledClient() {
     try (Tracing none = Tracing.of(SimpleSpanProcessor.create(spans), new TracingSettings(true,
         TracingSettings.DEFAULT_ENDPOINT, Map.of(), 0.0, "t"))) {
-      RequestTrace fresh = none.startRequest("GET", "/healthz", null);
-      new RequestLogBuilder("a", "GET", "/healthz", "-", fresh.around(l -> {})).end(Outcome.SERVED);
+      RequestTrace fresh = none.startRequest("GET", "/v1/models", null);
+      new RequestLogBuilder("a", "GET", "/v1/models", "-", fresh.around(l -> {})).end(Outcome.SERVED);
       assertThat(spans.getFinishedSpanItems()).isEmpty();
-      RequestTrace continued = none.startRequest("GET", "/healthz",
+      RequestTrace continued = none.startRequest("GET", "/v1/models",
           Map.of("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")::get);
-      new RequestLogBuilder("b", "GET", "/healthz", "-", continued.around(l -> {})).end(Outcome.SERVED);
+      new RequestLogBuilder("b", "GET", "/v1/models", "-", continued.around(l -> {})).end(Outcome.SERVED);
       assertThat(spans.getFinishedSpanItems()).singleElement()
           .satisfies(s -> assertThat(s.getTraceId()).isEqualTo("0af7651916cd43dd8448eb211c80319c"));
     }
