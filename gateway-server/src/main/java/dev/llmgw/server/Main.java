@@ -192,7 +192,19 @@ public final class Main {
     }
   }
 
+  /**
+   * Routes java.util.logging (OpenTelemetry's exporter, ONNX Runtime, Caffeine) to SLF4J, so that its lines
+   * come out through logback in the gateway's format instead of on stderr in JUL's.
+   */
+  static void routeJavaUtilLogging() {
+    if (!org.slf4j.bridge.SLF4JBridgeHandler.isInstalled()) {
+      org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+      org.slf4j.bridge.SLF4JBridgeHandler.install();
+    }
+  }
+
   private static void run(Path dir) throws InterruptedException {
+    routeJavaUtilLogging();
     if (System.getProperty("io.netty.leakDetection.level") == null) {
       // production default: leak tracking records a stack trace per sampled buffer (a measurable cost,
       // docs/benchmarks.md); the test suite runs with paranoid detection instead
