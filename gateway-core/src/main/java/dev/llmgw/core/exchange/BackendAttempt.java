@@ -67,8 +67,8 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   private final Timeouts timeouts;
   private final int maxErrorBodyBytes;
   private final Listener listener;
-  /** This attempt's span: its traceparent goes to the backend; ended with the attempt ({@link #finish}). */
-  private final AttemptTrace trace;
+  /** This attempt's span (its traceparent goes to the backend); a whole answer's ends after the relay's verdict. */
+  final AttemptTrace trace;
   final long startNanos = System.nanoTime();
 
   private State state = State.CONNECTING;
@@ -204,10 +204,16 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   private void onContent(HttpContent content) {
     boolean last = content instanceof LastHttpContent;
     if (state == State.RELAYING) {
-      if (last) {
-        finish(true);
+      if (!last) {
+        listener.onContent(this, content);
+        return;
       }
-      listener.onContent(this, content);
+      finishKeepingTrace(true); // the span waits for the relay's verdict on the body
+      try {
+        listener.onContent(this, content);
+      } finally {
+        trace.end(true);
+      }
       return;
     }
     try {
@@ -349,14 +355,22 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
   }
 
   private void finish(boolean responseComplete) {
+    if (finishKeepingTrace(responseComplete)) {
+      trace.end(responseComplete);
+    }
+  }
+
+  /** Ends the attempt but not its span; false if it had ended already. */
+  private boolean finishKeepingTrace(boolean responseComplete) {
     if (state == State.DONE) {
-      return;
+      return false;
     }
     state = State.DONE;
     watchdog.release(this);
     releaseChannel(responseComplete);
-    trace.end(responseComplete);
+    return true;
   }
+
 
   /**
    * Detaches from the backend channel and returns it to its pool — exactly once per acquire, as

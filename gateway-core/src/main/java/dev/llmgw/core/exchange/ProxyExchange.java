@@ -248,7 +248,10 @@ public final class ProxyExchange implements BackendAttempt.Listener {
         // its connection is closed, not reused; the exchange hears of it as of any failure (onFailure)
         attempt.fail(FailureClassifier.malformed(backend, "its response body is not a well-formed JSON object"), null);
       }
-      case BROKEN -> onFailure(attempt, relay.brokenFailure(), null); // committed: ends the stream broken
+      case BROKEN -> { // committed: ends the stream broken
+        attempt.trace.failed(relay.brokenFailure().failureClass());
+        onFailure(attempt, relay.brokenFailure(), null);
+      }
       case COMPLETE -> {
         currentGuard.onSuccess(attempt.startNanos);
         finish(Outcome.SERVED);

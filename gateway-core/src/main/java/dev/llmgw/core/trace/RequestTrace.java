@@ -41,6 +41,11 @@ public final class RequestTrace {
   private Route lastRoute;
   /** The stage started last: ended with the request as failed if it is still open then. */
   private TraceStage stage;
+  /**
+   * The attempt started last. An attempt whose answer arrived whole ends after the relay's verdict on it,
+   * which may end the request first: the request ends it before itself (a no-op if it ended already).
+   */
+  private AttemptTrace attempt;
 
   RequestTrace(Tracer tracer, Span span, Context context, long startNanoTime, long startEpochNanos) {
     this.tracer = tracer;
@@ -117,7 +122,7 @@ public final class RequestTrace {
     if (reason != null) {
       b.setAttribute(retry ? RETRY_REASON : FALLBACK_REASON, reason.tag());
     }
-    return new AttemptTrace(b.startSpan());
+    return attempt = new AttemptTrace(b.startSpan());
   }
 
   /**
@@ -147,6 +152,9 @@ public final class RequestTrace {
   void end(RequestLog log) {
     if (stage != null) { // refused, failed or left while in a stage (a stage that ended is not touched)
       stage.failed(log.errorCode() != null ? log.errorCode() : log.outcome().label());
+    }
+    if (attempt != null) {
+      attempt.end(true);
     }
     if (span.isRecording()) {
       describe(log);

@@ -178,6 +178,28 @@ class TracedExchangeTest {
   }
 
   @Test
+  void aStreamCutShortOfDoneIsAFailedAttempt() {
+    fx = new ExchangeFixture(retries(1), Failover.defaults());
+    RequestTrace trace = startRequest(Map.of());
+    fx.exchange(fx.plan("smart"), CHAT_STREAM, trace).start();
+    EmbeddedChannel remote = fx.connections.pool("remote").last();
+    upstreamTraceparent(remote);
+
+    remote.writeInbound(head(200, "text/event-stream"), fx.chunk(sseEvent("Hel")));
+    remote.writeInbound(fx.last(sseEvent("lo"))); // the backend ends its body without [DONE]
+    assertThat(fx.log().outcome()).isEqualTo(Outcome.STREAM_CUT);
+
+    List<SpanData> all = spans.getFinishedSpanItems();
+    SpanData attempt = named(all, "chat remote-model");
+    assertThat(attempt.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(attempt.getAttributes().asMap()).containsEntry(key("gateway.attempt.outcome"), "failed")
+        .containsKey(key("gateway.failure_class"));
+    assertThat(named(all, "POST /v1/chat/completions").getAttributes().asMap())
+        .containsEntry(key("gateway.outcome"), "stream_error");
+    fx.assertAllReleased();
+  }
+
+  @Test
   void aMalformedTraceparentStartsANewTrace() {
     for (String bad : List.of("garbage", "00-" + CLIENT_TRACE + "-" + CLIENT_SPAN, "00-00000000000000000000000000000000-"
         + CLIENT_SPAN + "-01", "ff-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-01", "00-" + CLIENT_TRACE.toUpperCase()
