@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Best effort by design: while Redis is down, or when a command fails or times out, a read is a miss
  * and a write is dropped (counted with the store's errors), never queued for replay — a lost cache write
- * costs one more backend call, not money or limits. Never blocks: Lettuce completes on its own threads.
+ * costs one more backend call, not money or limits. An error reply (Redis full under {@code noeviction})
+ * does not mark the store down, so admission keeps using Redis. Never blocks: Lettuce completes on its own
+ * threads.
  */
 final class RedisAnswers implements SharedAnswers {
   private static final Logger LOG = LoggerFactory.getLogger(RedisAnswers.class);
@@ -45,12 +47,12 @@ final class RedisAnswers implements SharedAnswers {
       value = link.async().get(k).toCompletableFuture();
       ttl = link.async().pttl(k).toCompletableFuture();
     } catch (RuntimeException e) {
-      link.failed("cache read", e);
+      link.bestEffortFailed("cache read", e);
       return CompletableFuture.completedFuture(null);
     }
     return value.thenCombine(ttl, (v, t) -> v == null || t == null || t <= 0 ? null
         : new Shared(read(v), Duration.ofMillis(t))).exceptionally(failure -> {
-          link.failed("cache read", failure);
+          link.bestEffortFailed("cache read", failure);
           return null;
         }).thenApply(s -> s == null || s.response() == null ? null : s);
   }
@@ -69,11 +71,11 @@ final class RedisAnswers implements SharedAnswers {
     }
     try {
       link.async().psetex(keys.key("cache", key), ttl.toMillis(), json).exceptionally(failure -> {
-        link.failed("cache write", failure);
+        link.bestEffortFailed("cache write", failure);
         return null;
       });
     } catch (RuntimeException e) {
-      link.failed("cache write", e);
+      link.bestEffortFailed("cache write", e);
     }
   }
 

@@ -214,6 +214,21 @@ final class RedisLink {
     up = false;
   }
 
+  /**
+   * A best-effort command (the response cache's) failed: counted, and only a failure of the connection marks
+   * the store down. An error reply (e.g. OOM under {@code maxmemory} with {@code noeviction}) says Redis is
+   * there; it must not switch admission to its failOpen/failClosed policy.
+   */
+  void bestEffortFailed(String op, Throwable failure) {
+    Throwable cause = cause(failure);
+    if (cause instanceof io.lettuce.core.RedisCommandExecutionException) {
+      errors.increment();
+      LOG.debug("state: Redis refused a {} ({}: {})", op, cause.getClass().getSimpleName(), cause.getMessage());
+      return;
+    }
+    failed(op, failure);
+  }
+
   private String policy() {
     return settings.failOpen() ? "admitting with local limits" : "refusing keyed requests with 503";
   }
