@@ -178,9 +178,8 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
         }
         p.addLast("http", new HttpClientCodec(MAX_RESPONSE_LINE_BYTES, MAX_RESPONSE_HEADER_BYTES,
             16 * 1024, true));
-        // requests ask for identity; a backend that compresses anyway (gzip, deflate, br, zstd) is
-        // decoded here, chunk by chunk, so the client gets what the headers say and usage is metered
-        p.addLast("inflate", new io.netty.handler.codec.http.HttpContentDecompressor(0));
+        // requests ask for identity; a backend that compresses anyway gets a decompressor on its
+        // connection when its first compressed answer arrives (BackendRelayHandler.inflating)
         p.addLast("relay", new BackendRelayHandler(ch)); // last: BackendRelayHandler.of(ch)
       }
     };

@@ -3,6 +3,11 @@ package dev.llmgw.core.upstream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContentDecompressor;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(BackendRelayHandler.class);
+  private static final String INFLATE = "inflate";
 
   /** The exchange side of a backend channel. Every callback runs on the channel's event loop. */
   public interface BackendListener {
@@ -77,6 +83,9 @@ public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof HttpResponse head && inflating(ctx, head)) {
+      return; // the head comes back through the decompressor just added
+    }
     BackendListener l = listener;
     if (l != null) {
       l.onBackendMessage(msg);
@@ -87,6 +96,29 @@ public final class BackendRelayHandler extends ChannelInboundHandlerAdapter {
       LOG.debug("backend {} sent data on an idle pooled connection; closing it", ctx.channel().remoteAddress());
       ctx.close();
     }
+  }
+
+  /**
+   * Requests ask for identity, and most backends answer so: no decompressor on the path of every message.
+   * A backend that compresses anyway (gzip, deflate, br, zstd) gets one on this connection, before this
+   * handler, the first time, and {@code head} is passed through it again from the HTTP codec, so that the
+   * client gets what the headers say and usage is metered on the decoded body.
+   *
+   * @return whether the head was handed to the new decompressor (this call must drop it)
+   */
+  private static boolean inflating(ChannelHandlerContext ctx, HttpResponse head) {
+    String encoding = head.headers().get(HttpHeaderNames.CONTENT_ENCODING);
+    if (encoding == null || HttpHeaderValues.IDENTITY.contentEqualsIgnoreCase(encoding.trim())
+        || ctx.pipeline().get(INFLATE) != null) {
+      return false;
+    }
+    ChannelHandlerContext http = ctx.pipeline().context(HttpClientCodec.class);
+    if (http == null) {
+      return false;
+    }
+    ctx.pipeline().addBefore(ctx.name(), INFLATE, new HttpContentDecompressor(0));
+    http.fireChannelRead(head);
+    return true;
   }
 
   @Override
