@@ -30,13 +30,11 @@ public final class CacheFill {
     this.alias = alias;
   }
 
-  /** The head went out (a new attempt's answer: what an earlier one recorded is forgotten). */
+  /** The head went out: the commit, once per request (nothing was recorded before it). */
   void start(String contentType, boolean eventStream) {
     this.started = true;
     this.contentType = contentType;
     this.eventStream = eventStream;
-    this.size = 0;
-    this.over = false;
   }
 
   /** Copies the readable bytes of a chunk about to be written (its indexes unchanged). */
