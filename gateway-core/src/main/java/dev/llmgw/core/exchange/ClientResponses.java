@@ -7,6 +7,7 @@ import dev.llmgw.core.log.RequestLogBuilder;
 import dev.llmgw.core.upstream.UpstreamRequests;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOutboundInvoker;
@@ -17,12 +18,39 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import io.netty.util.AttributeKey;
 
 /** Writes complete (non-streamed) responses to a client: errors in the OpenAI shape, and JSON. */
 public final class ClientResponses {
   public static final AsciiString X_GATEWAY_BACKEND = AsciiString.cached("x-gateway-backend");
 
+  /** Set on a client channel when a response that closes it is written (see {@link #closeAfter}). */
+  private static final AttributeKey<Boolean> CLOSING = AttributeKey.valueOf("llmgw.closing");
+
   private ClientResponses() {}
+
+  /**
+   * The client connection closes once {@code written} is done, and from now on nothing more is read
+   * from it or served on it: requests pipelined behind the closing one are never answered (as HTTP
+   * wants after {@code Connection: close} or an HTTP/1.0 request). A close is asynchronous — with
+   * io_uring it completes in a later turn of the loop, after the write's completion comes back — so
+   * "still active" does not mean "still open for requests"; {@link #closing} says which.
+   */
+  public static ChannelFuture closeAfter(ChannelFuture written) {
+    markClosing(written.channel());
+    return written.addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** The connection is about to close: stop reading, and serve no further request on it. */
+  public static void markClosing(Channel client) {
+    client.attr(CLOSING).set(Boolean.TRUE);
+    client.config().setAutoRead(false);
+  }
+
+  /** Closed, or closing after a response already written: no request on it may be served any more. */
+  public static boolean closing(Channel client) {
+    return !client.isActive() || client.hasAttr(CLOSING) && client.attr(CLOSING).get() != null;
+  }
 
   /**
    * Writes an error response and flushes it; closes the connection after it when {@code keepAlive}
@@ -83,9 +111,6 @@ public final class ClientResponses {
       log.responded(r.status().code(), r.content().readableBytes());
     }
     ChannelFuture f = ctx.writeAndFlush(r);
-    if (!keepAlive) {
-      f.addListener(ChannelFutureListener.CLOSE);
-    }
-    return f;
+    return keepAlive ? f : closeAfter(f);
   }
 }

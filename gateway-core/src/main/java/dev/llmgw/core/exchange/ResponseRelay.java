@@ -10,7 +10,6 @@ import dev.llmgw.core.usage.TokenEstimator;
 import dev.llmgw.core.usage.TokenUsage;
 import dev.llmgw.core.usage.UsageTap;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
@@ -121,7 +120,7 @@ final class ResponseRelay {
     }
     client.flush();
     if (!context.keepAlive()) {
-      client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      ClientResponses.closeAfter(client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER));
     }
     return Step.COMPLETE;
   }
@@ -204,10 +203,11 @@ final class ResponseRelay {
       client.write(ResponseHeads.sseError(error, client.alloc()));
       var f = client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
       if (!context.keepAlive()) {
-        f.addListener(ChannelFutureListener.CLOSE);
+        ClientResponses.closeAfter(f);
       }
     } else {
       client.flush();
+      ClientResponses.markClosing(client.channel());
       client.close(); // truncated body: the client sees a broken response, never a clean end
     }
   }

@@ -5,7 +5,6 @@ import dev.llmgw.core.exchange.ClientResponses;
 import dev.llmgw.core.exchange.RequestContext;
 import dev.llmgw.core.log.Outcome;
 import dev.llmgw.core.log.RequestLogListener;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -39,7 +38,7 @@ public final class ClientRequestAggregator extends HttpObjectAggregator {
       request = RequestHeads.open(ctx, oversized instanceof HttpRequest r ? r : null, sinks);
     }
     ClientResponses.writeError(ctx, GatewayError.tooLarge(maxRequestBytes), request.requestId(), false,
-        request.log()).addListener(ChannelFutureListener.CLOSE);
+        request.log()); // closes after it
     request.log().end(Outcome.INVALID);
   }
 }

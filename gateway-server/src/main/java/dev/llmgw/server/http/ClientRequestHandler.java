@@ -111,6 +111,15 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     RequestContext request = RequestContext.takeReceiving(ctx.channel());
+    if (ClientResponses.closing(ctx.channel())) {
+      // behind a response that closes the connection (Connection: close, HTTP/1.0, a refused request):
+      // never served, whatever the transport still delivers before the close completes
+      req.release();
+      if (request != null) {
+        request.log().end(Outcome.CLIENT_GONE);
+      }
+      return;
+    }
     if (request == null) { // a pipeline without RequestHeads (tests)
       request = RequestHeads.open(ctx, req, services.sinks(), services.tracing());
     }
@@ -483,7 +492,7 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
   private void drainQueue() {
     keepAlive.active(); // an answer ended (or a request was refused): idle from here
-    if (ctx.channel().isActive()) {
+    if (!ClientResponses.closing(ctx.channel())) {
       Pending next;
       while (!busy() && (next = queued.poll()) != null) {
         queuedBytes -= next.request().content().readableBytes();

@@ -8,7 +8,6 @@ import dev.llmgw.core.log.RequestLogListener;
 import dev.llmgw.core.exchange.Watchdog;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import java.time.Duration;
@@ -69,7 +68,7 @@ public final class RequestReceiveTimeoutHandler extends ChannelDuplexHandler {
       }
       // through the whole pipeline (the HTTP encoder sits after this handler)
       ClientResponses.writeError(ctx.channel(), GatewayError.requestTimeout(), request.requestId(), false,
-          request.log()).addListener(ChannelFutureListener.CLOSE);
+          request.log()); // closes after it
       request.log().end(Outcome.INVALID);
       return Watchdog.DONE;
     }
