@@ -272,7 +272,10 @@ class SharedStateIT {
         StateSettings.memory());
     GatewayServer g = gateway(c);
     Map<Integer, Integer> failed = burst(99, ",\"max_tokens\":10", g);
-    assertThat(failed.keySet()).allMatch(s -> s >= 500);
+    // a 429 is the budget held by the estimates of requests in flight at that moment ($0.02 each, 99 at
+    // once against $1.00): how many overlap depends on the transport's timing, never on a charge
+    assertThat(failed.keySet()).allMatch(s -> s >= 500 || s == 429);
+    assertThat(failed.keySet()).anyMatch(s -> s >= 500);
     assertThat(g.state().spentUsd("key:app")).as("failed everywhere: nothing charged").isZero();
     g.stop(Duration.ofMillis(200));
     gateways.remove(g);
