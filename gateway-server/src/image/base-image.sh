@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the base image of the gateway's OCI image without a registry or a Docker daemon: a Java runtime
-# made with jlink from the build JDK, the shared libraries it and the gateway's native libraries (Netty epoll,
+# made with jlink from the build JDK, the shared libraries it and the gateway's native libraries (Netty io_uring and epoll,
 # llama.cpp, ONNX Runtime, tokenizers) load, taken from this machine, and a minimal /etc. Written as an image
 # tarball in the `docker save` format, which Jib reads as a `tar://` base image (gateway-server/pom.xml).
 #
