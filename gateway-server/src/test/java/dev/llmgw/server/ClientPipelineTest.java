@@ -12,6 +12,9 @@ import dev.llmgw.server.http.LocalEndpoints;
 import dev.llmgw.testkit.TestConfigs;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -222,5 +225,28 @@ class ClientPipelineTest {
     Reply r = send("GET /healthz HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n");
     assertThat(r.header("connection")).isEqualTo("close");
     assertThat(ch.isActive()).isFalse();
+  }
+
+  @Test
+  void nothingBehindAClosingResponseIsServedWhileTheCloseIsStillInFlight() {
+    // io_uring completes a close in a later turn of the loop: hold it back the same way
+    ChannelPromise[] held = new ChannelPromise[1];
+    ch.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+      @Override
+      public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        held[0] = promise;
+      }
+    });
+    Reply r = send("GET /healthz HTTP/1.0\r\n\r\n" + "GET /v1/models HTTP/1.1\r\nHost: gw\r\n\r\n");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.header("connection")).isEqualTo("close");
+    assertThat(held[0]).as("the close was asked for").isNotNull();
+    assertThat(ch.isActive()).as("and has not completed").isTrue();
+    assertThat((Object) ch.readOutbound()).as("the request behind it is not answered").isNull();
+    assertThat(ch.config().isAutoRead()).as("nor is anything more read").isFalse();
+
+    ch.writeInbound(Unpooled.copiedBuffer("GET /healthz HTTP/1.1\r\nHost: gw\r\n\r\n", StandardCharsets.UTF_8));
+    ch.runPendingTasks();
+    assertThat((Object) ch.readOutbound()).as("nor one that still arrives").isNull();
   }
 }
