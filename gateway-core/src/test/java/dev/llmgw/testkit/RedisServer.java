@@ -94,6 +94,30 @@ public final class RedisServer implements AutoCloseable, BeforeAllCallback, Afte
     }
   }
 
+  /** A command whose reply is one bulk string (e.g. {@code CLIENT LIST}): its whole text. */
+  public String bulkCommand(String line) throws Exception {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+      s.setSoTimeout(2000);
+      s.getOutputStream().write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+      StringBuilder head = new StringBuilder();
+      int c;
+      while ((c = in.read()) >= 0 && c != '\n') {
+        if (c != '\r') {
+          head.append((char) c);
+        }
+      }
+      if (head.length() == 0 || head.charAt(0) != '$') {
+        throw new IllegalStateException("not a bulk reply: " + head);
+      }
+      byte[] body = new byte[Integer.parseInt(head.substring(1))];
+      in.readFully(body);
+      return new String(body, StandardCharsets.UTF_8);
+    }
+  }
+
   public String url() {
     return "redis://127.0.0.1:" + port;
   }

@@ -44,8 +44,8 @@ final class RedisAnswers implements SharedAnswers {
     CompletableFuture<String> value;
     CompletableFuture<Long> ttl;
     try {
-      value = link.async().get(k).toCompletableFuture();
-      ttl = link.async().pttl(k).toCompletableFuture();
+      value = link.bulk().get(k).toCompletableFuture();
+      ttl = link.bulk().pttl(k).toCompletableFuture();
     } catch (RuntimeException e) {
       link.bestEffortFailed("cache read", e);
       return CompletableFuture.completedFuture(null);
@@ -70,7 +70,7 @@ final class RedisAnswers implements SharedAnswers {
       return;
     }
     try {
-      link.async().psetex(keys.key("cache", key), ttl.toMillis(), json).exceptionally(failure -> {
+      link.bulk().psetex(keys.key("cache", key), ttl.toMillis(), json).exceptionally(failure -> {
         link.bestEffortFailed("cache write", failure);
         return null;
       });

@@ -26,8 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Redis store's connection and whether Redis answers: one Lettuce connection (commands rejected at
- * once while it is down, each bounded by the configured timeout), the up/down state the store's
+ * The Redis store's connections and whether Redis answers: one Lettuce connection for state (commands
+ * rejected at once while it is down, each bounded by the configured timeout) and one for the response
+ * cache's large values ({@link #bulk}), the up/down state the store's
  * policy reads, and the writes that must not be lost. A write that runs once (its marker key) goes
  * through {@link #send}: while Redis is down, or when it fails, it waits in a bounded replay queue
  * (what does not fit is counted and logged, never dropped silently). A health check every second pings
@@ -39,11 +40,16 @@ import org.slf4j.LoggerFactory;
 final class RedisLink {
   private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
   static final int REPLAY_BOUND = 100_000;
+  /** {@code CLIENT LIST} names: admission, settlement and ledger commands; the response cache's reads and writes. */
+  static final String STATE_CLIENT_NAME = "llmgw-state";
+  static final String CACHE_CLIENT_NAME = "llmgw-cache";
 
   private final StateSettings settings;
   private final RedisClient client;
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> redis;
+  /** The response cache's own connection: its large values never queue admission commands behind them. */
+  private final StatefulRedisConnection<String, String> bulkConnection;
   private final ArrayBlockingQueue<Supplier<CompletionStage<?>>> replay;
   private final int replayBound;
   /** Writes still waiting for Redis's answer (close waits for them before it closes the connection). */
@@ -81,10 +87,18 @@ final class RedisLink {
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS) // fail fast while down
         .timeoutOptions(TimeoutOptions.enabled(settings.timeout()))
         .build());
+    StatefulRedisConnection<String, String> main = null;
     try {
-      this.connection = client.connect();
-      connection.sync().ping();
+      main = client.connect();
+      main.sync().ping();
+      name(main, STATE_CLIENT_NAME);
+      this.bulkConnection = client.connect();
+      name(bulkConnection, CACHE_CLIENT_NAME);
+      this.connection = main;
     } catch (RedisException e) {
+      if (main != null) {
+        main.close();
+      }
       client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
       throw new IllegalStateException("cannot use Redis at " + settings.redisTarget() + " (state.redis.url): "
           + rootMessage(e), e);
@@ -109,6 +123,15 @@ final class RedisLink {
     checker.scheduleWithFixedDelay(this::check, 1, 1, TimeUnit.SECONDS);
   }
 
+  /** Names the connection in {@code CLIENT LIST} where the server allows it (not every Redis-compatible one does). */
+  private static void name(StatefulRedisConnection<String, String> c, String name) {
+    try {
+      c.sync().clientSetname(name);
+    } catch (RedisException e) {
+      LOG.debug("state: Redis refused CLIENT SETNAME {}: {}", name, e.getMessage());
+    }
+  }
+
   private static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
@@ -120,6 +143,15 @@ final class RedisLink {
   /** Asynchronous commands (never block; Lettuce answers on its own threads). */
   RedisAsyncCommands<String, String> async() {
     return redis;
+  }
+
+  /**
+   * Asynchronous commands on the cache's own connection: a connection answers in order, so a
+   * megabyte-sized answer written on the state connection would hold every admission command sent after
+   * it until Redis had read it. Up/down is still the state connection's (the health check pings that one).
+   */
+  RedisAsyncCommands<String, String> bulk() {
+    return bulkConnection.async();
   }
 
   /** Blocking commands, each bounded by the timeout: admin reads and tests only, never the event loop. */
@@ -300,6 +332,7 @@ final class RedisLink {
     if (!replay.isEmpty()) {
       LOG.error("state: {} settlements or ledger records could not reach Redis before shutdown", replay.size());
     }
+    bulkConnection.close();
     connection.close();
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
   }

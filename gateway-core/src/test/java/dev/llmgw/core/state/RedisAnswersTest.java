@@ -66,4 +66,22 @@ class RedisAnswersTest {
       }
     }
   }
+
+  @Test
+  void answersTravelOnTheirOwnConnectionSoAdmissionNeverQueuesBehindThem() throws Exception {
+    try (RedisStore store = store("own:")) {
+      store.sharedAnswers().put("k3", answer("{\"id\":\"three\"}"), Duration.ofSeconds(60));
+      // the health check pings the state connection every second; the cache's last command stays a write
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        String clients = redis.bulkCommand("CLIENT LIST");
+        assertThat(clients).contains("name=llmgw-cache").contains("name=llmgw-state");
+        assertThat(line(clients, "name=llmgw-cache")).contains("cmd=psetex");
+        assertThat(line(clients, "name=llmgw-state")).contains("cmd=ping");
+      });
+    }
+  }
+
+  private static String line(String clientList, String containing) {
+    return clientList.lines().filter(l -> l.contains(containing)).findFirst().orElse("");
+  }
 }
