@@ -3,6 +3,7 @@ package dev.llmgw.server;
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.SnapshotLoader;
 import dev.llmgw.core.config.ConfigException;
+import dev.llmgw.core.config.TracingSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -82,6 +83,14 @@ public final class ConfigReloader implements AutoCloseable {
         LOG.warn("config reload ({}): the state section changed ({} -> {}); the store is read at start only, the"
             + " change takes effect at the next restart", trigger, server.snapshot().config().state(),
             next.config().state());
+      }
+      TracingSettings was = server.snapshot().config().tracing();
+      TracingSettings now = next.config().tracing();
+      if (!now.equals(was)) { // endpoint and headers may carry credentials: named, never printed
+        LOG.warn("config reload ({}): the tracing section changed (enabled {} -> {}, sample ratio {} -> {}{}); the"
+            + " tracer is set up at start only, the change takes effect at the next restart", trigger, was.enabled(),
+            now.enabled(), was.sampleRatio(), now.sampleRatio(),
+            now.endpoint().equals(was.endpoint()) && now.headers().equals(was.headers()) ? "" : ", endpoint or headers");
       }
       server.apply(next);
       ok.increment();

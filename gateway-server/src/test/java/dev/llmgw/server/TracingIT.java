@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -339,5 +340,31 @@ class TracingIT {
     }
     assertThat(exported().stream().filter(s -> s.traceId().equals(trace))).extracting(Spn::name)
         .contains("POST /v1/chat/completions", "chat local-model");
+  }
+
+  @Test
+  void aReloadThatChangesTracingSaysItTakesEffectAtRestartWithoutPrintingItsHeaders() throws Exception {
+    GatewayServer second = gateway();
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ConfigReloader.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    logger.addAppender(seen);
+    try {
+      Files.writeString(dir.resolve("gateway.yaml"), Files.readString(dir.resolve("gateway.yaml"))
+          .replace("serviceName: tracing-it", "serviceName: tracing-it\n  sampleRatio: 0.25"));
+      Map<String, String> env = Map.of("REMOTE_KEY", PROVIDER_KEY, "OTLP_AUTH", OTLP_AUTH + "-rotated");
+      ConfigReloader.Result r = new ConfigReloader(dir, () -> env, second,
+          new io.micrometer.core.instrument.simple.SimpleMeterRegistry()).reload("test").get(10, TimeUnit.SECONDS);
+      assertThat(r.applied()).as(String.valueOf(r.problems())).isTrue();
+      assertThat(seen.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .anySatisfy(m -> assertThat(m).contains("tracing section changed").contains("sample ratio 1.0 -> 0.25")
+              .contains("endpoint or headers").contains("next restart"))
+          .noneSatisfy(m -> assertThat(m).contains(OTLP_AUTH));
+    } finally {
+      logger.detachAppender(seen);
+      second.stop(Duration.ofMillis(200)); // the next gateway() writes its files afresh
+    }
   }
 }
