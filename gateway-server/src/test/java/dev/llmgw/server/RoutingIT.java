@@ -54,9 +54,11 @@ class RoutingIT {
           cheap:
             baseUrl: http://127.0.0.1:%d/v1
             models: [small]
+            resilience: { maxConcurrent: 1024 } # 300 requests at once under reloads: none refused by the bulkhead
           strong:
             baseUrl: http://127.0.0.1:%d/v1
             models: [large]
+            resilience: { maxConcurrent: 1024 }
         models:
           small: { backend: cheap, price: { input: 0.1, output: 0.2 } }
           large: { backend: strong, price: { input: 5, output: 15 } }
