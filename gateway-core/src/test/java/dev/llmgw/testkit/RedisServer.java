@@ -3,6 +3,7 @@ package dev.llmgw.testkit;
 import static org.awaitility.Awaitility.await;
 
 import java.io.File;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -76,46 +77,44 @@ public final class RedisServer implements AutoCloseable, BeforeAllCallback, Afte
 
   /** Sends one inline command and returns the first reply line (tests only). */
   public String command(String line) throws Exception {
+    return send(line, RedisServer::readLine);
+  }
+
+  /** A command whose reply is one bulk string (e.g. {@code CLIENT LIST}): its whole text. */
+  public String bulkCommand(String line) throws Exception {
+    return send(line, in -> {
+      String head = readLine(in);
+      if (head.isEmpty() || head.charAt(0) != '$') {
+        throw new IllegalStateException("not a bulk reply: " + head);
+      }
+      return new String(in.readNBytes(Integer.parseInt(head.substring(1))), StandardCharsets.UTF_8);
+    });
+  }
+
+  private interface Reply {
+    String read(InputStream in) throws IOException;
+  }
+
+  private String send(String line, Reply reply) throws IOException {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
       s.setSoTimeout(2000);
       OutputStream out = s.getOutputStream();
       out.write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
       out.flush();
-      InputStream in = s.getInputStream();
-      StringBuilder b = new StringBuilder();
-      int c;
-      while ((c = in.read()) >= 0 && c != '\n') {
-        if (c != '\r') {
-          b.append((char) c);
-        }
-      }
-      return b.toString();
+      return reply.read(s.getInputStream());
     }
   }
 
-  /** A command whose reply is one bulk string (e.g. {@code CLIENT LIST}): its whole text. */
-  public String bulkCommand(String line) throws Exception {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
-      s.setSoTimeout(2000);
-      s.getOutputStream().write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
-      s.getOutputStream().flush();
-      java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
-      StringBuilder head = new StringBuilder();
-      int c;
-      while ((c = in.read()) >= 0 && c != '\n') {
-        if (c != '\r') {
-          head.append((char) c);
-        }
+  private static String readLine(InputStream in) throws IOException {
+    StringBuilder b = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0 && c != '\n') {
+      if (c != '\r') {
+        b.append((char) c);
       }
-      if (head.length() == 0 || head.charAt(0) != '$') {
-        throw new IllegalStateException("not a bulk reply: " + head);
-      }
-      byte[] body = new byte[Integer.parseInt(head.substring(1))];
-      in.readFully(body);
-      return new String(body, StandardCharsets.UTF_8);
     }
+    return b.toString();
   }
 
   public String url() {
