@@ -7,6 +7,7 @@
 #
 #   bench/semantic.sh                    RATE=200 CONNS=8 DURATION=20 ROUNDS=3
 #   SKIP_BUILD=1 bench/semantic.sh       use the jars already built
+#   SECOND_OPINION=1 bench/semantic.sh   A with config/routing.yaml's second opinion turned on
 # Needs: java 17, wrk, curl, python3 (apt-get install -y wrk curl python3).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +43,15 @@ auth: {open: true}
 YAML
 done
 cp "$ROOT/config/routing.yaml" "$TMP/a/routing.yaml"
+if [[ -n "${SECOND_OPINION:-}" ]]; then # A with the commented-out second opinion turned on
+  python3 - "$TMP/a/routing.yaml" <<'PY'
+import sys
+p = sys.argv[1]; text = open(p).read()
+off = "    # secondOpinion:\n    #   model: bge-small-en-v15-q\n    #   band: 0.03\n"
+if off not in text: sys.exit("routing.yaml has no commented-out secondOpinion block")
+open(p, 'w').write(text.replace(off, off.replace("# ", "")))
+PY
+fi
 # B: the same policy without the classifier section, the keyword rules' guard, and the rules that read it
 python3 - "$ROOT/config/routing.yaml" "$TMP/b/routing.yaml" <<'PY'
 import re, sys
@@ -77,6 +87,7 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 curl -fsS "http://$HOST:$A_PORT/metrics" | grep -E '^gateway_(route_decisions_total|classifier_)' >"$OUT/metrics-a.txt" || true
+grep -E '^gateway_classifier_second_opinions_total' "$OUT/metrics-a.txt" >&2 || true
 python3 - "$OUT/rounds.txt" <<'PY' | tee "$OUT/summary.txt"
 import statistics as st, sys
 rows = [dict(kv.split('=', 1) for kv in line.split()) for line in open(sys.argv[1]) if 'p99_us=' in line]

@@ -235,9 +235,12 @@ public final class Main {
           snapshot.policy().rules().size(), snapshot.policy().defaultTier());
       var classifier = snapshot.policy().classifier();
       if (classifier.semantic() != null) {
-        LOG.info("routing: semantic classifier {} with {} examples per tier {} (k {}){}",
+        var second = classifier.semantic().second();
+        LOG.info("routing: semantic classifier {} with {} examples per tier {} (k {}){}{}",
             classifier.semantic().embedder().id(), java.util.Arrays.toString(classifier.semantic().counts()),
             snapshot.policy().tiers(), classifier.semantic().k(),
+            second == null ? "" : "; second opinion " + second.id() + " within "
+                + classifier.semantic().band() + " of a threshold",
             classifier.judgeModel() == null ? "" : "; judge " + classifier.judgeModel());
       }
     } else {

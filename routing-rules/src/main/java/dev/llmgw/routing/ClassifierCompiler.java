@@ -6,6 +6,7 @@ import static dev.llmgw.routing.Problems.oneOf;
 
 import dev.llmgw.routing.raw.ClassifierYaml;
 import dev.llmgw.routing.raw.JudgeYaml;
+import dev.llmgw.routing.raw.SecondOpinionYaml;
 import dev.llmgw.routing.raw.SemanticYaml;
 import dev.llmgw.routing.raw.TierYaml;
 import dev.llmgw.routing.semantic.Embedder;
@@ -28,6 +29,7 @@ import java.util.Set;
 final class ClassifierCompiler {
 
   static final int DEFAULT_K = 3;
+  static final double DEFAULT_BAND = 0.03;
 
   private final Problems problems;
   private final Path baseDir;
@@ -43,11 +45,12 @@ final class ClassifierCompiler {
 
   /** What was checked, before anything costly is built. */
   record Parts(ClassifierYaml raw, Embedder embedder, List<Example> examples, int k,
-      String judgeModel, String judgePrompt, String safeTier, boolean semantic, boolean judge) {}
+      Embedder second, double band, String judgeModel, String judgePrompt, String safeTier,
+      boolean semantic, boolean judge) {}
 
   Parts parts(ClassifierYaml raw, Map<String, TierYaml> rawTiers) {
     if (raw == null) {
-      return new Parts(null, null, List.of(), DEFAULT_K, null, null, null, false, false);
+      return new Parts(null, null, List.of(), DEFAULT_K, null, 0, null, null, null, false, false);
     }
     String safe = null;
     if (raw.safeTier() != null) {
@@ -61,11 +64,39 @@ final class ClassifierCompiler {
     Embedder embedder = null;
     List<Example> examples = new ArrayList<>();
     int k = DEFAULT_K;
+    Embedder second = null;
+    double band = 0;
     SemanticYaml s = raw.semantic();
     if (s != null) {
-      embedder = embedder(s);
+      String at = "classifier.semantic";
+      embedder = embedder(at, s.model(), s.onnx(), s.tokenizer(), s.pooling());
       examples = examples(s);
       k = k(s.k());
+      SecondOpinionYaml so = s.secondOpinion();
+      if (so != null) {
+        String soAt = child(at, "secondOpinion");
+        if (so.model() == null && so.onnx() == null && so.tokenizer() == null) {
+          problems.add(soAt, "no model (expected model: " + Embedders.BGE + ", or onnx and "
+              + "tokenizer files of your own)");
+        } else {
+          second = embedder(soAt, so.model(), so.onnx(), so.tokenizer(), so.pooling());
+        }
+        band = band(child(soAt, "band"), so.band());
+        boolean calibratable = examples.stream()
+            .collect(java.util.stream.Collectors.groupingBy(Example::tier,
+                java.util.stream.Collectors.counting()))
+            .values().stream().anyMatch(n -> n >= 3);
+        if (second != null && !examples.isEmpty() && !calibratable) {
+          problems.add(soAt, "too few examples to put the two models' scores on one scale "
+              + "(expected at least three examples of one tier)");
+          second = null;
+        }
+        if (second != null && embedder != null && second.id().equals(embedder.id())) {
+          problems.add(child(soAt, "model"), "'" + second.id() + "' is the first model too "
+              + "(expected a different model, whose opinion adds something)");
+          second = null;
+        }
+      }
     }
     String judgeModel = null;
     String prompt = null;
@@ -81,7 +112,8 @@ final class ClassifierCompiler {
       prompt = j.prompt() != null && !j.prompt().isBlank() ? j.prompt().strip()
           : defaultPrompt(rawTiers);
     }
-    return new Parts(raw, embedder, examples, k, judgeModel, prompt, safe, s != null, j != null);
+    return new Parts(raw, embedder, examples, k, second, band, judgeModel, prompt, safe, s != null,
+        j != null);
   }
 
   Classifier build(Parts p) {
@@ -91,7 +123,7 @@ final class ClassifierCompiler {
     SemanticIndex index = null;
     if (p.semantic() && p.embedder() != null) {
       try {
-        index = new SemanticIndex(p.embedder(), tiers, p.examples(), p.k());
+        index = new SemanticIndex(p.embedder(), tiers, p.examples(), p.k(), p.second(), p.band());
       } catch (RuntimeException e) {
         problems.add("classifier.semantic", "the model failed on the examples: " + e);
         return null;
@@ -100,32 +132,49 @@ final class ClassifierCompiler {
     return new Classifier(index, p.judgeModel(), p.judgePrompt(), p.safeTier());
   }
 
-  private Embedder embedder(SemanticYaml s) {
-    String at = "classifier.semantic";
+  private Embedder embedder(String at, String model, String onnx, String tokenizer,
+      String pooling) {
     try {
-      if (s.onnx() != null || s.tokenizer() != null) {
-        if (s.model() != null) {
-          problems.add(child(at, "model"), "'" + s.model() + "' and onnx are both set (expected "
+      if (onnx != null || tokenizer != null) {
+        if (model != null) {
+          problems.add(child(at, "model"), "'" + model + "' and onnx are both set (expected "
               + "either a built-in model or onnx and tokenizer files)");
           return null;
         }
-        if (s.onnx() == null || s.tokenizer() == null) {
-          problems.add(child(at, s.onnx() == null ? "onnx" : "tokenizer"), "missing (an own "
+        if (onnx == null || tokenizer == null) {
+          problems.add(child(at, onnx == null ? "onnx" : "tokenizer"), "missing (an own "
               + "model needs both onnx, the model file, and tokenizer, its tokenizer.json)");
           return null;
         }
-        return Embedders.onnx(baseDir.resolve(s.onnx().strip()),
-            baseDir.resolve(s.tokenizer().strip()), s.pooling() == null ? "mean" : s.pooling());
+        return Embedders.onnx(baseDir.resolve(onnx.strip()), baseDir.resolve(tokenizer.strip()),
+            pooling == null ? "mean" : pooling);
       }
-      if (s.pooling() != null) {
-        problems.add(child(at, "pooling"), "applies to an own onnx model only (the built-in model "
+      if (pooling != null) {
+        problems.add(child(at, "pooling"), "applies to an own onnx model only (a built-in model "
             + "has its own)");
       }
-      return Embedders.builtin(s.model() == null ? Embedders.BUILTIN : s.model().strip());
+      return Embedders.builtin(model == null ? Embedders.BUILTIN : model.strip());
     } catch (Embedders.LoadException e) {
-      problems.add(child(at, s.onnx() != null ? "onnx" : "model"), e.getMessage());
+      problems.add(child(at, onnx != null ? "onnx" : "model"), e.getMessage());
       return null;
     }
+  }
+
+  private double band(String at, String raw) {
+    if (raw == null) {
+      return DEFAULT_BAND;
+    }
+    try {
+      double band = Double.parseDouble(raw.strip());
+      if (band > 0 && band <= 1) {
+        return band;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    problems.add(at, "'" + raw + "' is not a band (expected a number above 0 and at most 1, "
+        + "e.g. 0.03)");
+    return DEFAULT_BAND;
   }
 
   private List<Example> examples(SemanticYaml s) {

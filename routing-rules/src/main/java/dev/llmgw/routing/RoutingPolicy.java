@@ -103,11 +103,16 @@ public final class RoutingPolicy {
 
   /**
    * Scores the request against the examples (embedding its segments: milliseconds of CPU, never on
-   * an event loop), for {@link RequestFeatures#semantic(SemanticScores)}.
+   * an event loop), for {@link RequestFeatures#semantic(SemanticScores)}; when the request already
+   * has scores (a condition found them too close to its threshold), the second model's opinion.
    */
   public SemanticScores computeSemantic(RequestFeatures f) {
     if (classifier.semantic() == null) {
       throw new IllegalStateException("no semantic classifier configured");
+    }
+    if (f.hasSemantic()) {
+      // a condition found the first model's scores too close to its threshold
+      return classifier.semantic().refine(f.semantic(), f.segments());
     }
     return classifier.semantic().score(f.segments());
   }

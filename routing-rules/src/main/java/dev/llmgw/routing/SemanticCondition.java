@@ -8,6 +8,10 @@ import java.util.Locale;
  * segments, the score for a tier (the mean similarity of its nearest examples of that tier, see
  * {@link dev.llmgw.routing.semantic.SemanticIndex}) is at least {@code minScore}, and, when {@code
  * margin} is set, exceeds every other tier's score in that segment by at least that much.
+ *
+ * <p>When the classifier has a second model and the scores are within its band of these thresholds
+ * (and no other segment qualifies clearly), the condition asks for the second opinion ({@link
+ * SignalNeeded}) and is evaluated again on the two models' mean.
  */
 final class SemanticCondition implements Condition {
 
@@ -26,13 +30,33 @@ final class SemanticCondition implements Condition {
 
   @Override
   public boolean test(RequestFeatures f) {
-    double[][] scores = f.semantic().perSegment();
-    for (int s = 0; s < scores.length; s++) {
-      if (qualifies(f.semantic(), s)) {
+    SemanticScores scores = f.semantic();
+    double band = scores.band();
+    boolean near = false;
+    for (int s = 0; s < scores.perSegment().length; s++) {
+      boolean close = band > 0 && close(scores, s, band);
+      if (!close && qualifies(scores, s)) {
         return true;
       }
+      near |= close;
+    }
+    if (near) {
+      // too close to call on the first model's scores: ask the second model, then decide again
+      throw SignalNeeded.SEMANTIC;
     }
     return false;
+  }
+
+  /** Whether a segment's score (or lead, when a margin is set) is within {@code band} of it. */
+  private boolean close(SemanticScores s, int segment, double band) {
+    double score = s.perSegment()[segment][index];
+    if (Double.isNaN(score)) {
+      return false;
+    }
+    if (Double.isNaN(margin)) {
+      return Math.abs(score - minScore) < band;
+    }
+    return score >= minScore - band && Math.abs(s.lead(segment, index) - margin) < band;
   }
 
   private boolean qualifies(SemanticScores s, int segment) {
@@ -56,7 +80,11 @@ final class SemanticCondition implements Condition {
       sb.append(", lead over the next tier ").append(fmt(lead))
           .append(lead >= margin ? " >= " : " < ").append(fmt(margin));
     }
-    sb.append(" (from segment ").append(seg).append("; nearest:");
+    sb.append(" (from segment ").append(seg);
+    if (s.refined()) {
+      sb.append("; mean of the first and the second model's scores");
+    }
+    sb.append("; nearest:");
     for (SemanticScores.Neighbour n : s.nearest()) {
       String text = n.example().text();
       sb.append(' ').append(n.example().tier()).append(' ').append(fmt(n.similarity()))

@@ -73,4 +73,26 @@ final class RoutingYamlReader {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** The block of config/routing.yaml that turns the second opinion on, commented out there. */
+  static final String SECOND_OPINION_OFF = """
+          # secondOpinion:
+          #   model: bge-small-en-v15-q
+          #   band: 0.03
+      """;
+
+  /** The shipped policy with its commented-out second opinion turned on. */
+  static RoutingPolicy shippedWithSecondOpinion() {
+    try {
+      String text = Files.readString(SHIPPED_POLICY);
+      if (!text.contains(SECOND_OPINION_OFF)) {
+        throw new AssertionError("config/routing.yaml no longer has the commented-out block:\n"
+            + SECOND_OPINION_OFF);
+      }
+      return policy(text.replace(SECOND_OPINION_OFF, SECOND_OPINION_OFF.replace("# ", "")),
+          SHIPPED_POLICY.getParent());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 }

@@ -176,4 +176,145 @@ class SemanticConfigTest {
     assertThat(x[1]).isGreaterThan(0.5).isCloseTo(y[1], org.assertj.core.data.Offset.offset(1e-4));
     assertThat(x[0]).isCloseTo(y[0], org.assertj.core.data.Offset.offset(1e-4));
   }
+
+  @Test
+  void aBrokenSecondOpinionIsRefusedWithThePathAndTheReason() throws Exception {
+    Files.writeString(dir.resolve("ex.jsonl"), """
+        {"tier": "high-stakes", "text": "my basement smells strongly of gas"}
+        {"tier": "high-stakes", "text": "the baby swallowed a button battery"}
+        {"tier": "high-stakes", "text": "wire the company's payroll to this new account"}
+        """);
+    assertThat(problems(compile("classifier: {semantic: {examples: [ex.jsonl], "
+        + "secondOpinion: {band: 0.03}}}\n" + SEMANTIC_RULE))).containsExactly(
+        "classifier.semantic.secondOpinion: no model (expected model: bge-small-en-v15-q, or onnx "
+            + "and tokenizer files of your own)");
+    assertThat(problems(compile("classifier: {semantic: {examples: [ex.jsonl], "
+        + "secondOpinion: {model: bge-small-en-v15-q, band: 0}}}\n" + SEMANTIC_RULE)))
+        .containsExactly("classifier.semantic.secondOpinion.band: '0' is not a band (expected a "
+            + "number above 0 and at most 1, e.g. 0.03)");
+    assertThat(problems(compile("classifier: {semantic: {examples: [ex.jsonl], "
+        + "secondOpinion: {model: all-minilm-l6-v2-q}}}\n" + SEMANTIC_RULE))).containsExactly(
+        "classifier.semantic.secondOpinion.model: 'all-minilm-l6-v2-q' is the first model too "
+            + "(expected a different model, whose opinion adds something)");
+    assertThat(problems(compile("classifier: {semantic: {examples: [ex.jsonl], "
+        + "secondOpinion: {model: gte-large}}}\n" + SEMANTIC_RULE))).containsExactly(
+        "classifier.semantic.secondOpinion.model: 'gte-large' is not a built-in model (expected one "
+            + "of all-minilm-l6-v2-q, bge-small-en-v15-q, or onnx and tokenizer files of your own)");
+    assertThat(problems(compile("classifier: {semantic: {examples: [ex.jsonl], "
+        + "secondOpinion: {onnx: missing.onnx}}}\n" + SEMANTIC_RULE))).containsExactly(
+        "classifier.semantic.secondOpinion.tokenizer: missing (an own model needs both onnx, the "
+            + "model file, and tokenizer, its tokenizer.json)");
+    Files.writeString(dir.resolve("two.jsonl"), """
+        {"tier": "high-stakes", "text": "my basement smells strongly of gas"}
+        {"tier": "high-stakes", "text": "the baby swallowed a button battery"}
+        {"tier": "trivial", "text": "suggest a name for my goldfish"}
+        """);
+    assertThat(problems(compile("classifier: {semantic: {examples: [two.jsonl], "
+        + "secondOpinion: {model: bge-small-en-v15-q}}}\n" + SEMANTIC_RULE))).containsExactly(
+        "classifier.semantic.secondOpinion: too few examples to put the two models' scores on one "
+            + "scale (expected at least three examples of one tier)");
+  }
+
+  @Test
+  void aRequestCloseToAThresholdIsDecidedOnTheMeanOfBothModelsCalibratedOnTheExamples()
+      throws Exception {
+    List<String> high = List.of("my basement smells strongly of gas",
+        "the baby swallowed a button battery", "wire the company's payroll to this new account");
+    List<String> trivial = List.of("suggest a name for my goldfish",
+        "a haiku about the first snow", "what rhymes with orange");
+    StringBuilder ex = new StringBuilder();
+    high.forEach(t -> ex.append("{\"tier\": \"high-stakes\", \"text\": \"").append(t).append("\"}\n"));
+    trivial.forEach(t -> ex.append("{\"tier\": \"trivial\", \"text\": \"").append(t).append("\"}\n"));
+    Files.writeString(dir.resolve("ex.jsonl"), ex);
+    // band 1: every request is "close", so each asks for the second opinion
+    CompileResult r = compile("classifier: {semantic: {examples: [ex.jsonl], k: 1, "
+        + "secondOpinion: {model: bge-small-en-v15-q, band: 1}}}\n" + """
+        rules:
+          - name: close
+            tier: high-stakes
+            when: {semantic: {tier: high-stakes, minScore: 0.2, margin: 0.0}}
+        """);
+    assertThat(problems(r)).isEmpty();
+    RoutingPolicy p = r.policyOrNull();
+    var index = p.classifier().semantic();
+    assertThat(index.second().id()).isEqualTo("bge-small-en-v15-q");
+
+    // the map onto the first model's scale, computed here from the two models' own vectors:
+    // every example's nearest other example of each tier (k = 1), same mean and spread
+    var first = dev.llmgw.routing.semantic.Embedders.builtin("all-minilm-l6-v2-q");
+    var second = dev.llmgw.routing.semantic.Embedders.builtin("bge-small-en-v15-q");
+    List<List<String>> tiers = List.of(trivial, high);
+    double[] a = leaveOneOut(first, tiers);
+    double[] b = leaveOneOut(second, tiers);
+    double scale = std(a) / std(b);
+    double shift = mean(a) - scale * mean(b);
+    assertThat(index.calibration()).containsExactly(new double[] {scale, shift},
+        org.assertj.core.data.Offset.offset(1e-6));
+
+    RequestFeatures gas = RoutingPolicyTest.chat("I can smell gas near the boiler");
+    RouteDecision d = p.explainBlocking(gas, null, "high-stakes");
+    assertThat(gas.semantic().refined()).isTrue();
+    float[] q1 = first.embed("I can smell gas near the boiler");
+    float[] q2 = second.embed("I can smell gas near the boiler");
+    for (int t = 0; t < 2; t++) {
+      double mixed = (nearest(q1, first, tiers.get(t)) + scale * nearest(q2, second, tiers.get(t))
+          + shift) / 2;
+      assertThat(gas.semantic().perSegment()[0][t]).isCloseTo(mixed,
+          org.assertj.core.data.Offset.offset(1e-5));
+    }
+    assertThat(d.rule()).isEqualTo("close");
+    assertThat(d.trace().get(0).detail()).contains("mean of the first and the second model's scores");
+
+    // without a second opinion configured, the same request is decided on the first model's scores
+    CompileResult one = compile("classifier: {semantic: {examples: [ex.jsonl], k: 1}}\n" + """
+        rules:
+          - name: close
+            tier: high-stakes
+            when: {semantic: {tier: high-stakes, minScore: 0.2, margin: 0.0}}
+        """);
+    RequestFeatures again = RoutingPolicyTest.chat("I can smell gas near the boiler");
+    one.policyOrNull().decideBlocking(again, null, "high-stakes");
+    assertThat(again.semantic().refined()).isFalse();
+    assertThat(again.semantic().perSegment()[0][1]).isCloseTo(nearest(q1, first, high),
+        org.assertj.core.data.Offset.offset(1e-5));
+  }
+
+  private static double nearest(float[] q, dev.llmgw.routing.semantic.Embedder m, List<String> of) {
+    double best = Double.NEGATIVE_INFINITY;
+    for (String t : of) {
+      best = Math.max(best, dot(q, m.embed(t)));
+    }
+    return best;
+  }
+
+  private static double[] leaveOneOut(dev.llmgw.routing.semantic.Embedder m,
+      List<List<String>> tiers) {
+    List<Double> out = new java.util.ArrayList<>();
+    for (List<String> own : tiers) {
+      for (String e : own) {
+        for (List<String> tier : tiers) {
+          List<String> others = tier.stream().filter(t -> !t.equals(e)).toList();
+          out.add(nearest(m.embed(e), m, others));
+        }
+      }
+    }
+    return out.stream().mapToDouble(Double::doubleValue).toArray();
+  }
+
+  private static double dot(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += a[i] * b[i];
+    }
+    return s;
+  }
+
+  private static double mean(double[] xs) {
+    return java.util.Arrays.stream(xs).average().orElseThrow();
+  }
+
+  private static double std(double[] xs) {
+    double m = mean(xs);
+    return Math.sqrt(java.util.Arrays.stream(xs).map(x -> (x - m) * (x - m)).average().orElseThrow());
+  }
 }

@@ -42,14 +42,23 @@ import org.slf4j.LoggerFactory;
  * gateway.classifier.fallbacks}. Judge verdicts are cached by a hash of the classified text.
  *
  * <p>Metrics: {@code gateway.classifier.duration} (the whole stage per classified request, by the
- * signal that decided), {@code gateway.classifier.fallbacks} (by signal and reason); decisions by
- * signal are {@code gateway.route.decisions}' {@code signal} label.
+ * signal that decided), {@code gateway.classifier.fallbacks} (by signal and reason), {@code
+ * gateway.classifier.second_opinions} (asked or skipped); decisions by signal are {@code
+ * gateway.route.decisions}' {@code signal} label.
+ *
+ * <p>A second opinion (a second embedding model for a request whose first scores are close to a
+ * rule's threshold) runs on threads of its own ({@code classifier.threads} of them), asked only while
+ * one is free: under load the request is decided on its first scores instead, so the extra model
+ * never queues other requests' first scores behind it.
  */
 public final class TierClassifier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TierClassifier.class);
 
   private final ThreadPoolExecutor pool;
   private final AtomicInteger waiting = new AtomicInteger();
+  /** Second opinions run here, never queued: at most {@code threads} at once, else skipped. */
+  private final ThreadPoolExecutor secondPool;
+  private final AtomicInteger secondWaiting = new AtomicInteger();
   /** Judge calls in flight; bounded by the queue setting like the requests waiting for a thread. */
   private final AtomicInteger judging = new AtomicInteger();
   private final JudgeClient judge = new JudgeClient();
@@ -57,19 +66,26 @@ public final class TierClassifier implements AutoCloseable {
   private final MeterRegistry registry;
   private final Map<String, Timer> durations = new ConcurrentHashMap<>();
   private final Map<String, Counter> fallbacks = new ConcurrentHashMap<>();
+  private final Map<String, Counter> secondOpinions = new ConcurrentHashMap<>();
   private volatile ClassifierSettings settings = ClassifierSettings.DEFAULTS;
 
   public TierClassifier(MeterRegistry registry) {
     this.registry = registry;
+    this.pool = pool("classifier-");
+    this.secondPool = pool("classifier-second-");
+    this.verdicts = Caffeine.newBuilder().maximumSize(ClassifierSettings.DEFAULTS.judgeCacheSize()).build();
+  }
+
+  private static ThreadPoolExecutor pool(String name) {
     AtomicInteger n = new AtomicInteger();
-    this.pool = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-        r -> {
-          Thread t = new Thread(r, "classifier-" + n.incrementAndGet());
+    ThreadPoolExecutor p = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, name + n.incrementAndGet());
           t.setDaemon(true);
           return t;
         });
-    this.pool.allowCoreThreadTimeOut(true);
-    this.verdicts = Caffeine.newBuilder().maximumSize(ClassifierSettings.DEFAULTS.judgeCacheSize()).build();
+    p.allowCoreThreadTimeOut(true);
+    return p;
   }
 
   /** For tests and tools: metrics go nowhere. */
@@ -81,12 +97,17 @@ public final class TierClassifier implements AutoCloseable {
   public void configure(ClassifierSettings s) {
     settings = s;
     verdicts.policy().eviction().ifPresent(e -> e.setMaximum(s.judgeCacheSize()));
-    if (s.threads() > pool.getMaximumPoolSize()) {
-      pool.setMaximumPoolSize(s.threads());
-      pool.setCorePoolSize(s.threads());
+    resize(pool, s.threads());
+    resize(secondPool, s.threads());
+  }
+
+  private static void resize(ThreadPoolExecutor p, int threads) {
+    if (threads > p.getMaximumPoolSize()) {
+      p.setMaximumPoolSize(threads);
+      p.setCorePoolSize(threads);
     } else {
-      pool.setCorePoolSize(s.threads());
-      pool.setMaximumPoolSize(s.threads());
+      p.setCorePoolSize(threads);
+      p.setMaximumPoolSize(threads);
     }
   }
 
@@ -96,6 +117,23 @@ public final class TierClassifier implements AutoCloseable {
    */
   public java.util.concurrent.Executor executor() {
     return pool;
+  }
+
+  /**
+   * For tests: work run here counts as a second opinion in progress (so a held task makes the next
+   * second opinion be skipped, as a busy thread would).
+   */
+  java.util.concurrent.Executor secondExecutor() {
+    return r -> {
+      secondWaiting.incrementAndGet();
+      secondPool.execute(() -> {
+        try {
+          r.run();
+        } finally {
+          secondWaiting.decrementAndGet();
+        }
+      });
+    };
   }
 
   /** Requests waiting for or being scored by a classifier thread. */
@@ -156,27 +194,47 @@ public final class TierClassifier implements AutoCloseable {
       GatewayConfig config, CompletableFuture<RouteDecision> out, long start) {
     ClassifierSettings s = settings;
     if (needed.kind() == SignalNeeded.Kind.SEMANTIC) {
-      if (waiting.incrementAndGet() > s.threads() + s.queue()) {
-        waiting.decrementAndGet();
-        fallback(policy, f, safeTier, "semantic", "queue_full", out, start);
+      // a request with scores already needs a second opinion (they were close to a threshold):
+      // extra work on threads of its own, asked only while one is free, so it never queues ahead
+      // of (or behind) other requests' first scores; otherwise the first scores decide
+      boolean second = f.hasSemantic();
+      ThreadPoolExecutor on = second ? secondPool : pool;
+      AtomicInteger count = second ? secondWaiting : waiting;
+      if (count.incrementAndGet() > (second ? s.threads() : s.threads() + s.queue())) {
+        count.decrementAndGet();
+        if (second) {
+          secondOpinion("skipped").increment();
+          f.semantic(f.semantic().withoutSecondOpinion());
+          step(policy, f, safeTier, config, out, start);
+        } else {
+          fallback(policy, f, safeTier, "semantic", "queue_full", out, start);
+        }
         return;
+      }
+      if (second) {
+        secondOpinion("asked").increment();
       }
       CompletableFuture<Void> scored = new CompletableFuture<>();
       try {
-        pool.execute(() -> {
+        on.execute(() -> {
+          Throwable failed = null;
           try {
             if (!scored.isDone()) {
               f.semantic(policy.computeSemantic(f));
             }
-            scored.complete(null);
           } catch (RuntimeException | LinkageError e) {
-            scored.completeExceptionally(e);
+            failed = e;
           } finally {
-            waiting.decrementAndGet();
+            count.decrementAndGet(); // before the rules run again: this request no longer waits
+          }
+          if (failed == null) {
+            scored.complete(null);
+          } else {
+            scored.completeExceptionally(failed);
           }
         });
       } catch (java.util.concurrent.RejectedExecutionException e) {
-        waiting.decrementAndGet();
+        count.decrementAndGet();
         fallback(policy, f, safeTier, "semantic", "queue_full", out, start);
         return;
       }
@@ -264,6 +322,14 @@ public final class TierClassifier implements AutoCloseable {
     out.complete(d);
   }
 
+  private Counter secondOpinion(String outcome) {
+    return secondOpinions.computeIfAbsent(outcome, o -> Counter
+        .builder("gateway.classifier.second_opinions")
+        .description("Requests whose first semantic scores were close to a threshold: the second "
+            + "model asked, or skipped because every classifier thread was busy")
+        .tag("outcome", o).register(registry));
+  }
+
   private Timer timer(String signal) {
     return durations.computeIfAbsent(signal, s -> Timer.builder("gateway.classifier.duration")
         .description("Time from a request reaching a costly signal (semantic, judge) to its tier, "
@@ -288,5 +354,6 @@ public final class TierClassifier implements AutoCloseable {
   @Override
   public void close() {
     pool.shutdownNow();
+    secondPool.shutdownNow();
   }
 }

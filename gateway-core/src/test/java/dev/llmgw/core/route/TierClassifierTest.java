@@ -84,4 +84,63 @@ class TierClassifierTest {
           .isEqualTo(1);
     }
   }
+
+  @Test
+  void aSecondOpinionIsAskedWhileItsThreadIsFreeAndSkippedWhileItIsBusy() throws Exception {
+    Files.writeString(dir.resolve("ex.jsonl"), """
+        {"tier": "high-stakes", "text": "there is a strong smell of gas in my kitchen"}
+        {"tier": "high-stakes", "text": "my toddler swallowed a button battery"}
+        {"tier": "high-stakes", "text": "wire the payroll money to this new account today"}
+        {"tier": "trivial", "text": "suggest a name for my goldfish"}
+        {"tier": "trivial", "text": "write a haiku about the first snow"}
+        """);
+    // band 1: every request's scores are "close", so each one wants a second opinion
+    var compiled = RuleCompiler.compile(new YAMLMapper().readValue("""
+        defaultTier: trivial
+        tiers: {trivial: {targets: [small]}, high-stakes: {targets: [large]}}
+        classifier:
+          semantic:
+            examples: [ex.jsonl]
+            k: 1
+            secondOpinion: {model: bge-small-en-v15-q, band: 1}
+        rules:
+          - name: close
+            tier: high-stakes
+            when: {semantic: {tier: high-stakes, minScore: 0.3, margin: 0.0}}
+        """, RoutingYaml.class), Set.of("small", "large"), dir);
+    assertThat(compiled.problems()).isEmpty();
+    RoutingPolicy p = compiled.policyOrNull();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (TierClassifier c = new TierClassifier(registry)) {
+      c.configure(new ClassifierSettings(Duration.ofSeconds(30), Duration.ofSeconds(2), 10, 1, 0));
+      RequestFeatures asked = chat("I smell gas in the kitchen");
+      assertThat(c.decide(p, asked, "high-stakes", null).get(30, TimeUnit.SECONDS).rule())
+          .isEqualTo("close");
+      assertThat(asked.semantic().refined()).isTrue();
+      assertThat(registry.get("gateway.classifier.second_opinions").tag("outcome", "asked")
+          .counter().count()).isEqualTo(1);
+
+      CountDownLatch release = new CountDownLatch(1);
+      CountDownLatch held = new CountDownLatch(1);
+      c.secondExecutor().execute(() -> {
+        held.countDown();
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+      // the second model's thread is busy: decided on the first scores, without waiting for it
+      RequestFeatures skipped = chat("I smell gas in the kitchen");
+      RouteDecision d = c.decide(p, skipped, "high-stakes", null).get(30, TimeUnit.SECONDS);
+      assertThat(d.rule()).isEqualTo("close");
+      assertThat(skipped.semantic().refined()).isFalse();
+      assertThat(skipped.semantic().band()).isZero();
+      assertThat(registry.get("gateway.classifier.second_opinions").tag("outcome", "skipped")
+          .counter().count()).isEqualTo(1);
+      assertThat(registry.find("gateway.classifier.fallbacks").counters()).isEmpty();
+      release.countDown();
+    }
+  }
 }

@@ -12,7 +12,9 @@ import java.util.List;
  * @param pooling   {@code mean} (default) or {@code cls}, for an own model
  * @param examples  example files (JSON Lines, relative to routing.yaml), at least one
  * @param k         neighbours averaged per tier (default 3)
- * @param timeout   how long a request may wait for its score, queue included (default 250ms)
+ * @param timeout   how long a request may wait for its score, queue included (default 250ms; a
+ *                  second opinion included)
+ * @param secondOpinion a second model for requests close to a threshold (optional)
  */
 public record SemanticYaml(String model, String onnx, String tokenizer, String pooling,
-    List<String> examples, String k, String timeout) {}
+    List<String> examples, String k, String timeout, SecondOpinionYaml secondOpinion) {}

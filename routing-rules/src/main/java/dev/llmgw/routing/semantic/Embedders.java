@@ -25,8 +25,9 @@ import java.util.concurrent.Executor;
  * its session. Each model has a bounded cache of vectors by text: example files re-read on reload,
  * and the earlier turns of a conversation that come back with every request, are embedded once.
  *
- * <p>Two kinds: the built-in {@value #BUILTIN} (all-MiniLM-L6-v2, quantized, English; shipped inside
- * the LangChain4j artifact, nothing to download), or an operator's own ONNX model with its
+ * <p>Two kinds: the built-in {@value #BUILTIN} (all-MiniLM-L6-v2, quantized, English) and {@value #BGE}
+ * (bge-small-en-v1.5, quantized, English; about three times slower, used as a second opinion), both
+ * shipped inside LangChain4j artifacts, nothing to download; or an operator's own ONNX model with its
  * HuggingFace {@code tokenizer.json} (for example a multilingual sentence-transformer exported to
  * ONNX), with mean or CLS pooling.
  */
@@ -55,22 +56,40 @@ public final class Embedders {
     }
   }
 
-  /** The built-in model. */
+  /** The built-in models: name, model file and tokenizer (resources of their jars), pooling. */
+  private record Builtin(String onnx, String tokenizer, PoolingMode pooling) {}
+
+  /** The built-in second opinion's name in {@code routing.yaml} (bge-small-en-v1.5, quantized). */
+  public static final String BGE = "bge-small-en-v15-q";
+
+  private static final Map<String, Builtin> BUILTINS = Map.of(
+      BUILTIN, new Builtin("/all-minilm-l6-v2-q.onnx", "/all-minilm-l6-v2-q-tokenizer.json",
+          PoolingMode.MEAN),
+      BGE, new Builtin("/bge-small-en-v1.5-q.onnx", "/bge-small-en-v1.5-q-tokenizer.json",
+          PoolingMode.CLS));
+
+  /** The names of the built-in models, sorted. */
+  public static List<String> builtins() {
+    return BUILTINS.keySet().stream().sorted().toList();
+  }
+
+  /** A built-in model. */
   public static Embedder builtin(String name) throws LoadException {
-    if (!BUILTIN.equals(name)) {
-      throw new LoadException("'" + name + "' is not a built-in model (expected " + BUILTIN
-          + ", or onnx and tokenizer files of your own)");
+    Builtin b = BUILTINS.get(name);
+    if (b == null) {
+      throw new LoadException("'" + name + "' is not a built-in model (expected one of "
+          + String.join(", ", builtins()) + ", or onnx and tokenizer files of your own)");
     }
     try {
       return LOADED.computeIfAbsent(name, n -> {
         Class<?> jar = AllMiniLmL6V2QuantizedEmbeddingModel.class;
-        try (InputStream model = jar.getResourceAsStream("/all-minilm-l6-v2-q.onnx");
-            InputStream tokenizer = jar.getResourceAsStream("/all-minilm-l6-v2-q-tokenizer.json")) {
+        try (InputStream model = jar.getResourceAsStream(b.onnx());
+            InputStream tokenizer = jar.getResourceAsStream(b.tokenizer())) {
           if (model == null || tokenizer == null) {
-            throw new IllegalStateException("the model files are missing from "
-                + jar.getProtectionDomain().getCodeSource());
+            throw new IllegalStateException("the model files " + b.onnx() + " and " + b.tokenizer()
+                + " are missing from the class path");
           }
-          return new Cached(n, new SingleThreaded(model.readAllBytes(), tokenizer, PoolingMode.MEAN));
+          return new Cached(n, new SingleThreaded(model.readAllBytes(), tokenizer, b.pooling()));
         } catch (IOException | OrtException e) {
           throw new IllegalStateException(e);
         }

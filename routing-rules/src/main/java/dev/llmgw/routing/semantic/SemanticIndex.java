@@ -16,6 +16,13 @@ import java.util.List;
  * system prompt, tool calls and tools), each scored on its own; a condition matches when one segment
  * qualifies, so stakes set up in an earlier turn are not diluted by an innocuous follow-up, and a
  * generic system prompt does not lower the lead of a pointed question.
+ *
+ * <p>An optional second model gives a second opinion on requests the first one leaves close to a
+ * rule's threshold ({@link #refine}): the same examples are embedded with it too, its scores are put
+ * on the first model's scale by a linear map fitted when the index is built (the two models' scores
+ * of every example against the others, leave-one-out, given the same mean and spread), and the
+ * request's scores become the mean of the two. No rule threshold changes with it, and nothing but
+ * the examples is used to fit the map.
  */
 public final class SemanticIndex {
 
@@ -27,6 +34,15 @@ public final class SemanticIndex {
   private final int k;
   private final float[][][] vectors;
   private final Example[][] examples;
+  private final Second second;
+
+  /**
+   * The second opinion: its model, the examples' vectors by it, the map of its scores onto the first
+   * model's scale ({@code scale * score + shift}), and how close to a threshold a condition must be to
+   * ask for it.
+   */
+  private record Second(Embedder embedder, float[][][] vectors, double scale, double shift,
+      double band) {}
 
   /**
    * @param tiers    the policy's tiers, in order
@@ -34,22 +50,129 @@ public final class SemanticIndex {
    * @param k        neighbours averaged per tier (at least 1)
    */
   public SemanticIndex(Embedder embedder, List<String> tiers, List<Example> examples, int k) {
+    this(embedder, tiers, examples, k, null, 0);
+  }
+
+  /**
+   * @param second a second model for requests close to a threshold, or {@code null}
+   * @param band   how close (in score or lead) a condition must be to its threshold to ask for the
+   *               second model, when there is one
+   */
+  public SemanticIndex(Embedder embedder, List<String> tiers, List<Example> examples, int k,
+      Embedder second, double band) {
     this.embedder = embedder;
     this.tiers = List.copyOf(tiers);
     this.k = k;
-    this.vectors = new float[tiers.size()][][];
     this.examples = new Example[tiers.size()][];
     for (int t = 0; t < tiers.size(); t++) {
       String tier = tiers.get(t);
-      List<Example> of = examples.stream().filter(e -> e.tier().equals(tier)).toList();
-      this.examples[t] = of.toArray(new Example[0]);
-      float[][] vs = new float[of.size()][];
+      this.examples[t] = examples.stream().filter(e -> e.tier().equals(tier)).toArray(Example[]::new);
+    }
+    this.vectors = embed(embedder, this.examples);
+    if (second == null) {
+      this.second = null;
+    } else {
+      float[][][] v2 = embed(second, this.examples);
+      double[] a = leaveOneOut(vectors, k);
+      double[] b = leaveOneOut(v2, k);
+      double scale = std(a) / std(b);
+      if (!(scale > 0) || Double.isInfinite(scale)) {
+        throw new IllegalStateException("the second model scores every example alike");
+      }
+      this.second = new Second(second, v2, scale, mean(a) - scale * mean(b), band);
+    }
+  }
+
+  /** Every example's vector by {@code model}, per tier (off the request path, on every core). */
+  private static float[][][] embed(Embedder model, Example[][] examples) {
+    float[][][] out = new float[examples.length][][];
+    for (int t = 0; t < examples.length; t++) {
+      Example[] of = examples[t];
+      float[][] vs = new float[of.length][];
       // at load and reload, off the request path: every core helps (a few seconds for the shipped
       // examples on one core; a reload re-embeds only texts the embedder's cache does not hold)
       java.util.stream.IntStream.range(0, vs.length).parallel()
-          .forEach(i -> vs[i] = embedder.embed(of.get(i).text()));
-      this.vectors[t] = vs;
+          .forEach(i -> vs[i] = model.embed(of[i].text()));
+      out[t] = vs;
     }
+    return out;
+  }
+
+  /**
+   * Every example's score for every tier that has at least two examples, leaving the example itself
+   * out: what the calibration of a second model is fitted on.
+   */
+  private static double[] leaveOneOut(float[][][] vectors, int k) {
+    int tiers = vectors.length;
+    List<float[]> all = new ArrayList<>();
+    for (float[][] tier : vectors) {
+      all.addAll(Arrays.asList(tier));
+    }
+    double[][] out = new double[all.size()][];
+    java.util.stream.IntStream.range(0, all.size()).parallel().forEach(i -> {
+      float[] q = all.get(i);
+      double[] row = new double[tiers];
+      for (int t = 0; t < tiers; t++) {
+        row[t] = knn(q, vectors[t], k, q);
+      }
+      out[i] = row;
+    });
+    return Arrays.stream(out).flatMapToDouble(Arrays::stream).filter(v -> !Double.isNaN(v))
+        .toArray();
+  }
+
+  /**
+   * The mean similarity of the {@code k} vectors nearest {@code q}, {@code skip} left out (the same
+   * instance: the embedder's cache gives one text's copies one vector).
+   */
+  private static double knn(float[] q, float[][] vs, int k, float[] skip) {
+    int n = 0;
+    for (float[] v : vs) {
+      n += v != skip ? 1 : 0;
+    }
+    if (n == 0) {
+      return Double.NaN;
+    }
+    double[] top = new double[Math.min(k, n)];
+    Arrays.fill(top, Double.NEGATIVE_INFINITY);
+    for (float[] v : vs) {
+      if (v != skip) {
+        insert(top, dot(q, v));
+      }
+    }
+    double sum = 0;
+    for (double v : top) {
+      sum += v;
+    }
+    return sum / top.length;
+  }
+
+  private static void insert(double[] top, double sim) {
+    if (sim > top[top.length - 1]) {
+      int j = top.length - 1;
+      while (j > 0 && top[j - 1] < sim) {
+        top[j] = top[j - 1];
+        j--;
+      }
+      top[j] = sim;
+    }
+  }
+
+  private static double mean(double[] xs) {
+    double sum = 0;
+    for (double x : xs) {
+      sum += x;
+    }
+    return sum / xs.length;
+  }
+
+  private static double std(double[] xs) {
+    double m = mean(xs);
+    double sum = 0;
+    for (double x : xs) {
+      sum += (x - m) * (x - m);
+    }
+    return Math.sqrt(sum / xs.length);
   }
 
   public Embedder embedder() {
@@ -80,6 +203,24 @@ public final class SemanticIndex {
     return c;
   }
 
+  /** The second model, or {@code null} when none is configured. */
+  public Embedder second() {
+    return second == null ? null : second.embedder();
+  }
+
+  /** How close to a threshold asks for the second model (0 when there is none). */
+  public double band() {
+    return second == null ? 0 : second.band();
+  }
+
+  /**
+   * The second model's map onto the first model's scale: {@code {scale, shift}}, or {@code null}
+   * when there is no second model.
+   */
+  public double[] calibration() {
+    return second == null ? null : new double[] {second.scale(), second.shift()};
+  }
+
   /**
    * Scores the request's text segments (embedding each: milliseconds of CPU; never on an event
    * loop). A tier without examples scores NaN.
@@ -99,24 +240,34 @@ public final class SemanticIndex {
         Arrays.fill(top, Double.NEGATIVE_INFINITY);
         for (int i = 0; i < vs.length; i++) {
           double sim = dot(q, vs[i]);
-          if (sim > top[top.length - 1]) {
-            int j = top.length - 1;
-            while (j > 0 && top[j - 1] < sim) {
-              top[j] = top[j - 1];
-              j--;
-            }
-            top[j] = sim;
-          }
+          insert(top, sim);
           keepNearest(nearest, sim, examples[t][i], s);
         }
-        double mean = 0;
-        for (double v : top) {
-          mean += v;
-        }
-        perSegment[s][t] = mean / top.length;
+        perSegment[s][t] = mean(top);
       }
     }
-    return new SemanticScores(tiers, perSegment, List.copyOf(nearest));
+    return new SemanticScores(tiers, perSegment, List.copyOf(nearest),
+        second == null ? 0 : second.band(), false);
+  }
+
+  /**
+   * The second opinion on scores of {@link #score}: the segments embedded with the second model, its
+   * scores mapped onto the first model's scale, and each the mean of the two. Returns {@code first}
+   * when there is no second model or it was already asked.
+   */
+  public SemanticScores refine(SemanticScores first, List<String> segments) {
+    if (second == null || first.refined()) {
+      return first;
+    }
+    double[][] mixed = new double[segments.size()][tiers.size()];
+    for (int s = 0; s < segments.size(); s++) {
+      float[] q = second.embedder().embed(segments.get(s));
+      for (int t = 0; t < tiers.size(); t++) {
+        double own = knn(q, second.vectors()[t], k, null);
+        mixed[s][t] = (first.perSegment()[s][t] + second.scale() * own + second.shift()) / 2;
+      }
+    }
+    return new SemanticScores(tiers, mixed, first.nearest(), 0, true);
   }
 
   private static void keepNearest(List<SemanticScores.Neighbour> nearest, double sim, Example e,

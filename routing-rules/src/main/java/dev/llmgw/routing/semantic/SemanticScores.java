@@ -9,8 +9,23 @@ import java.util.List;
  * @param perSegment per segment (0 is the last user message), per tier: the mean cosine similarity
  *                   of the tier's {@code k} nearest examples; NaN for a tier without examples
  * @param nearest    the closest examples over all segments, best first
+ * @param band       how close to its threshold a condition's score or lead must be to ask for the
+ *                   second model's opinion ({@link SemanticIndex#refine}); 0 when there is none to
+ *                   ask (no second model, or these scores already include it)
+ * @param refined    whether these scores are the mean of the first and the second model's
  */
-public record SemanticScores(List<String> tiers, double[][] perSegment, List<Neighbour> nearest) {
+public record SemanticScores(List<String> tiers, double[][] perSegment, List<Neighbour> nearest,
+    double band, boolean refined) {
+
+  /** Scores of one model, with no second opinion to ask. */
+  public SemanticScores(List<String> tiers, double[][] perSegment, List<Neighbour> nearest) {
+    this(tiers, perSegment, nearest, 0, false);
+  }
+
+  /** These scores, final: no condition asks for the second opinion on them. */
+  public SemanticScores withoutSecondOpinion() {
+    return band == 0 ? this : new SemanticScores(tiers, perSegment, nearest, 0, refined);
+  }
 
   /** One close example. */
   public record Neighbour(double similarity, Example example, int segment) {}
