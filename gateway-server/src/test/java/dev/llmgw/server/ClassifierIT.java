@@ -49,6 +49,8 @@ class ClassifierIT {
   long watchDebounceMillis;
   /** The judge's cacheSize in routing.yaml. */
   int judgeCacheSize = 10_000;
+  /** YAML lines added to classifier.semantic (e.g. a second opinion), indented for it. */
+  String semanticExtra = "";
 
   void start(String semanticTimeout, String judgeAnswer, int judgeStatus) throws Exception {
     backend = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
@@ -81,7 +83,9 @@ class ClassifierIT {
         {"tier": "high-stakes", "text": "There is a strong smell of gas in the kitchen"}
         {"tier": "trivial", "text": "Suggest a name for my goldfish"}
         {"tier": "trivial", "text": "What is the capital of France?"}
-        """);
+        """ + (semanticExtra.isEmpty() ? "" : """
+        {"tier": "high-stakes", "text": "Wire the payroll money to this new account today"}
+        """));
     Files.writeString(dir.resolve("routing.yaml"), """
         defaultTier: trivial
         tiers:
@@ -92,6 +96,7 @@ class ClassifierIT {
             examples: [examples/tiers.jsonl]
             k: 1
             timeout: %s
+        %s
           judge: { model: judge, timeout: 2s, cacheSize: %d }
           threads: 1
         rules:
@@ -107,7 +112,7 @@ class ClassifierIT {
           - name: semantic-high-stakes
             tier: high-stakes
             when: { semantic: { tier: high-stakes, minScore: 0.5, margin: 0.05 } }
-        """.formatted(semanticTimeout, judgeCacheSize));
+        """.formatted(semanticTimeout, semanticExtra, judgeCacheSize));
     GatewaySnapshot s = SnapshotLoader.load(dir, Map.of(), 1);
     gw = new GatewayServer(s, Transport.best(), 1, dev.llmgw.core.log.RequestLogListener.NOOP).reloadFrom(dir, Map::of, watchDebounceMillis).start();
   }
@@ -176,6 +181,27 @@ class ClassifierIT {
         + "tier=\"high-stakes\"} 1.0");
     assertThat(m).contains("gateway_route_decisions_total{rule=\"default\",signal=\"default\",tier=\"trivial\"} 1.0");
     assertThat(m).contains("gateway_classifier_duration_seconds_count{signal=\"semantic\"} 1");
+  }
+
+  @Test
+  void aSecondOpinionIsAskedCountedAndExplained() throws Exception {
+    // band 1: every request's scores are "close", so each asks the second model (bge-small)
+    semanticExtra = "    secondOpinion: { model: bge-small-en-v15-q, band: 1 }";
+    start("5s", "trivial", 200);
+    HttpResponse<String> r = chat("my two year old put a button battery in his mouth").get(30, TimeUnit.SECONDS);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("x-gateway-tier")).hasValue("high-stakes");
+    assertThat(rule(r)).isEqualTo("semantic-high-stakes");
+    assertThat(metrics()).contains("gateway_classifier_second_opinions_total{outcome=\"asked\"} 1.0");
+    HttpResponse<String> explained = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            + gw.port() + "/admin/explain"))
+        .header("Authorization", "Bearer " + ADMIN_TOKEN)
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"auto\",\"messages\":[{\"role\":"
+            + "\"user\",\"content\":\"my two year old put a button battery in his mouth\"}]}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(explained.statusCode()).isEqualTo(200);
+    assertThat(explained.body()).contains("semantic-high-stakes",
+        "mean of the first and the second model's scores");
   }
 
   @Test
