@@ -99,8 +99,8 @@ public final class SemanticIndex {
   }
 
   /**
-   * Every example's score for every tier that has at least two examples, leaving the example itself
-   * out: what the calibration of a second model is fitted on.
+   * Every example's score for every tier, the example itself left out (so its own tier's score is
+   * missing when it is that tier's only example): what the second model's map is fitted on.
    */
   private static double[] leaveOneOut(float[][][] vectors, int k) {
     int tiers = vectors.length;
