@@ -49,6 +49,22 @@ class TierClassifierTest {
         + "\"user\",\"content\":\"" + text + "\"}]}"), h -> null, null, null);
   }
 
+  /** Occupies a thread of {@code e} until the returned latch is counted down (a slow classifier). */
+  static CountDownLatch hold(java.util.concurrent.Executor e) throws InterruptedException {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch held = new CountDownLatch(1);
+    e.execute(() -> {
+      held.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+    return release;
+  }
+
   @Test
   void decidesOnItsOwnThreadAndFallsToTheSafeTierWhenItsQueueIsFull() throws Exception {
     RoutingPolicy p = policy();
@@ -58,17 +74,7 @@ class TierClassifierTest {
       RouteDecision gas = c.decide(p, chat("I smell gas in the kitchen"), "high-stakes", null)
           .get(30, TimeUnit.SECONDS);
       assertThat(gas.rule()).isEqualTo("close");
-      CountDownLatch release = new CountDownLatch(1);
-      CountDownLatch held = new CountDownLatch(1);
-      c.executor().execute(() -> {
-        held.countDown();
-        try {
-          release.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
-      assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+      CountDownLatch release = hold(c.executor());
       CompletableFuture<RouteDecision> waiting = c.decide(p, chat("what is my goldfish called"), "high-stakes", null);
       // one thread, no queue: the next request is refused at once and gets the safe tier
       RouteDecision refused = c.decide(p, chat("name ideas for a cat"), "high-stakes", null).getNow(null);
@@ -120,17 +126,7 @@ class TierClassifierTest {
       assertThat(registry.get("gateway.classifier.second_opinions").tag("outcome", "asked")
           .counter().count()).isEqualTo(1);
 
-      CountDownLatch release = new CountDownLatch(1);
-      CountDownLatch held = new CountDownLatch(1);
-      c.secondExecutor().execute(() -> {
-        held.countDown();
-        try {
-          release.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
-      assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+      CountDownLatch release = hold(c.secondExecutor());
       // the second model's thread is busy: decided on the first scores, without waiting for it
       RequestFeatures skipped = chat("I smell gas in the kitchen");
       RouteDecision d = c.decide(p, skipped, "high-stakes", null).get(30, TimeUnit.SECONDS);
