@@ -82,6 +82,7 @@ class OpsArtifactsIT {
       // the classifier's meters: made when a request first reaches a semantic or judge condition
       // (ClassifierIT checks their names on a real scrape)
       "gateway_classifier_fallbacks_total", "gateway_classifier_duration_seconds_bucket",
+      "gateway_classifier_second_opinions_total",
       // savings: made on the first request whose baseline cost is known (a routing policy with prices)
       "gateway_savings_actual_usd_total", "gateway_savings_baseline_usd_total",
       // the response cache's counters: made on the first request of a cached model (CacheIT checks their names)
