@@ -8,6 +8,9 @@
 #
 #   bench/floor.sh                    C=32 SECS=10 ROUNDS=3 WARM=20
 #   SKIP_BUILD=1 bench/floor.sh       use the jars already built
+#   FEATURES="parse usage meters parse,usage,meters" bench/floor.sh
+#                                     also a bare proxy with each of the gateway's own per-request
+#                                     features added (BareProxy's -Dbare.features): what each costs alone
 # Needs: java 17, wrk, nginx, curl, taskset (apt-get install -y wrk nginx curl util-linux).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +67,18 @@ bench_wait_up "http://$HOST:$GW_PORT/healthz" || bench_die "gateway did not star
 for _ in $(seq 40); do NGINX=$(pgrep -P "$NGINX_MASTER" | head -1 || true); [[ -n "$NGINX" ]] && break; sleep 0.25; done
 [[ -n "$NGINX" ]] || bench_die "nginx did not start"
 declare -A PID=([nginx]=$NGINX [bare]=$BARE [gateway]=$GW) PORT=([nginx]=$NGINX_PORT [bare]=$BARE_PORT [gateway]=$GW_PORT)
+TARGETS=(nginx bare)
+port=$((PORT_BASE + 10))
+for f in ${FEATURES:-}; do
+  name="bare+$f"
+  taskset -c $SERVER_CPU java $JAVA_OPTS -Dio.netty.leakDetection.level=disabled -Dbare.features="$f" \
+    -cp "$GATEWAY_JAR:$TMP/bare" BareProxy "$port" "$HOST" "$MOCK_PORT" >"$OUT/bare-${f//,/-}.log" 2>&1 & PIDS+=($!)
+  PID[$name]=$!; PORT[$name]=$port; TARGETS+=("$name"); port=$((port + 1))
+done
+TARGETS+=(gateway)
+for t in "${TARGETS[@]}"; do
+  for _ in $(seq 80); do (exec 3<>/dev/tcp/$HOST/${PORT[$t]}) 2>/dev/null && break; sleep 0.25; done
+done
 
 loop_thread() { # PID -> the event-loop thread's id (the process itself for nginx's worker)
   local t
@@ -74,11 +89,11 @@ load() { # PORT SECONDS [--latency] -> wrk output
   (cd "$ROOT/bench/wrk" && WRK_BODY="$ROOT/bench/wrk/chat-request.json" taskset -c $LOAD_CPU \
     wrk -t1 -c"$C" -d"${2}s" ${3:-} -s post.lua "http://$HOST:$1/v1/chat/completions")
 }
-bench_log "warming up nginx, the bare proxy and the gateway (${WARM}s each)"
-for t in nginx bare gateway; do load "${PORT[$t]}" "$WARM" >/dev/null; done
+bench_log "warming up ${TARGETS[*]} (${WARM}s each)"
+for t in "${TARGETS[@]}"; do load "${PORT[$t]}" "$WARM" >/dev/null; done
 : >"$OUT/rounds.txt"
 for r in $(seq 1 "$ROUNDS"); do
-  for t in nginx bare gateway; do
+  for t in "${TARGETS[@]}"; do
     p=${PID[$t]}; lt=$(loop_thread "$p")
     read -r pu0 ps0 < <(awk '{print $14, $15}' /proc/"$p"/stat)
     read -r lu0 ls0 < <(awk '{print $14, $15}' /proc/"$p"/task/"$lt"/stat)
@@ -98,12 +113,14 @@ rows = [dict(kv.split('=', 1) for kv in l.split(' errors=')[0].split()) for l in
 def ms(v): return float(v[:-2]) if v.endswith('ms') else float(v[:-2]) / 1000 if v.endswith('us') else float(v[:-1]) * 1000
 def med(t, f): return st.median(f(r) for r in rows if r['target'] == t)
 per = lambda k: (lambda r: int(r[k]) * 1e6 / hz / int(r['requests']))
+targets = list(dict.fromkeys(r['target'] for r in rows))
 res = {t: dict(rps=med(t, lambda r: float(r['rps'])), p50=med(t, lambda r: ms(r['p50'])), cpu=med(t, per('ticks')),
-               user=med(t, per('loop_user')), sys=med(t, per('loop_sys'))) for t in ('nginx', 'bare', 'gateway')}
-print(f"{'target':8s} {'req/s':>9s} {'x nginx':>8s} {'p50 ms':>7s} {'CPU us/req':>10s} {'x nginx':>8s} {'loop user':>9s} {'loop sys':>8s}")
+               user=med(t, per('loop_user')), sys=med(t, per('loop_sys'))) for t in targets}
+w = max(8, max(len(t) for t in targets))
+print(f"{'target':{w}s} {'req/s':>9s} {'x nginx':>8s} {'p50 ms':>7s} {'CPU us/req':>10s} {'x nginx':>8s} {'loop user':>9s} {'loop sys':>8s} {'vs bare':>8s}")
 for t, v in res.items():
-    print(f"{t:8s} {v['rps']:9.0f} {v['rps']/res['nginx']['rps']:8.2f} {v['p50']:7.3f} {v['cpu']:10.1f} "
-          f"{v['cpu']/res['nginx']['cpu']:8.2f} {v['user']:9.1f} {v['sys']:8.1f}")
+    print(f"{t:{w}s} {v['rps']:9.0f} {v['rps']/res['nginx']['rps']:8.2f} {v['p50']:7.3f} {v['cpu']:10.1f} "
+          f"{v['cpu']/res['nginx']['cpu']:8.2f} {v['user']:9.1f} {v['sys']:8.1f} {v['cpu']-res['bare']['cpu']:+8.1f}")
 g, b = res['gateway'], res['bare']
 print(f"the gateway above the bare proxy: {g['cpu']-b['cpu']:+.1f} us CPU per request "
       f"(event loop user {g['user']-b['user']:+.1f}, system {g['sys']-b['sys']:+.1f}; other threads "
