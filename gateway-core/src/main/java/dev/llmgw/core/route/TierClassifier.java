@@ -48,8 +48,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A second opinion (a second embedding model for a request whose first scores are close to a
  * rule's threshold) runs on threads of its own ({@code classifier.threads} of them), asked only while
- * one is free: under load the request is decided on its first scores instead, so the extra model
- * never queues other requests' first scores behind it.
+ * one is free and the first stage is not saturated (every classifier thread busy with first scores):
+ * under load the request is decided on its first scores instead, so the extra model never queues
+ * other requests' first scores behind it and sheds itself before they slow down.
  */
 public final class TierClassifier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TierClassifier.class);
@@ -195,13 +196,17 @@ public final class TierClassifier implements AutoCloseable {
     ClassifierSettings s = settings;
     if (needed.kind() == SignalNeeded.Kind.SEMANTIC) {
       // a request with scores already needs a second opinion (they were close to a threshold):
-      // extra work on threads of its own, asked only while one is free, so it never queues ahead
-      // of (or behind) other requests' first scores; otherwise the first scores decide
+      // extra work, on threads of its own, asked only while one of them is free and the first
+      // stage is not saturated (every classifier thread busy with first scores); otherwise the
+      // first scores decide, so it never queues ahead of, or behind, other requests' first scores
       boolean second = f.hasSemantic();
       ThreadPoolExecutor on = second ? secondPool : pool;
       AtomicInteger count = second ? secondWaiting : waiting;
-      if (count.incrementAndGet() > (second ? s.threads() : s.threads() + s.queue())) {
-        count.decrementAndGet();
+      boolean busy = second && waiting.get() >= s.threads();
+      if (busy || count.incrementAndGet() > (second ? s.threads() : s.threads() + s.queue())) {
+        if (!busy) {
+          count.decrementAndGet();
+        }
         if (second) {
           secondOpinion("skipped").increment();
           f.semantic(f.semantic().withoutSecondOpinion());
@@ -326,7 +331,7 @@ public final class TierClassifier implements AutoCloseable {
     return secondOpinions.computeIfAbsent(outcome, o -> Counter
         .builder("gateway.classifier.second_opinions")
         .description("Requests whose first semantic scores were close to a threshold: the second "
-            + "model asked, or skipped because every classifier thread was busy")
+            + "model asked, or skipped because the classifier was busy")
         .tag("outcome", o).register(registry));
   }
 

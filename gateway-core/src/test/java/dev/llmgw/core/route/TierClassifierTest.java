@@ -137,6 +137,20 @@ class TierClassifierTest {
           .counter().count()).isEqualTo(1);
       assertThat(registry.find("gateway.classifier.fallbacks").counters()).isEmpty();
       release.countDown();
+
+      // the first stage saturated (its only thread held, a request waiting for first scores): a
+      // request whose first scores are in hand and close is decided on them, without a second look
+      RequestFeatures scored = chat("I smell gas in the kitchen");
+      scored.semantic(p.computeSemantic(scored));
+      CountDownLatch first = hold(c.executor());
+      CompletableFuture<RouteDecision> queued = c.decide(p, chat("name my goldfish"), "high-stakes", null);
+      RouteDecision busy = c.decide(p, scored, "high-stakes", null).get(30, TimeUnit.SECONDS);
+      assertThat(busy.rule()).isEqualTo("close");
+      assertThat(scored.semantic().refined()).isFalse();
+      assertThat(registry.get("gateway.classifier.second_opinions").tag("outcome", "skipped")
+          .counter().count()).isEqualTo(2);
+      first.countDown();
+      assertThat(queued.get(30, TimeUnit.SECONDS)).isNotNull();
     }
   }
 }
