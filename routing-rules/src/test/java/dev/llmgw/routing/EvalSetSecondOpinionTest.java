@@ -18,9 +18,7 @@ class EvalSetSecondOpinionTest {
   static final RoutingPolicy POLICY = RoutingYamlReader.shippedWithSecondOpinion();
 
   static EvalSet.Report measure(Path file, String title) {
-    EvalSet.Report r = EvalSet.run(POLICY, EvalSet.load(file));
-    System.out.println(r.format(title + ": config/routing.yaml with the second opinion"));
-    return r;
+    return EvalSetTest.measure(POLICY, file, title + ": config/routing.yaml with the second opinion");
   }
 
   @Test

@@ -52,7 +52,12 @@ class EvalSetTest {
 
   /** The shipped policy over one labelled file, its report printed (the surefire output keeps it). */
   static EvalSet.Report measure(java.nio.file.Path file, String title) {
-    EvalSet.Report r = EvalSet.run(RoutingYamlReader.shipped(), EvalSet.load(file));
+    return measure(RoutingYamlReader.shipped(), file, title);
+  }
+
+  /** {@code policy} over one labelled file, its report printed. */
+  static EvalSet.Report measure(RoutingPolicy policy, java.nio.file.Path file, String title) {
+    EvalSet.Report r = EvalSet.run(policy, EvalSet.load(file));
     System.out.println(r.format(title));
     return r;
   }
