@@ -33,7 +33,7 @@ class EvalSetSecondOpinionTest {
 
   @Test
   void devExtraSplit() {
-    // measured: 156/164 high-stakes kept (152 without), 38/358 below label (45), 19/116 trivial
+    // measured: 157/164 high-stakes kept (152 without), 32/358 below label (40), 19/116 trivial
     // sent to high-stakes (16)
     EvalSet.Report r = measure(EvalSet.DEV_EXTRA, "dev-extra split");
     System.out.println("high-stakes routed below high-stakes: " + r.underRoutedHighStakes);
@@ -52,7 +52,8 @@ class EvalSetSecondOpinionTest {
 
   @Test
   void theCheckBatchIsMeasuredOnly() {
-    // measured once: 30/30 kept (29 without), 3/120 below label (4), 5/65 sent up (6)
+    // measured: 29/30 kept (29 without), 3/120 below label (5), 5/65 sent up (5); before
+    // multilingual-work.jsonl 30/30 (29 without)
     EvalSet.Report r = measure(EvalSet.WRITTEN_CHECK, "written check batch (measured only)");
     assertThat(r.rows).isEqualTo(120);
   }

@@ -87,8 +87,9 @@ class EvalSetTest {
   @Test
   void theCheckBatchWrittenForThisProjectIsMeasuredOnly() {
     // 120 more requests written for this project, blind to the rules and the examples, and never
-    // tuned on: measured once when the policy was final (29/30 high-stakes kept, 4/120 below label,
-    // 6/65 trivial sent to high-stakes). Printed here, asserted only for sanity.
+    // tuned on: first measured when the policy was final (29/30 high-stakes kept, 4/120 below label,
+    // 6/65 trivial sent to high-stakes); with multilingual-work.jsonl 29/30, 5/120, 5/65. Printed here,
+    // asserted only for sanity.
     EvalSet.Report r = measure(EvalSet.WRITTEN_CHECK, "written check batch (measured only): config/routing.yaml");
     assertThat(r.rows).isEqualTo(120);
     assertThat(new int[] {r.count(0), r.count(1), r.count(2)}).containsExactly(65, 25, 30);
