@@ -59,6 +59,28 @@ class RoutingPolicyTest {
         "high-stakes").rule()).isEqualTo("medical");
   }
 
+  /**
+   * The rules run on the event loop, over a last message that may be as long as the body cap: every
+   * shipped regex must stay linear in it. An unanchored {@code (?:\D*\d+){3}} took 0.8 s on 20 KB of
+   * text without digits (quadratic: every start position rescans the rest), minutes on 1 MiB.
+   */
+  @Test
+  void theShippedRulesStayLinearOnMessagesAsLongAsTheBodyCap() throws Exception {
+    int mib = 1 << 20;
+    String[] texts = {
+        "x".repeat(mib), // no digits, no question
+        "how many " + "word ".repeat(mib / 5) + "?", // the English word-problem branch with one number word
+        "12 " + "y".repeat(mib) + " 7 ?", // two numbers a mebibyte apart
+        "one ".repeat(mib / 4)};
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+      for (String t : texts) {
+        SHIPPED.decideBlocking(chat(t), null, "high-stakes");
+      }
+    });
+    assertThat(SHIPPED.decideBlocking(chat("Ein Zug fährt 3 Stunden mit 80 km/h und dann 2 Stunden mit 60 km/h. "
+        + "Wie weit ist er gefahren?"), null, "high-stakes").rule()).isEqualTo("reasoning");
+  }
+
   @Test
   void theFallbackDecisionIsTheSafeTierAndKeepsPinning() throws Exception {
     RouteDecision d = SHIPPED.fallback(chat("hi"), "high-stakes");
