@@ -70,6 +70,14 @@ public final class RoutingPolicy {
   }
 
   /** {@link #signal} of a decision by a rule that reads only the request's fields. */
+  /**
+   * Regex searches of any policy's rules given up after their step budget since the process started
+   * (each read as "no match"; see {@code BoundedFind}): a rule whose regex backtracks too much.
+   */
+  public static long regexSearchesAbandoned() {
+    return BoundedFind.abandoned();
+  }
+
   public static final String SIGNAL_RULE = "rule";
   /** {@link #signal} of a decision by a rule with a semantic condition. */
   public static final String SIGNAL_SEMANTIC = "semantic";

@@ -38,8 +38,7 @@ final class TextCondition implements Condition {
       return s.lastUser >= 0 && matches(s.texts[s.lastUser]);
     }
     for (int i = 0; i < s.texts.length; i++) {
-      if ((feature == Feature.ANY_MESSAGE || s.roles[i] == MessageScan.SYSTEM)
-          && matches(s.texts[i])) {
+      if (searched(s, i) && matches(s.texts[i])) {
         return true;
       }
     }
@@ -48,33 +47,50 @@ final class TextCondition implements Condition {
 
   private boolean matches(String text) {
     return keywords != null && keywords.containedIn(text)
-        || regex != null && regex.matcher(text).find();
+        || regex != null && BoundedFind.find(regex, text) != null;
   }
 
   @Override
   public String explain(RequestFeatures f) {
     MessageScan s = f.scan();
-    boolean searched = false;
+    boolean read = false;
     for (int i = 0; i < s.texts.length; i++) {
-      boolean wanted = feature == Feature.LAST_USER_MESSAGE ? i == s.lastUser
-          : feature == Feature.ANY_MESSAGE || s.roles[i] == MessageScan.SYSTEM;
-      if (!wanted) {
+      if (!searched(s, i)) {
         continue;
       }
-      searched = true;
+      read = true;
       String found = found(s.texts[i]);
       if (found != null) {
         String where = feature == Feature.LAST_USER_MESSAGE ? "" : " (message " + i + ")";
         return feature.key + where + " has " + found;
       }
     }
-    if (!searched) {
+    if (!read) {
       return feature.key + ": no such message";
     }
     String none = keywords == null ? "" : keywords.size() == 1 ? "not its keyword"
         : "none of " + keywords.size() + " keywords";
     String re = regex == null ? "" : "no match for /" + regex.pattern() + "/";
+    if (regex != null && abandonedIn(s)) {
+      re += " (the search gave up on a text after " + BoundedFind.STEPS_PER_CHAR
+          + " steps a character: the regex backtracks too much, which reads as no match)";
+    }
     return feature.key + " has " + none + (none.isEmpty() || re.isEmpty() ? "" : " and ") + re;
+  }
+
+  private boolean abandonedIn(MessageScan s) {
+    for (int i = 0; i < s.texts.length; i++) {
+      if (searched(s, i) && BoundedFind.abandons(regex, s.texts[i])) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether this condition reads message {@code i}. */
+  private boolean searched(MessageScan s, int i) {
+    return feature == Feature.LAST_USER_MESSAGE ? i == s.lastUser
+        : feature == Feature.ANY_MESSAGE || s.roles[i] == MessageScan.SYSTEM;
   }
 
   private String found(String text) {
@@ -83,8 +99,8 @@ final class TextCondition implements Condition {
       return "keyword '" + k + "'";
     }
     if (regex != null) {
-      Matcher m = regex.matcher(text);
-      if (m.find()) {
+      Matcher m = BoundedFind.find(regex, text);
+      if (m != null) {
         String g = m.group();
         return "a match for /" + regex.pattern() + "/: '"
             + (g.length() > 80 ? g.substring(0, 80) + "..." : g) + "'";

@@ -52,7 +52,7 @@ final class ValueTest {
       case IN:
         return value != null && in.contains(value);
       case REGEX:
-        return value != null && regex.matcher(value).find();
+        return value != null && BoundedFind.find(regex, value) != null;
       default:
         return (value != null) == present;
     }

@@ -63,6 +63,17 @@ class EvalSetTest {
   }
 
   @Test
+  void noShippedRegexSpendsItsSearchBudgetOnTheTuningPrompts() {
+    // the budget (BoundedFind) stops runaway patterns; the shipped ones must never come near it
+    RoutingPolicy policy = RoutingYamlReader.shipped();
+    long before = RoutingPolicy.regexSearchesAbandoned();
+    EvalSet.run(policy, EvalSet.load(EvalSet.DEV));
+    EvalSet.run(policy, EvalSet.load(EvalSet.DEV_EXTRA));
+    EvalSet.run(policy, EvalSet.load(EvalSet.WRITTEN));
+    assertThat(RoutingPolicy.regexSearchesAbandoned()).isEqualTo(before);
+  }
+
+  @Test
   void devExtraSplitMeetsTheFloorsMeasuredWhenTuning() {
     // the extra development rows (implicit stakes, scary-but-harmless, non-English, multi-turn,
     // agent tools): measured when tuning 131/164 high-stakes kept, 16/116 trivial sent to

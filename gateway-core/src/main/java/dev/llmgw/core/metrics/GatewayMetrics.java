@@ -58,6 +58,11 @@ public final class GatewayMetrics implements ExchangeEvents, dev.llmgw.core.log.
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
+    io.micrometer.core.instrument.FunctionCounter.builder("gateway.route.regex_abandoned", GatewayMetrics.class,
+            c -> dev.llmgw.routing.RoutingPolicy.regexSearchesAbandoned())
+        .description("Regex searches of the routing rules given up after their step budget (the rule read the"
+            + " text as no match): a regex that backtracks too much")
+        .register(registry);
   }
 
   public MeterRegistry registry() {
