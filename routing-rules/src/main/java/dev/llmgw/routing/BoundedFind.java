@@ -61,45 +61,40 @@ final class BoundedFind {
     return ABANDONED.sum();
   }
 
-  /** The text as the engine sees it, every read counted against the budget. */
+  /**
+   * The text as the engine sees it, every read counted against the budget. Subsequences (the engine
+   * asks for them only to hand out a match's text) are plain strings.
+   */
   static final class Counted implements CharSequence {
     private final String text;
-    private final int offset;
-    private final int length;
-    private final long[] left; // shared with subsequences: one budget per search
+    private long left;
 
     Counted(String text, long budget) {
-      this(text, 0, text.length(), new long[] {budget});
-    }
-
-    private Counted(String text, int offset, int length, long[] left) {
       this.text = text;
-      this.offset = offset;
-      this.length = length;
-      this.left = left;
+      this.left = budget;
     }
 
     @Override
     public char charAt(int index) {
-      if (--left[0] < 0) {
+      if (--left < 0) {
         throw Abandoned.INSTANCE;
       }
-      return text.charAt(offset + index);
+      return text.charAt(index);
     }
 
     @Override
     public int length() {
-      return length;
+      return text.length();
     }
 
     @Override
     public CharSequence subSequence(int start, int end) {
-      return new Counted(text, offset + start, end - start, left);
+      return text.substring(start, end);
     }
 
     @Override
     public String toString() {
-      return text.substring(offset, offset + length);
+      return text;
     }
   }
 }
