@@ -69,7 +69,6 @@ public final class RoutingPolicy {
         DecisionTable.routed(tier, RouteDecision.FALLBACK, list)));
   }
 
-  /** {@link #signal} of a decision by a rule that reads only the request's fields. */
   /**
    * Regex searches of any policy's rules given up after their step budget since the process started
    * (each read as "no match"; see {@code BoundedFind}): a rule whose regex backtracks too much.
@@ -78,6 +77,7 @@ public final class RoutingPolicy {
     return BoundedFind.abandoned();
   }
 
+  /** {@link #signal} of a decision by a rule that reads only the request's fields. */
   public static final String SIGNAL_RULE = "rule";
   /** {@link #signal} of a decision by a rule with a semantic condition. */
   public static final String SIGNAL_SEMANTIC = "semantic";

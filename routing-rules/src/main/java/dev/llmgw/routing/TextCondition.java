@@ -72,8 +72,8 @@ final class TextCondition implements Condition {
         : "none of " + keywords.size() + " keywords";
     String re = regex == null ? "" : "no match for /" + regex.pattern() + "/";
     if (regex != null && abandonedIn(s)) {
-      re += " (the search gave up on a text after " + BoundedFind.STEPS_PER_CHAR
-          + " steps a character: the regex backtracks too much, which reads as no match)";
+      re += " (the search gave up past " + BoundedFind.STEPS_PER_CHAR + " character reads per character"
+          + " of the text: this regex backtracks too much, and that reads as no match)";
     }
     return feature.key + " has " + none + (none.isEmpty() || re.isEmpty() ? "" : " and ") + re;
   }
