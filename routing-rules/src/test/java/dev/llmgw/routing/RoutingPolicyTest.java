@@ -62,7 +62,9 @@ class RoutingPolicyTest {
   /**
    * The rules run on the event loop, over a last message that may be as long as the body cap: every
    * shipped regex must stay linear in it. An unanchored {@code (?:\D*\d+){3}} took 0.8 s on 20 KB of
-   * text without digits (quadratic: every start position rescans the rest), minutes on 1 MiB.
+   * text without digits (quadratic: every start position rescans the rest), minutes on 1 MiB. The search
+   * budget (BoundedFind) would now cut such a search short and read it as no match, so the test also
+   * asks that no search gave up: a shipped regex must stay well inside the budget, not lean on it.
    */
   @Test
   void theShippedRulesStayLinearOnMessagesAsLongAsTheBodyCap() throws Exception {
@@ -72,11 +74,13 @@ class RoutingPolicyTest {
         "how many " + "word ".repeat(mib / 5) + "?", // the English word-problem branch with one number word
         "12 " + "y".repeat(mib) + " 7 ?", // two numbers a mebibyte apart
         "one ".repeat(mib / 4)};
+    long abandoned = RoutingPolicy.regexSearchesAbandoned();
     org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
       for (String t : texts) {
         SHIPPED.decideBlocking(chat(t), null, "high-stakes");
       }
     });
+    assertThat(RoutingPolicy.regexSearchesAbandoned()).as("searches that spent their budget").isEqualTo(abandoned);
     assertThat(SHIPPED.decideBlocking(chat("Ein Zug fährt 3 Stunden mit 80 km/h und dann 2 Stunden mit 60 km/h. "
         + "Wie weit ist er gefahren?"), null, "high-stakes").rule()).isEqualTo("reasoning");
   }
