@@ -8,6 +8,7 @@
 #   bench/semantic.sh                    RATE=200 CONNS=8 DURATION=20 ROUNDS=3
 #   SKIP_BUILD=1 bench/semantic.sh       use the jars already built
 #   SECOND_OPINION=1 bench/semantic.sh   A with config/routing.yaml's second opinion turned on
+#   SECOND_OPINION=1 SECOND_OPINION_TIERS=high-stakes bench/semantic.sh   ... asked only by those tiers
 # Needs: java 17, wrk, curl, python3 (apt-get install -y wrk curl python3).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,12 +45,14 @@ YAML
 done
 cp "$ROOT/config/routing.yaml" "$TMP/a/routing.yaml"
 if [[ -n "${SECOND_OPINION:-}" ]]; then # A with the commented-out second opinion turned on
-  python3 - "$TMP/a/routing.yaml" <<'PY'
+  python3 - "$TMP/a/routing.yaml" "${SECOND_OPINION_TIERS:-}" <<'PY'
 import sys
 p = sys.argv[1]; text = open(p).read()
 off = "    # secondOpinion:\n    #   model: bge-small-en-v15-q\n    #   band: 0.03\n"
 if off not in text: sys.exit("routing.yaml has no commented-out secondOpinion block")
-open(p, 'w').write(text.replace(off, off.replace("# ", "")))
+on = off.replace("# ", "")
+if sys.argv[2]: on += "      tiers: [%s]\n" % sys.argv[2]
+open(p, 'w').write(text.replace(off, on))
 PY
 fi
 # B: the same policy without the classifier section, the keyword rules' guard, and the rules that read it

@@ -43,14 +43,19 @@ final class ClassifierCompiler {
     this.known = known;
   }
 
-  /** What was checked, before anything costly is built. */
+  /**
+   * What was checked, before anything costly is built.
+   *
+   * @param secondOpinionTiers the tiers whose semantic conditions may ask the second model
+   */
   record Parts(ClassifierYaml raw, Embedder embedder, List<Example> examples, int k,
-      Embedder second, double band, String judgeModel, String judgePrompt, String safeTier,
-      boolean semantic, boolean judge) {}
+      Embedder second, double band, Set<String> secondOpinionTiers, String judgeModel,
+      String judgePrompt, String safeTier, boolean semantic, boolean judge) {}
 
   Parts parts(ClassifierYaml raw, Map<String, TierYaml> rawTiers) {
     if (raw == null) {
-      return new Parts(null, null, List.of(), DEFAULT_K, null, 0, null, null, null, false, false);
+      return new Parts(null, null, List.of(), DEFAULT_K, null, 0, Set.of(), null, null, null, false,
+          false);
     }
     String safe = null;
     if (raw.safeTier() != null) {
@@ -66,6 +71,7 @@ final class ClassifierCompiler {
     int k = DEFAULT_K;
     Embedder second = null;
     double band = 0;
+    Set<String> secondOpinionTiers = Set.copyOf(tiers);
     SemanticYaml s = raw.semantic();
     if (s != null) {
       String at = "classifier.semantic";
@@ -82,6 +88,9 @@ final class ClassifierCompiler {
           second = embedder(soAt, so.model(), so.onnx(), so.tokenizer(), so.pooling());
         }
         band = band(child(soAt, "band"), so.band());
+        if (so.tiers() != null) {
+          secondOpinionTiers = secondOpinionTiers(child(soAt, "tiers"), so.tiers());
+        }
         boolean calibratable = examples.stream()
             .collect(java.util.stream.Collectors.groupingBy(Example::tier,
                 java.util.stream.Collectors.counting()))
@@ -112,8 +121,8 @@ final class ClassifierCompiler {
       prompt = j.prompt() != null && !j.prompt().isBlank() ? j.prompt().strip()
           : defaultPrompt(rawTiers);
     }
-    return new Parts(raw, embedder, examples, k, second, band, judgeModel, prompt, safe, s != null,
-        j != null);
+    return new Parts(raw, embedder, examples, k, second, band, secondOpinionTiers, judgeModel,
+        prompt, safe, s != null, j != null);
   }
 
   Classifier build(Parts p) {
@@ -158,6 +167,25 @@ final class ClassifierCompiler {
       problems.add(child(at, onnx != null ? "onnx" : "model"), e.getMessage());
       return null;
     }
+  }
+
+  private Set<String> secondOpinionTiers(String at, List<String> raw) {
+    if (raw.isEmpty()) {
+      problems.add(at, "empty list (expected the tiers whose semantic conditions may ask the second "
+          + "model, e.g. [high-stakes]; leave it out for every tier)");
+      return Set.copyOf(tiers);
+    }
+    Set<String> out = new java.util.HashSet<>();
+    for (int i = 0; i < raw.size(); i++) {
+      String t = raw.get(i) == null ? "" : raw.get(i).strip();
+      if (tiers.contains(t)) {
+        out.add(t);
+      } else {
+        problems.add(element(at, i), "'" + raw.get(i) + "' is not a configured tier (expected one "
+            + "of: " + oneOf(tiers) + ")");
+      }
+    }
+    return Set.copyOf(out);
   }
 
   private double band(String at, String raw) {

@@ -8,6 +8,7 @@ import dev.llmgw.routing.raw.ConditionYaml;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Compiles one {@link ConditionYaml} tree: checks that each node sets exactly one condition kind,
@@ -29,21 +30,24 @@ final class ConditionCompiler {
   private final LeafCompiler leaves;
   private final List<String> tiers;
   private final boolean semantic;
+  private final Set<String> secondOpinionTiers;
   private final boolean judge;
 
   /**
    * @param models   the names a {@code model} glob may match: {@code auto} and the known targets
    * @param tiers    the configured tiers, in order
    * @param semantic whether {@code classifier.semantic} is configured
+   * @param secondOpinionTiers the tiers whose semantic conditions may ask the second opinion
    * @param judge    whether {@code classifier.judge} is configured
    */
   ConditionCompiler(Problems problems, Collection<String> models, List<String> tiers,
-      boolean semantic, boolean judge) {
+      boolean semantic, Set<String> secondOpinionTiers, boolean judge) {
     this.problems = problems;
     this.models = models;
     this.leaves = new LeafCompiler(problems);
     this.tiers = tiers;
     this.semantic = semantic;
+    this.secondOpinionTiers = secondOpinionTiers;
     this.judge = judge;
   }
 
@@ -161,7 +165,7 @@ final class ConditionCompiler {
       return null;
     }
     return new SemanticCondition(tier, tiers.indexOf(tier), min,
-        margin == null ? Double.NaN : margin);
+        margin == null ? Double.NaN : margin, secondOpinionTiers.contains(tier));
   }
 
   private Condition judge(String tier, String path) {

@@ -201,7 +201,7 @@ public final class RuleCompiler {
     models.add("auto");
     models.addAll(known);
     ConditionCompiler conditions = new ConditionCompiler(problems, models,
-        List.copyOf(tiers.keySet()), parts.semantic(), parts.judge());
+        List.copyOf(tiers.keySet()), parts.semantic(), parts.secondOpinionTiers(), parts.judge());
     Map<String, Integer> names = new HashMap<>();
     for (int i = 0; i < raw.size(); i++) {
       String path = element("rules", i);

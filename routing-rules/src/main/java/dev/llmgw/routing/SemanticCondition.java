@@ -11,7 +11,8 @@ import java.util.Locale;
  *
  * <p>When the classifier has a second model and the scores are within its band of these thresholds
  * (and no other segment qualifies clearly), the condition asks for the second opinion ({@link
- * SignalNeeded}) and is evaluated again on the two models' mean.
+ * SignalNeeded}) and is evaluated again on the two models' mean — unless the second opinion is
+ * limited to other tiers ({@code secondOpinion.tiers}).
  */
 final class SemanticCondition implements Condition {
 
@@ -19,19 +20,24 @@ final class SemanticCondition implements Condition {
   private final int index;
   private final double minScore;
   private final double margin;
+  private final boolean asks;
 
-  /** @param margin NaN when not set */
-  SemanticCondition(String tier, int index, double minScore, double margin) {
+  /**
+   * @param margin NaN when not set
+   * @param asks   whether a close call asks for the second opinion (when there is one)
+   */
+  SemanticCondition(String tier, int index, double minScore, double margin, boolean asks) {
     this.tier = tier;
     this.index = index;
     this.minScore = minScore;
     this.margin = margin;
+    this.asks = asks;
   }
 
   @Override
   public boolean test(RequestFeatures f) {
     SemanticScores scores = f.semantic();
-    double band = scores.band();
+    double band = asks ? scores.band() : 0;
     boolean near = false;
     for (int s = 0; s < scores.perSegment().length; s++) {
       boolean close = band > 0 && close(scores, s, band);

@@ -15,7 +15,7 @@ class SemanticConditionTest {
 
   static final List<String> TIERS = List.of("trivial", "high-stakes");
   /** high-stakes with minScore 0.25 and margin 0.03 (the shipped rule's thresholds). */
-  final SemanticCondition rule = new SemanticCondition("high-stakes", 1, 0.25, 0.03);
+  final SemanticCondition rule = new SemanticCondition("high-stakes", 1, 0.25, 0.03, true);
 
   static RequestFeatures with(double band, boolean refined, double[]... segments)
       throws Exception {
@@ -66,10 +66,22 @@ class SemanticConditionTest {
 
   @Test
   void withoutAMarginTheScoreAloneIsCompared() throws Exception {
-    SemanticCondition noMargin = new SemanticCondition("high-stakes", 1, 0.25, Double.NaN);
+    SemanticCondition noMargin = new SemanticCondition("high-stakes", 1, 0.25, Double.NaN, true);
     assertThatThrownBy(() -> noMargin.test(with(0.03, false, new double[] {0.9, 0.26})))
         .isInstanceOf(SignalNeeded.class);
     assertThat(noMargin.test(with(0.03, false, new double[] {0.9, 0.30}))).isTrue();
     assertThat(noMargin.test(with(0.03, false, new double[] {0.9, 0.20}))).isFalse();
+  }
+
+  @Test
+  void aConditionOfATierTheSecondOpinionIsNotForDecidesOnTheFirstScores() throws Exception {
+    // secondOpinion.tiers leaves this tier out: a close call is decided as without a second model
+    SemanticCondition trivial = new SemanticCondition("trivial", 0, 0.0, 0.1, false);
+    assertThat(trivial.test(with(0.03, false, new double[] {0.40, 0.31}))).isFalse(); // lead 0.09
+    assertThat(trivial.test(with(0.03, false, new double[] {0.40, 0.29}))).isTrue(); // lead 0.11
+    // the same thresholds, asking
+    SemanticCondition asking = new SemanticCondition("trivial", 0, 0.0, 0.1, true);
+    assertThatThrownBy(() -> asking.test(with(0.03, false, new double[] {0.40, 0.31})))
+        .isInstanceOf(SignalNeeded.class);
   }
 }

@@ -204,6 +204,15 @@ class SemanticConfigTest {
         + "secondOpinion: {onnx: missing.onnx}}}\n" + SEMANTIC_RULE))).containsExactly(
         "classifier.semantic.secondOpinion.tokenizer: missing (an own model needs both onnx, the "
             + "model file, and tokenizer, its tokenizer.json)");
+    assertThat(problems(compile("classifier: {semantic: {examples: [ex.jsonl], "
+        + "secondOpinion: {model: bge-small-en-v15-q, tiers: []}}}\n" + SEMANTIC_RULE)))
+        .containsExactly("classifier.semantic.secondOpinion.tiers: empty list (expected the tiers "
+            + "whose semantic conditions may ask the second model, e.g. [high-stakes]; leave it out "
+            + "for every tier)");
+    assertThat(problems(compile("classifier: {semantic: {examples: [ex.jsonl], "
+        + "secondOpinion: {model: bge-small-en-v15-q, tiers: [high-stakes, urgent]}}}\n"
+        + SEMANTIC_RULE))).containsExactly("classifier.semantic.secondOpinion.tiers[1]: 'urgent' "
+            + "is not a configured tier (expected one of: trivial, high-stakes)");
     Files.writeString(dir.resolve("two.jsonl"), """
         {"tier": "high-stakes", "text": "my basement smells strongly of gas"}
         {"tier": "high-stakes", "text": "the baby swallowed a button battery"}
@@ -277,6 +286,39 @@ class SemanticConfigTest {
     assertThat(again.semantic().refined()).isFalse();
     assertThat(again.semantic().perSegment()[0][1]).isCloseTo(nearest(q1, first, high),
         org.assertj.core.data.Offset.offset(1e-5));
+  }
+
+  @Test
+  void aSecondOpinionForSomeTiersIsAskedOnlyByTheirConditions() throws Exception {
+    Files.writeString(dir.resolve("ex.jsonl"), """
+        {"tier": "high-stakes", "text": "my basement smells strongly of gas"}
+        {"tier": "high-stakes", "text": "the baby swallowed a button battery"}
+        {"tier": "high-stakes", "text": "wire the company's payroll to this new account"}
+        {"tier": "trivial", "text": "suggest a name for my goldfish"}
+        {"tier": "trivial", "text": "a haiku about the first snow"}
+        {"tier": "trivial", "text": "what rhymes with orange"}
+        """);
+    // band 1: every call is close; the trivial rule comes first, and only high-stakes may ask
+    CompileResult r = compile("classifier: {semantic: {examples: [ex.jsonl], k: 1, "
+        + "secondOpinion: {model: bge-small-en-v15-q, band: 1, tiers: [high-stakes]}}}\n" + """
+        rules:
+          - name: harmless
+            tier: trivial
+            when: {semantic: {tier: trivial, minScore: 0.2, margin: 0.0}}
+          - name: close
+            tier: high-stakes
+            when: {semantic: {tier: high-stakes, minScore: 0.2, margin: 0.0}}
+        """);
+    assertThat(problems(r)).isEmpty();
+    RoutingPolicy p = r.policyOrNull();
+    // a harmless request: the trivial rule decides on the first model's scores, no second opinion
+    RequestFeatures goldfish = RoutingPolicyTest.chat("a name for my new goldfish, please");
+    assertThat(p.decideBlocking(goldfish, null, "high-stakes").rule()).isEqualTo("harmless");
+    assertThat(goldfish.semantic().refined()).isFalse();
+    // a request the trivial rule lets through reaches the high-stakes rule, which asks
+    RequestFeatures gas = RoutingPolicyTest.chat("I can smell gas near the boiler");
+    assertThat(p.decideBlocking(gas, null, "high-stakes").rule()).isEqualTo("close");
+    assertThat(gas.semantic().refined()).isTrue();
   }
 
   private static double nearest(float[] q, dev.llmgw.routing.semantic.Embedder m, List<String> of) {

@@ -11,6 +11,9 @@ package dev.llmgw.routing.raw;
  * @param pooling   {@code mean} (default) or {@code cls}, for an own model
  * @param band      how close to a threshold (in score, or in lead when the condition has a margin)
  *                  the first model's scores must be to ask the second model (default 0.03)
+ * @param tiers     the tiers whose semantic conditions may ask (default: every tier); e.g. only
+ *                  {@code [high-stakes]}, where a wrong call costs most, to spend the second model
+ *                  on those decisions alone
  */
 public record SecondOpinionYaml(String model, String onnx, String tokenizer, String pooling,
-    String band) {}
+    String band, java.util.List<String> tiers) {}
