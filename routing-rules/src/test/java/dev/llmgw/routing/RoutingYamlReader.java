@@ -79,6 +79,7 @@ final class RoutingYamlReader {
           # secondOpinion:
           #   model: bge-small-en-v15-q
           #   band: 0.03
+          #   tiers: [high-stakes]
       """;
 
   /** The shipped policy with its commented-out second opinion turned on. */
