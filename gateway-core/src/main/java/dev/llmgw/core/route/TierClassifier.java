@@ -47,17 +47,18 @@ import org.slf4j.LoggerFactory;
  * gateway.route.decisions}' {@code signal} label.
  *
  * <p>A second opinion (a second embedding model for a request whose first scores are close to a
- * rule's threshold) runs on threads of its own ({@code classifier.threads} of them), asked only while
- * one is free and the first stage is not saturated (every classifier thread busy with first scores):
- * under load the request is decided on its first scores instead, so the extra model never queues
- * other requests' first scores behind it and sheds itself before they slow down.
+ * rule's threshold) runs on threads of its own, asked only while first scores and second opinions
+ * in progress are together fewer than {@code classifier.threads}: under load the request is decided
+ * on its first scores instead, so the extra model never queues other requests' first scores behind
+ * it, never runs more embeddings at once than there are classifier threads, and sheds itself before
+ * the first stage slows down.
  */
 public final class TierClassifier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TierClassifier.class);
 
   private final ThreadPoolExecutor pool;
   private final AtomicInteger waiting = new AtomicInteger();
-  /** Second opinions run here, never queued: at most {@code threads} at once, else skipped. */
+  /** Second opinions run here, never queued: only in a spare classifier thread's place, else skipped. */
   private final ThreadPoolExecutor secondPool;
   private final AtomicInteger secondWaiting = new AtomicInteger();
   /** Judge calls in flight; bounded by the queue setting like the requests waiting for a thread. */
@@ -196,13 +197,14 @@ public final class TierClassifier implements AutoCloseable {
     ClassifierSettings s = settings;
     if (needed.kind() == SignalNeeded.Kind.SEMANTIC) {
       // a request with scores already needs a second opinion (they were close to a threshold):
-      // extra work, on threads of its own, asked only while one of them is free and the first
-      // stage is not saturated (every classifier thread busy with first scores); otherwise the
-      // first scores decide, so it never queues ahead of, or behind, other requests' first scores
+      // extra work, on threads of its own, asked only while the classifier has a thread's worth of
+      // CPU to spare (first scores and second opinions in progress together fewer than `threads`);
+      // otherwise the first scores decide, so it never queues ahead of, or behind, other requests'
+      // first scores, nor runs more embeddings at once than the operator gave threads for
       boolean second = f.hasSemantic();
       ThreadPoolExecutor on = second ? secondPool : pool;
       AtomicInteger count = second ? secondWaiting : waiting;
-      boolean busy = second && waiting.get() >= s.threads();
+      boolean busy = second && waiting.get() + secondWaiting.get() >= s.threads();
       if (busy || count.incrementAndGet() > (second ? s.threads() : s.threads() + s.queue())) {
         if (!busy) {
           count.decrementAndGet();

@@ -151,6 +151,32 @@ class TierClassifierTest {
           .counter().count()).isEqualTo(2);
       first.countDown();
       assertThat(queued.get(30, TimeUnit.SECONDS)).isNotNull();
+
+      // two threads: a second opinion takes a spare one's place. With one first score in progress
+      // it is asked; with one first score and one second opinion in progress it is skipped, so no
+      // more than two embeddings ever run at once
+      c.configure(new ClassifierSettings(Duration.ofSeconds(30), Duration.ofSeconds(2), 10, 2, 0));
+      CountDownLatch threads = hold(c.executor());
+      CountDownLatch threads2 = hold(c.executor());
+      CompletableFuture<RouteDecision> waiting = // one request waiting for first scores
+          c.decide(p, chat("name my goldfish"), "high-stakes", null);
+      RequestFeatures spare = chat("I smell gas in the kitchen");
+      spare.semantic(p.computeSemantic(spare));
+      assertThat(c.decide(p, spare, "high-stakes", null).get(30, TimeUnit.SECONDS).rule())
+          .isEqualTo("close");
+      assertThat(spare.semantic().refined()).isTrue();
+      CountDownLatch oneSecond = hold(c.secondExecutor());
+      RequestFeatures none = chat("I smell gas in the kitchen");
+      none.semantic(p.computeSemantic(none));
+      assertThat(c.decide(p, none, "high-stakes", null).get(30, TimeUnit.SECONDS).rule())
+          .isEqualTo("close");
+      assertThat(none.semantic().refined()).isFalse();
+      assertThat(registry.get("gateway.classifier.second_opinions").tag("outcome", "skipped")
+          .counter().count()).isEqualTo(3);
+      threads.countDown();
+      threads2.countDown();
+      oneSecond.countDown();
+      assertThat(waiting.get(30, TimeUnit.SECONDS)).isNotNull();
     }
   }
 }
