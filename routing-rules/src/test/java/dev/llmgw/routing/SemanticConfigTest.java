@@ -177,13 +177,16 @@ class SemanticConfigTest {
     assertThat(x[0]).isCloseTo(y[0], org.assertj.core.data.Offset.offset(1e-4));
   }
 
-  @Test
-  void aBrokenSecondOpinionIsRefusedWithThePathAndTheReason() throws Exception {
-    Files.writeString(dir.resolve("ex.jsonl"), """
+  /** Three high-stakes examples: enough of one tier to fit the second model's map. */
+  private static final String THREE_HIGH_STAKES = """
         {"tier": "high-stakes", "text": "my basement smells strongly of gas"}
         {"tier": "high-stakes", "text": "the baby swallowed a button battery"}
         {"tier": "high-stakes", "text": "wire the company's payroll to this new account"}
-        """);
+        """;
+
+  @Test
+  void aBrokenSecondOpinionIsRefusedWithThePathAndTheReason() throws Exception {
+    Files.writeString(dir.resolve("ex.jsonl"), THREE_HIGH_STAKES);
     assertThat(problems(compile("classifier: {semantic: {examples: [ex.jsonl], "
         + "secondOpinion: {band: 0.03}}}\n" + SEMANTIC_RULE))).containsExactly(
         "classifier.semantic.secondOpinion: no model (expected model: bge-small-en-v15-q, or onnx "
@@ -290,10 +293,7 @@ class SemanticConfigTest {
 
   @Test
   void aSecondOpinionForSomeTiersIsAskedOnlyByTheirConditions() throws Exception {
-    Files.writeString(dir.resolve("ex.jsonl"), """
-        {"tier": "high-stakes", "text": "my basement smells strongly of gas"}
-        {"tier": "high-stakes", "text": "the baby swallowed a button battery"}
-        {"tier": "high-stakes", "text": "wire the company's payroll to this new account"}
+    Files.writeString(dir.resolve("ex.jsonl"), THREE_HIGH_STAKES + """
         {"tier": "trivial", "text": "suggest a name for my goldfish"}
         {"tier": "trivial", "text": "a haiku about the first snow"}
         {"tier": "trivial", "text": "what rhymes with orange"}
