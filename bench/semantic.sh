@@ -3,7 +3,8 @@
 # beside one mock backend — A with the shipped routing policy (keyword rules, then the semantic
 # classifier over config/semantic/), B with the same rules minus the classifier (rules only) — and
 # `model: auto` traffic at a fixed offered rate whose texts differ on every request (no cache helps).
-# Rounds alternate A and B; prints per round and the medians: p50/p99 and what A adds over B.
+# Rounds alternate A and B; prints per round and the medians: p50/p99 and what A adds over B, and each
+# gateway's CPU per request by thread (classifier, second opinion, event loop, C2, rest; from /proc).
 #
 #   bench/semantic.sh                    RATE=200 CONNS=32 DURATION=20 WARMUP=30 (unpaced) ROUNDS=3
 #   SKIP_BUILD=1 bench/semantic.sh       use the jars already built
@@ -71,8 +72,8 @@ PY
 for side in a b; do
   java -jar "$GATEWAY_JAR" validate "$TMP/$side" >"$OUT/validate-$side.txt" 2>&1 || { cat "$OUT/validate-$side.txt" >&2; bench_die "config $side does not validate"; }
 done
-java ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" run "$TMP/a" >"$OUT/gateway-a.log" 2>&1 & PIDS+=($!)
-java ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" run "$TMP/b" >"$OUT/gateway-b.log" 2>&1 & PIDS+=($!)
+java ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" run "$TMP/a" >"$OUT/gateway-a.log" 2>&1 & PIDS+=($!); A_PID=$!
+java ${GATEWAY_JAVA_OPTS:-} -jar "$GATEWAY_JAR" run "$TMP/b" >"$OUT/gateway-b.log" 2>&1 & PIDS+=($!); B_PID=$!
 bench_wait_up "http://$HOST:$A_PORT/readyz" || bench_die "gateway A did not start"
 bench_wait_up "http://$HOST:$B_PORT/readyz" || bench_die "gateway B did not start"
 bench_log "A (semantic) on :$A_PORT, B (rules only) on :$B_PORT; $ROUNDS rounds of ${DURATION}s at $RATE req/s over $CONNS connections"
@@ -81,19 +82,34 @@ run() { # SIDE PORT SECONDS -> RESULT line
   WRK_RATE=$RATE WRK_CONNS=$CONNS wrk -t1 -c"$CONNS" -d"${3}s" --timeout 5s --latency \
     -s "$ROOT/bench/wrk/varied.lua" "http://$HOST:$2/v1/chat/completions" 2>&1 | grep '^RESULT' || echo "RESULT failed"
 }
+# CPU ticks of a gateway's threads by kind (classifier, second opinion, event loop, C2, rest), from /proc
+ticks() {
+  local t name stat rest
+  for t in /proc/"$1"/task/*; do
+    name=$(cat "$t/comm" 2>/dev/null) && stat=$(cat "$t/stat" 2>/dev/null) || continue
+    rest=${stat##*) }; set -- $rest
+    echo "$name $(( ${12} + ${13} ))"
+  done | awk '{k = "rest"}
+    $1 ~ /^classifier-seco/ {k = "second"} $1 ~ /^classifier-[0-9]/ {k = "classifier"}
+    $1 ~ /^multiThreadIoEv/ {k = "event-loop"} $1 ~ /^C2/ {k = "C2"}
+    {n[k] += $NF} END {for (k in n) printf "%s=%d ", k, n[k]}'
+}
 # Warm-up unpaced (as fast as each gateway answers over 8 connections): at 200 req/s a method called
 # once per request needs over a minute to reach C2's thresholds, and a gateway that is still compiling
 # adds the compiler's CPU to the tail; the rounds measure the steady state a long-running gateway is in.
 warm() { wrk -t1 -c8 -d"${2}s" --timeout 5s -s "$ROOT/bench/wrk/varied.lua" \
   "http://$HOST:$1/v1/chat/completions" 2>&1 | grep '^RESULT' || echo "RESULT failed"; }
 bench_log "warm-up: A $(warm "$A_PORT" "$WARMUP" | grep -o 'requests=[0-9]*'), B $(warm "$B_PORT" "$WARMUP" | grep -o 'requests=[0-9]*') unpaced in ${WARMUP}s each"
-: >"$OUT/rounds.txt"
+: >"$OUT/rounds.txt"; : >"$OUT/cpu-a.txt"; : >"$OUT/cpu-b.txt"
 for r in $(seq 1 "$ROUNDS"); do
   for side in a b; do
     port=$A_PORT; [[ $side == b ]] && port=$B_PORT
+    pid=$A_PID; [[ $side == b ]] && pid=$B_PID
+    before=$(ticks "$pid")
     line=$(run "$side" "$port" "$DURATION")
     echo "round $r $side: $line" >&2
     echo "round=$r side=$side ${line#RESULT }" >>"$OUT/rounds.txt"
+    echo "round=$r requests=$(grep -o 'requests=[0-9]*' <<<"$line" | cut -d= -f2) before: $before after: $(ticks "$pid")" >>"$OUT/cpu-$side.txt"
   done
 done
 curl -fsS "http://$HOST:$A_PORT/metrics" | grep -E '^gateway_(route_decisions_total|classifier_)' >"$OUT/metrics-a.txt" || true
@@ -107,5 +123,19 @@ for side, name in (('a', 'A semantic'), ('b', 'B rules only')):
           f"  errors {sum(int(r['status_err'])+int(r['socket_err']) for r in rows if r['side']==side)}")
 print(f"added by the classifier (median of rounds): p50 {(med('a','p50_us')-med('b','p50_us'))/1000:+.2f} ms, "
       f"p99 {(med('a','p99_us')-med('b','p99_us'))/1000:+.2f} ms; p99 ratio A/B {med('a','p99_us')/med('b','p99_us'):.2f}")
+PY
+python3 - "$OUT" "$(getconf CLK_TCK)" <<'PY' | tee -a "$OUT/summary.txt"
+import statistics as st, sys
+for side in 'ab':
+  per = {}
+  for line in open(f"{sys.argv[1]}/cpu-{side}.txt"):
+    head, rest = line.split(' before: ')
+    before, after = rest.split(' after: ')
+    n = int(head.split('requests=')[1] or 0)
+    b = dict(kv.split('=') for kv in before.split()); a = dict(kv.split('=') for kv in after.split())
+    for k in a:
+      if n: per.setdefault(k, []).append((int(a[k]) - int(b.get(k, 0))) * 1000 / int(sys.argv[2]) / n)
+  print(f"{side.upper()}'s CPU per request by thread (median of rounds, ms): " + ", ".join(
+      f"{k} {st.median(v):.3f}" for k, v in sorted(per.items(), key=lambda kv: -st.median(kv[1]))))
 PY
 bench_log "results in $OUT"
