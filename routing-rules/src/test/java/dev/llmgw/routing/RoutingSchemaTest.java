@@ -9,15 +9,20 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
+import dev.llmgw.routing.raw.ClassifierYaml;
 import dev.llmgw.routing.raw.ConditionYaml;
 import dev.llmgw.routing.raw.ForceTierYaml;
 import dev.llmgw.routing.raw.HeaderYaml;
 import dev.llmgw.routing.raw.IdentityYaml;
+import dev.llmgw.routing.raw.JudgeYaml;
 import dev.llmgw.routing.raw.MetadataYaml;
 import dev.llmgw.routing.raw.ModelsYaml;
 import dev.llmgw.routing.raw.RangeYaml;
 import dev.llmgw.routing.raw.RoutingYaml;
 import dev.llmgw.routing.raw.RuleYaml;
+import dev.llmgw.routing.raw.SecondOpinionYaml;
+import dev.llmgw.routing.raw.SemanticConditionYaml;
+import dev.llmgw.routing.raw.SemanticYaml;
 import dev.llmgw.routing.raw.TextYaml;
 import dev.llmgw.routing.raw.TierYaml;
 import dev.llmgw.routing.raw.UserYaml;
@@ -105,6 +110,7 @@ class RoutingSchemaTest {
   void theSchemaHasExactlyTheKeysOfTheRawRecords() {
     JsonNode defs = schemaTree.get("$defs");
     JsonNode condition = defs.get("condition").get("properties");
+    JsonNode classifier = schemaTree.get("properties").get("classifier").get("properties");
     Map<Class<?>, JsonNode> shapes = Map.ofEntries(
         Map.entry(RoutingYaml.class, schemaTree.get("properties")),
         Map.entry(TierYaml.class, defs.get("tier").get("properties")),
@@ -116,7 +122,13 @@ class RoutingSchemaTest {
         Map.entry(UserYaml.class, condition.get("user").get("properties")),
         Map.entry(IdentityYaml.class, defs.get("identity").get("properties")),
         Map.entry(RangeYaml.class, defs.get("integerRange").get("properties")),
-        Map.entry(TextYaml.class, defs.get("text").get("properties")));
+        Map.entry(TextYaml.class, defs.get("text").get("properties")),
+        Map.entry(ClassifierYaml.class, classifier),
+        Map.entry(SemanticYaml.class, classifier.get("semantic").get("properties")),
+        Map.entry(SecondOpinionYaml.class,
+            classifier.get("semantic").get("properties").get("secondOpinion").get("properties")),
+        Map.entry(JudgeYaml.class, classifier.get("judge").get("properties")),
+        Map.entry(SemanticConditionYaml.class, condition.get("semantic").get("properties")));
     shapes.forEach((type, properties) ->
         assertThat(names(properties)).as(type.getSimpleName()).isEqualTo(components(type)));
     Set<String> valueTest = names(defs.get("valueTest").get("properties"));
