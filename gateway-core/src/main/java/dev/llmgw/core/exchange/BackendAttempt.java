@@ -374,7 +374,7 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
 
   /**
    * Detaches from the backend channel and returns it to its pool — exactly once per acquire, as
-   * {@code FixedChannelPool} counts. It is reused only after a complete keep-alive response.
+   * the pool counts. It is reused only after a complete keep-alive response.
    */
   private void releaseChannel(boolean reusable) {
     Channel ch = channel;

@@ -7,10 +7,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.pool.AbstractChannelPoolHandler;
-import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.ChannelPool;
-import io.netty.channel.pool.FixedChannelPool;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -19,10 +16,11 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLException;
 
 /**
- * Keep-alive connection pools to the backends: one {@link FixedChannelPool} per (backend, event
+ * Keep-alive connection pools to the backends: one {@link LoopChannelPool} per (backend, event
  * loop), so a backend connection always lives on the event loop of the client it serves and the
  * whole exchange runs on one thread.
  *
@@ -68,8 +66,8 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
     /** Never blocks (it may run on an event loop): idle connections close now, busy ones when released. */
     void close() {
       for (ChannelPool p : byLoop.values()) {
-        if (p instanceof io.netty.channel.pool.SimpleChannelPool s) {
-          s.closeAsync();
+        if (p instanceof LoopChannelPool l) {
+          l.closeAsync();
         } else {
           p.close();
         }
@@ -169,24 +167,19 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, true)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024));
-    AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
-      @Override
-      public void channelCreated(Channel ch) {
-        ChannelPipeline p = ch.pipeline();
-        if (backend.tls()) {
-          p.addLast("tls", ssl.newHandler(ch.alloc(), backend.host(), backend.port()));
-        }
-        p.addLast("http", new HttpClientCodec(MAX_RESPONSE_LINE_BYTES, MAX_RESPONSE_HEADER_BYTES,
-            16 * 1024, true));
-        // requests ask for identity; a backend that compresses anyway gets a decompressor on its
-        // connection when its first compressed answer arrives (BackendRelayHandler.inflating)
-        p.addLast("relay", new BackendRelayHandler(ch)); // last: BackendRelayHandler.of(ch)
+    Consumer<Channel> init = ch -> {
+      ChannelPipeline p = ch.pipeline();
+      if (backend.tls()) {
+        p.addLast("tls", ssl.newHandler(ch.alloc(), backend.host(), backend.port()));
       }
+      p.addLast("http", new HttpClientCodec(MAX_RESPONSE_LINE_BYTES, MAX_RESPONSE_HEADER_BYTES,
+          16 * 1024, true));
+      // requests ask for identity; a backend that compresses anyway gets a decompressor on its
+      // connection when its first compressed answer arrives (BackendRelayHandler.inflating)
+      p.addLast("relay", new BackendRelayHandler(ch)); // last: BackendRelayHandler.of(ch)
     };
-    long acquireTimeoutMillis = backend.timeouts().connect().toMillis();
-    return new FixedChannelPool(bootstrap, handler, ChannelHealthChecker.ACTIVE,
-        FixedChannelPool.AcquireTimeoutAction.FAIL, acquireTimeoutMillis, backend.maxConnections(),
-        MAX_PENDING_ACQUIRES, true, true);
+    return new LoopChannelPool(loop, bootstrap, init, backend.maxConnections(), MAX_PENDING_ACQUIRES,
+        backend.timeouts().connect().toMillis());
   }
 
   private ChannelPool newInProcessPool(BackendSpec backend, EventLoop loop) {
@@ -195,22 +188,17 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
         .channel(io.netty.channel.local.LocalChannel.class)
         .remoteAddress(inProcess.apply(backend))
         .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR);
-    AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
-      @Override
-      public void channelCreated(Channel ch) {
-        ch.pipeline().addLast("credits", new dev.llmgw.core.upstream.inprocess.Credit.Returner());
-        ch.pipeline().addLast("relay", new BackendRelayHandler(ch)); // last: BackendRelayHandler.of(ch)
-      }
+    Consumer<Channel> init = ch -> {
+      ch.pipeline().addLast("credits", new dev.llmgw.core.upstream.inprocess.Credit.Returner());
+      ch.pipeline().addLast("relay", new BackendRelayHandler(ch)); // last: BackendRelayHandler.of(ch)
     };
-    return new FixedChannelPool(bootstrap, handler, ChannelHealthChecker.ACTIVE,
-        FixedChannelPool.AcquireTimeoutAction.FAIL, backend.timeouts().connect().toMillis(), backend.maxConnections(),
-        MAX_PENDING_ACQUIRES, true, true);
+    return new LoopChannelPool(loop, bootstrap, init, backend.maxConnections(), MAX_PENDING_ACQUIRES,
+        backend.timeouts().connect().toMillis());
   }
 
   @Override
   public void close() {
-    // synchronously: FixedChannelPool closes idle channels on Netty's global executor and waits for each;
-    // left for after the event loops stop, such a wait never ends and blocks that shared thread for good
+    // synchronously, before the event loops stop: each pool closes its idle connections on its loop
     pools.values().forEach(Entry::closeNow);
     pools.clear();
     stale.values().forEach(Entry::closeNow);
