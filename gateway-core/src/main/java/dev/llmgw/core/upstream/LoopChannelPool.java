@@ -50,7 +50,7 @@ public final class LoopChannelPool implements ChannelPool {
   /**
    * @param bootstrap      how to open a connection (its group must be {@code loop}; its handler is replaced)
    * @param init           sets up a new connection's pipeline
-   * @param acquireTimeout how long an acquire may wait for a connection when all are busy (ms; 0 or less: no bound)
+   * @param acquireTimeoutMillis how long an acquire may wait for a connection when all are busy (0 or less: no bound)
    */
   public LoopChannelPool(EventLoop loop, Bootstrap bootstrap, Consumer<Channel> init, int maxConnections,
       int maxPending, long acquireTimeoutMillis) {
