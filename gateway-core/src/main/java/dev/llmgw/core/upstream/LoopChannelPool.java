@@ -82,12 +82,8 @@ public final class LoopChannelPool implements ChannelPool {
   public Future<Channel> acquire(Promise<Channel> promise) {
     if (loop.inEventLoop()) {
       acquire0(promise);
-    } else {
-      try {
-        loop.execute(() -> acquire0(promise));
-      } catch (RejectedExecutionException e) {
-        promise.tryFailure(new IllegalStateException("the connection pool is closed (its event loop stopped)", e));
-      }
+    } else if (!handToLoop(() -> acquire0(promise))) {
+      promise.tryFailure(new IllegalStateException("the connection pool is closed (its event loop stopped)"));
     }
     return promise;
   }
@@ -172,13 +168,9 @@ public final class LoopChannelPool implements ChannelPool {
       } else {
         promise.tryFailure(notOurs(channel));
       }
-    } else {
-      try {
-        loop.execute(() -> release(channel, promise));
-      } catch (RejectedExecutionException e) {
-        channel.close(); // the loop stopped: so did the connection
-        promise.tryFailure(e);
-      }
+    } else if (!handToLoop(() -> release(channel, promise))) {
+      channel.close(); // the loop stopped: so did the connection
+      promise.tryFailure(new IllegalStateException("the connection pool's event loop stopped"));
     }
     return promise;
   }
@@ -230,14 +222,20 @@ public final class LoopChannelPool implements ChannelPool {
     Promise<Void> done = loop.newPromise();
     if (loop.inEventLoop()) {
       close0(done);
-    } else {
-      try {
-        loop.execute(() -> close0(done));
-      } catch (RejectedExecutionException e) {
-        done.tryFailure(e); // the loop stopped, and its connections with it
-      }
+    } else if (!handToLoop(() -> close0(done))) {
+      done.tryFailure(new IllegalStateException("the connection pool's event loop stopped")); // and its connections
     }
     return done;
+  }
+
+  /** Runs {@code task} on the pool's loop from another thread; false when the loop no longer takes tasks. */
+  private boolean handToLoop(Runnable task) {
+    try {
+      loop.execute(task);
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false;
+    }
   }
 
   private void close0(Promise<Void> done) {
