@@ -20,7 +20,7 @@ import java.util.Map;
  * {@link EmbeddedChannel}s whose only (and so last) handler is a real {@link BackendRelayHandler}, as
  * {@link BackendPools} sets them up, minus the HTTP codec: the test writes {@code HttpObject}s in with
  * {@code writeInbound} and reads the upstream request ({@code FullHttpRequest}, to be released) with
- * {@code readOutbound}. Like {@code FixedChannelPool}, a channel released while open goes back to the
+ * {@code readOutbound}. Like {@code LoopChannelPool}, a channel released while open goes back to the
  * idle queue and is handed out again (last in, first out).
  *
  * <p>Lives in this package for {@code BackendRelayHandler}'s package-private constructor. Confined to
