@@ -53,25 +53,19 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
   /** The settings of the running config, by backend name (set by {@link #retain}; empty before any). */
   private volatile Map<String, BackendSpec> live = Map.of();
 
-  private record Entry(BackendSpec spec, Map<EventLoop, ChannelPool> byLoop) {
+  private record Entry(BackendSpec spec, Map<EventLoop, LoopChannelPool> byLoop) {
     Entry(BackendSpec spec) {
       this(spec, new ConcurrentHashMap<>());
     }
 
-    /** At shutdown, from a non-loop thread, before the event loops stop: waits for the idle ones to close. */
+    /** At shutdown, from a non-loop thread, before the event loops stop: waits until each loop has closed its idle ones. */
     void closeNow() {
-      byLoop.values().forEach(ChannelPool::close);
+      byLoop.values().forEach(LoopChannelPool::close);
     }
 
     /** Never blocks (it may run on an event loop): idle connections close now, busy ones when released. */
     void close() {
-      for (ChannelPool p : byLoop.values()) {
-        if (p instanceof LoopChannelPool l) {
-          l.closeAsync();
-        } else {
-          p.close();
-        }
-      }
+      byLoop.values().forEach(LoopChannelPool::closeAsync);
     }
   }
 
@@ -152,7 +146,7 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
     return n;
   }
 
-  private ChannelPool newPool(BackendSpec backend, EventLoop loop) {
+  private LoopChannelPool newPool(BackendSpec backend, EventLoop loop) {
     if (backend.isInProcess()) {
       return newInProcessPool(backend, loop);
     }
@@ -182,7 +176,7 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
         backend.timeouts().connect().toMillis());
   }
 
-  private ChannelPool newInProcessPool(BackendSpec backend, EventLoop loop) {
+  private LoopChannelPool newInProcessPool(BackendSpec backend, EventLoop loop) {
     Bootstrap bootstrap = new Bootstrap()
         .group(loop)
         .channel(io.netty.channel.local.LocalChannel.class)
