@@ -26,7 +26,7 @@ trap 'bench_stop "${PIDS[@]}"; rm -rf "$TMP"' EXIT
 GATEWAY_JAR=${GATEWAY_JAR:-$ROOT/gateway-server/target/gateway-server.jar}
 MOCK_JAR=${MOCK_JAR:-$ROOT/bench/mock-backend/target/mock-backend.jar}
 [[ -n "${SKIP_BUILD:-}" ]] || bench_build_tree "$ROOT" "$OUT/build.log"
-JAVA_OPTS=${JAVA_OPTS:--Xms128m -Xmx512m -Xmn64m}   # the same heap for the two JVM proxies
+JAVA_OPTS=${JAVA_OPTS:--Xms128m -Xmx512m -Xmn64m -XX:+UseTransparentHugePages}   # bin/gateway's options, for both JVM proxies
 javac -d "$TMP/bare" -cp "$GATEWAY_JAR" "$ROOT/bench/tools/BareProxy.java"
 
 mkdir -p "$TMP/nginx" "$TMP/gw"
