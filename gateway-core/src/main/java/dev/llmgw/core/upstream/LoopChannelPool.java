@@ -82,8 +82,11 @@ public final class LoopChannelPool implements ChannelPool {
   public Future<Channel> acquire(Promise<Channel> promise) {
     if (loop.inEventLoop()) {
       acquire0(promise);
-    } else if (!handToLoop(() -> acquire0(promise))) {
-      promise.tryFailure(new IllegalStateException("the connection pool is closed (its event loop stopped)"));
+    } else {
+      RejectedExecutionException stopped = handToLoop(() -> acquire0(promise));
+      if (stopped != null) {
+        promise.tryFailure(new IllegalStateException("the connection pool is closed (its event loop stopped)", stopped));
+      }
     }
     return promise;
   }
@@ -168,9 +171,12 @@ public final class LoopChannelPool implements ChannelPool {
       } else {
         promise.tryFailure(notOurs(channel));
       }
-    } else if (!handToLoop(() -> release(channel, promise))) {
-      channel.close(); // the loop stopped: so did the connection
-      promise.tryFailure(new IllegalStateException("the connection pool's event loop stopped"));
+    } else {
+      RejectedExecutionException stopped = handToLoop(() -> release(channel, promise));
+      if (stopped != null) {
+        channel.close(); // the loop stopped: so did the connection
+        promise.tryFailure(stopped);
+      }
     }
     return promise;
   }
@@ -222,19 +228,22 @@ public final class LoopChannelPool implements ChannelPool {
     Promise<Void> done = loop.newPromise();
     if (loop.inEventLoop()) {
       close0(done);
-    } else if (!handToLoop(() -> close0(done))) {
-      done.tryFailure(new IllegalStateException("the connection pool's event loop stopped")); // and its connections
+    } else {
+      RejectedExecutionException stopped = handToLoop(() -> close0(done));
+      if (stopped != null) {
+        done.tryFailure(stopped); // the loop stopped, and its connections with it
+      }
     }
     return done;
   }
 
-  /** Runs {@code task} on the pool's loop from another thread; false when the loop no longer takes tasks. */
-  private boolean handToLoop(Runnable task) {
+  /** Runs {@code task} on the pool's loop from another thread; the refusal when the loop no longer takes tasks, else null. */
+  private RejectedExecutionException handToLoop(Runnable task) {
     try {
       loop.execute(task);
-      return true;
+      return null;
     } catch (RejectedExecutionException e) {
-      return false;
+      return e;
     }
   }
 
