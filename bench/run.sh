@@ -204,6 +204,10 @@ thread_ticks() { # PID -> "ticks<TAB>thread name" per thread of the process
                 split(rest, a, " "); print a[12] + a[13] "\t" name }'
 }
 
+jit_ticks() { # PID -> CPU ticks of the JVM's compiler threads (C1, C2); 0 for a process that has none
+  thread_ticks "$1" | awk -F'\t' '$2 ~ /^C[12] CompilerThre/ {t += $1} END {print t + 0}'
+}
+
 cpu_ticks() { # PID -> utime+stime of the whole process, in clock ticks
   awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
@@ -426,9 +430,9 @@ if [[ -n "$STREAM_C" ]]; then
 fi
 
 # ------------------------------------------------------------------ load
-printf 'round\ttarget\tconc\tkind\trps\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\trequests\tstatus_err\tsocket_err\tcpu_us_per_req\tforeign_cpu_pct\tattempts\n' \
+printf 'round\ttarget\tconc\tkind\trps\tp50_us\tp90_us\tp99_us\tp999_us\tmax_us\trequests\tstatus_err\tsocket_err\tcpu_us_per_req\tforeign_cpu_pct\tattempts\tjit_cpu_pct\n' \
   >"$OUT/load.tsv"
-printf 'round\ttarget\tconc\tstreams_per_s\tfb_p50_us\tfb_p90_us\tfb_p99_us\tfb_max_us\ttotal_p50_us\ttotal_p90_us\ttotal_p99_us\tstreams\tevents\tstatus_err\tdone_err\tsocket_err\tcpu_us_per_stream\tforeign_cpu_pct\tattempts\n' \
+printf 'round\ttarget\tconc\tstreams_per_s\tfb_p50_us\tfb_p90_us\tfb_p99_us\tfb_max_us\ttotal_p50_us\ttotal_p90_us\ttotal_p99_us\tstreams\tevents\tstatus_err\tdone_err\tsocket_err\tcpu_us_per_stream\tforeign_cpu_pct\tattempts\tjit_cpu_pct\n' \
   >"$OUT/sse.tsv"
 
 wrk_run() { # OUTFILE URL CONC SECONDS BODY [RATE]: closed loop, or paced to RATE req/s (paced.lua)
@@ -450,13 +454,20 @@ sse_run() { # OUTFILE TARGET CONC SECONDS WARMUP_SECONDS: StreamLoad on the dela
     bench_log "StreamLoad exited non-zero for $t (see $out)"
 }
 
+jit_pct() { # TICKS0 TICKS1 NS0 NS1 -> % of one core the JIT compiler threads used in between
+  awk -v d=$(($2 - $1)) -v ns=$(($4 - $3)) -v hz="$CLK_TCK" 'BEGIN {printf "%.1f", (ns > 0) ? 100 * d / hz / (ns / 1e9) : 0}'
+}
+
 measure_sse_once() { # TAG TARGET CONC -> M_* globals (the warm-up is the first WARMUP s of the same run)
-  local tag=$1 t=$2 c=$3 f0 f1 t0 t1 line
+  local tag=$1 t=$2 c=$3 f0 f1 t0 t1 j0 j1 line
   f0=$(foreign_ticks)
+  j0=$(jit_ticks "${SSE_SERVER_PID[$t]}")
   t0=$(now_ns)
   sse_run "$OUT/sse-$tag.txt" "$t" "$c" "$DURATION" "$WARMUP"
   t1=$(now_ns)
+  j1=$(jit_ticks "${SSE_SERVER_PID[$t]}")
   f1=$(foreign_ticks)
+  M_jit=$(jit_pct "$j0" "$j1" "$t0" "$t1")
   M_foreign=$(awk -v d=$((f1 - f0)) -v ns=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$(nproc)" \
     'BEGIN {printf "%.0f", (ns > 0) ? 100 * d / hz / (ns / 1e9) / n : 0}')
   line=$(grep '^RESULT' "$OUT/sse-$tag.txt" || true)
@@ -477,23 +488,26 @@ measure_sse_once() { # TAG TARGET CONC -> M_* globals (the warm-up is the first 
   local per_event
   per_event=$(awk -v cpu="$M_cpu" -v e="$S_events" -v n="$S_streams" 'BEGIN {printf "%.2f", (e > 0) ? cpu * n / e : 0}')
   ((S_warmup_err == 0)) || bench_log "  ($tag: $S_warmup_err errors during its warm-up, not counted)"
-  M_log=$(printf '%-8s c=%-4s %7.1f streams/s  first byte p50 %6.2f ms  p99 %6.2f ms  total p50 %6.1f ms  errors %s/%s/%s  cpu %s us/stream %s us/event  other processes %s%% cpu' \
+  M_log=$(printf '%-8s c=%-4s %7.1f streams/s  first byte p50 %6.2f ms  p99 %6.2f ms  total p50 %6.1f ms  errors %s/%s/%s  cpu %s us/stream %s us/event  other processes %s%% cpu  jit %s%% of a core' \
     "$t" "$c" "$S_rps" "$(awk -v v="$S_fb_p50_us" 'BEGIN{print v/1000}')" "$(awk -v v="$S_fb_p99_us" 'BEGIN{print v/1000}')" \
-    "$(awk -v v="$S_total_p50_us" 'BEGIN{print v/1000}')" "$S_status_err" "$S_done_err" "$S_socket_err" "$M_cpu" "$per_event" "$M_foreign")
+    "$(awk -v v="$S_total_p50_us" 'BEGIN{print v/1000}')" "$S_status_err" "$S_done_err" "$S_socket_err" "$M_cpu" "$per_event" "$M_foreign" "$M_jit")
 }
 
 measure_once() { # TAG TARGET CONC BODY [RATE] -> M_* globals
   local tag=$1 t=$2 c=$3 body=$4 rate=${5:-}
   M_done=0
   wrk_run "$OUT/wrk-$tag-warmup.txt" "${URL[$t]}" "$c" "$WARMUP" "$body" "$rate"
-  local pid=${SERVER_PID[$t]} cpu0 cpu1 f0 f1 t0 t1 line
+  local pid=${SERVER_PID[$t]} cpu0 cpu1 f0 f1 t0 t1 j0 j1 line
   cpu0=$(cpu_ticks "$pid")
+  j0=$(jit_ticks "$pid")
   f0=$(foreign_ticks)
   t0=$(now_ns)
   wrk_run "$OUT/wrk-$tag.txt" "${URL[$t]}" "$c" "$DURATION" "$body" "$rate"
   t1=$(now_ns)
   f1=$(foreign_ticks)
+  j1=$(jit_ticks "$pid")
   cpu1=$(cpu_ticks "$pid")
+  M_jit=$(jit_pct "$j0" "$j1" "$t0" "$t1")
   M_foreign=$(awk -v d=$((f1 - f0)) -v ns=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$(nproc)" \
     'BEGIN {printf "%.0f", (ns > 0) ? 100 * d / hz / (ns / 1e9) / n : 0}')
   line=$(grep '^RESULT' "$OUT/wrk-$tag.txt" || true)
@@ -510,9 +524,9 @@ measure_once() { # TAG TARGET CONC BODY [RATE] -> M_* globals
   M_sock=$((W_connect_err + W_read_err + W_write_err + W_timeout_err))
   M_cpu=$(awk -v d=$((cpu1 - cpu0)) -v n="$W_requests" -v hz="$CLK_TCK" \
     'BEGIN {printf "%.1f", (n > 0) ? d * 1e6 / hz / n : 0}')
-  M_log=$(printf '%-8s c=%-4s %9.0f req/s  p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f ms  errors %s/%s  cpu %s us/req  other processes %s%% cpu' \
+  M_log=$(printf '%-8s c=%-4s %9.0f req/s  p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f ms  errors %s/%s  cpu %s us/req  other processes %s%% cpu  jit %s%% of a core' \
     "$t" "$c" "$W_rps" "$(awk -v v="$W_p50_us" 'BEGIN{print v/1000}')" "$(awk -v v="$W_p90_us" 'BEGIN{print v/1000}')" \
-    "$(awk -v v="$W_p99_us" 'BEGIN{print v/1000}')" "$W_status_err" "$M_sock" "$M_cpu" "$M_foreign")
+    "$(awk -v v="$W_p99_us" 'BEGIN{print v/1000}')" "$W_status_err" "$M_sock" "$M_cpu" "$M_foreign" "$M_jit")
 }
 
 RETRY_SPENT=0
@@ -522,7 +536,7 @@ measure() { # ROUND TARGET CONC KIND BODY [RATE] -> one row of load.tsv
   # an earlier round already has a quiet run of that cell or the re-run budget is spent; the quietest
   # attempt is kept. Errors of every attempt are counted, kept or not.
   local round=$1 t=$2 c=$3 kind=$4 body=$5 rate=${6:-}
-  local cell="$t-$kind-$c" attempt=1 best_row="" best_foreign=1000 best_cpu="" best_log="" status=0 sock=0 incomplete=0 started
+  local cell="$t-$kind-$c" attempt=1 best_row="" best_foreign=1000 best_cpu="" best_jit="" best_log="" status=0 sock=0 incomplete=0 started
   if [[ "$t" == gateway && "$c" == 128 && "$kind" == chat ]]; then
     (while kill -0 "$GW_PID" 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$GW_PID/status"; sleep 0.5; done) \
       >>"$OUT/gateway-rss-kb.txt" 2>/dev/null &
@@ -544,7 +558,7 @@ measure() { # ROUND TARGET CONC KIND BODY [RATE] -> one row of load.tsv
       sock=$((sock + M_sock))
       incomplete=$((incomplete + M_done))
       if ((M_foreign < best_foreign)); then
-        best_foreign=$M_foreign best_row=$M_row best_cpu=$M_cpu best_log=$M_log
+        best_foreign=$M_foreign best_row=$M_row best_cpu=$M_cpu best_jit=$M_jit best_log=$M_log
       fi
       ((M_foreign > NOISY_PCT)) || QUIET_CELL[$cell]=1
     fi
@@ -568,11 +582,11 @@ measure() { # ROUND TARGET CONC KIND BODY [RATE] -> one row of load.tsv
   fi
   [[ -n "$best_row" ]] || return 0
   if [[ "$kind" == sse ]]; then
-    printf "%s\t%s\t%s\t$best_row\t%s\t%s\t%s\t%s\t%s\t%s\n" "$round" "$t" "$c" "$status" "$incomplete" "$sock" "$best_cpu" \
-      "$best_foreign" "$attempt" >>"$OUT/sse.tsv"
+    printf "%s\t%s\t%s\t$best_row\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$round" "$t" "$c" "$status" "$incomplete" "$sock" "$best_cpu" \
+      "$best_foreign" "$attempt" "$best_jit" >>"$OUT/sse.tsv"
   else
-    printf "%s\t%s\t%s\t%s\t$best_row\t%s\t%s\t%s\t%s\t%s\n" "$round" "$t" "$c" "$kind" "$status" "$sock" "$best_cpu" \
-      "$best_foreign" "$attempt" >>"$OUT/load.tsv"
+    printf "%s\t%s\t%s\t%s\t$best_row\t%s\t%s\t%s\t%s\t%s\t%s\n" "$round" "$t" "$c" "$kind" "$status" "$sock" "$best_cpu" \
+      "$best_foreign" "$attempt" "$best_jit" >>"$OUT/load.tsv"
   fi
   bench_log "$kind $best_log$( ((attempt > 1)) && echo "  (attempt $attempt)")"
 }
