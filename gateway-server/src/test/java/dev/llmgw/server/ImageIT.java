@@ -191,9 +191,18 @@ class ImageIT {
     assertThat(c.path("ExposedPorts").has(configured + "/tcp")).as("exposes " + configured).isTrue();
     assertThat(c.path("ExposedPorts").size()).isEqualTo(1);
     assertThat(env()).containsEntry("GATEWAY_HOST", "0.0.0.0").containsEntry("JAVA_HOME", "/opt/java/openjdk")
-        .containsKey("JDK_JAVA_OPTIONS");
+        .as("the image runs the JVM with bin/gateway's default options (README, \"Container image\")")
+        .containsEntry("JDK_JAVA_OPTIONS", binGatewayJavaOptions());
     assertThat(env().get("PATH")).startsWith("/opt/java/openjdk/bin:");
     assertThat(config.path("architecture").asText()).isEqualTo("amd64");
+  }
+
+  /** The default of {@code GATEWAY_JAVA_OPTS} in {@code bin/gateway} (the JVM options it runs the gateway with). */
+  static String binGatewayJavaOptions() throws Exception {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\$\\{GATEWAY_JAVA_OPTS:-([^}]*)}")
+        .matcher(Files.readString(Path.of("..", "bin", "gateway")));
+    assertThat(m.find()).as("bin/gateway sets a default for GATEWAY_JAVA_OPTS").isTrue();
+    return m.group(1);
   }
 
   /** The layers with this history comment, in order. */
