@@ -33,7 +33,7 @@ SECS=${SECS:-8}                   # seconds per measured run
 PACED_RATE=${PACED_RATE:-5000}
 KINDS=${KINDS:-closed paced sse}
 SSE_CONNS=${SSE_CONNS:-128}
-GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:-$(sed -n 's/.*GATEWAY_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/bin/gateway" | head -1)}
+GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:-$(bench_gateway_java_opts "$ROOT")}
 OPTS_A=${OPTS_A:-}; OPTS_B=${OPTS_B:-}; ENV_A=${ENV_A:-}; ENV_B=${ENV_B:-}
 CPU_SERVERS=${CPU_SERVERS:-1}; CPU_LOAD=${CPU_LOAD:-0}   # as bench/run.sh's PIN=split
 PORT_BASE=${PORT_BASE:-18180}

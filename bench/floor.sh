@@ -26,8 +26,7 @@ trap 'bench_stop "${PIDS[@]}"; rm -rf "$TMP"' EXIT
 GATEWAY_JAR=${GATEWAY_JAR:-$ROOT/gateway-server/target/gateway-server.jar}
 MOCK_JAR=${MOCK_JAR:-$ROOT/bench/mock-backend/target/mock-backend.jar}
 [[ -n "${SKIP_BUILD:-}" ]] || bench_build_tree "$ROOT" "$OUT/build.log"
-# bin/gateway's default options (read from it, as run.sh and ab.sh do), for both JVM proxies
-JAVA_OPTS=${JAVA_OPTS:-$(sed -n 's/.*GATEWAY_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/bin/gateway" | head -1)}
+JAVA_OPTS=${JAVA_OPTS:-$(bench_gateway_java_opts "$ROOT")}   # bin/gateway's default options, for both JVM proxies
 javac -d "$TMP/bare" -cp "$GATEWAY_JAR" "$ROOT/bench/tools/BareProxy.java"
 
 mkdir -p "$TMP/nginx" "$TMP/gw"

@@ -73,6 +73,10 @@ bench_prepare_src() {
 }
 
 # bench_mvn SRC ARGS... : the Maven Wrapper of the tree being built, quiet and batch
+# The JVM options bin/gateway runs the gateway with by default (its GATEWAY_JAVA_OPTS fallback): the
+# benchmarks run every JVM proxy with them unless told otherwise.
+bench_gateway_java_opts() { sed -n 's/.*GATEWAY_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$1/bin/gateway" | head -1; }
+
 bench_mvn() {
   local src=$1
   shift

@@ -41,7 +41,7 @@ PROFILE=${PROFILE:-1}               # 1: a final JFR-profiled gateway run, summa
 PROFILE_SECONDS=${PROFILE_SECONDS:-30}
 PROFILE_SETTLE=${PROFILE_SETTLE:-10}
 # bin/gateway's default heap, read from the script so that the two never differ
-GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:-$(sed -n 's/.*GATEWAY_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$ROOT/bin/gateway" | head -1)}
+GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:-$(bench_gateway_java_opts "$ROOT")}
 GATEWAY_ENV=${GATEWAY_ENV:-}        # extra environment for the gateway, e.g. "ACCESS_LOG_LEVEL=OFF"
 BACKEND_MODEL=${BACKEND_MODEL:-mock-model}  # the backend model bench-model maps to; "bench-model" = no
                                     # rewrite (the client's bytes are forwarded as they are)
@@ -454,8 +454,9 @@ sse_run() { # OUTFILE TARGET CONC SECONDS WARMUP_SECONDS: StreamLoad on the dela
     bench_log "StreamLoad exited non-zero for $t (see $out)"
 }
 
-jit_pct() { # TICKS0 TICKS1 NS0 NS1 -> % of one core the JIT compiler threads used in between
-  awk -v d=$(($2 - $1)) -v ns=$(($4 - $3)) -v hz="$CLK_TCK" 'BEGIN {printf "%.1f", (ns > 0) ? 100 * d / hz / (ns / 1e9) : 0}'
+ticks_pct() { # TICKS NS CPUS DECIMALS -> CPU ticks used over NS nanoseconds, as a % of CPUS cpus
+  awk -v d="$1" -v ns="$2" -v n="$3" -v hz="$CLK_TCK" -v p="$4" \
+    'BEGIN {printf "%." p "f", (ns > 0) ? 100 * d / hz / (ns / 1e9) / n : 0}'
 }
 
 measure_sse_once() { # TAG TARGET CONC -> M_* globals (the warm-up is the first WARMUP s of the same run)
@@ -467,9 +468,8 @@ measure_sse_once() { # TAG TARGET CONC -> M_* globals (the warm-up is the first 
   t1=$(now_ns)
   j1=$(jit_ticks "${SSE_SERVER_PID[$t]}")
   f1=$(foreign_ticks)
-  M_jit=$(jit_pct "$j0" "$j1" "$t0" "$t1")
-  M_foreign=$(awk -v d=$((f1 - f0)) -v ns=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$(nproc)" \
-    'BEGIN {printf "%.0f", (ns > 0) ? 100 * d / hz / (ns / 1e9) / n : 0}')
+  M_jit=$(ticks_pct $((j1 - j0)) $((t1 - t0)) 1 1)
+  M_foreign=$(ticks_pct $((f1 - f0)) $((t1 - t0)) "$(nproc)" 0)
   line=$(grep '^RESULT' "$OUT/sse-$tag.txt" || true)
   if [[ -z "$line" ]]; then
     bench_log "$tag: no StreamLoad result (see $OUT/sse-$tag.txt)"
@@ -507,9 +507,8 @@ measure_once() { # TAG TARGET CONC BODY [RATE] -> M_* globals
   f1=$(foreign_ticks)
   j1=$(jit_ticks "$pid")
   cpu1=$(cpu_ticks "$pid")
-  M_jit=$(jit_pct "$j0" "$j1" "$t0" "$t1")
-  M_foreign=$(awk -v d=$((f1 - f0)) -v ns=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$(nproc)" \
-    'BEGIN {printf "%.0f", (ns > 0) ? 100 * d / hz / (ns / 1e9) / n : 0}')
+  M_jit=$(ticks_pct $((j1 - j0)) $((t1 - t0)) 1 1)
+  M_foreign=$(ticks_pct $((f1 - f0)) $((t1 - t0)) "$(nproc)" 0)
   line=$(grep '^RESULT' "$OUT/wrk-$tag.txt" || true)
   if [[ -z "$line" ]]; then
     bench_log "$tag: no wrk result (see $OUT/wrk-$tag.txt)"
