@@ -32,6 +32,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import dev.llmgw.core.exchange.ExchangeServices;
 import dev.llmgw.core.route.TierClassifier;
+import dev.llmgw.core.usage.TokenEstimator;
+import dev.llmgw.routing.FeatureExtractor;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.resilience.HealthChecker;
 import dev.llmgw.core.resilience.LocalModelHint;
@@ -96,6 +98,24 @@ public final class GatewayServer implements AutoCloseable {
 
   public GatewayServer(GatewayConfig config) {
     this(config, Transport.best(), 0);
+  }
+
+  /**
+   * The two tokenizers' vocabularies (the usage estimate's and the routing rules' prompt-token count,
+   * about half a second of one core each), read beside the rest of start-up: loaded lazily, the first
+   * stream ending without usage or the first {@code promptTokens} rule would read one on an event loop
+   * and stall every connection on it. {@link #start()} waits for them before it binds.
+   */
+  private final Thread vocabularies = startVocabularies();
+
+  private static Thread startVocabularies() {
+    Thread t = new Thread(() -> {
+      TokenEstimator.warmUp();
+      FeatureExtractor.warmUp();
+    }, "gateway-vocabularies");
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 
   /** @param threads event-loop threads, 0 for one per available core */
@@ -260,6 +280,7 @@ public final class GatewayServer implements AutoCloseable {
         .childHandler(new GatewayChannelInitializer(snapshot::get,
             new ExchangeServices(pools, guards, events, accessControl, classifier, sinks, cache, hint, tracing), local,
             admin, inFlight, connections));
+    vocabularies.join();
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());

@@ -35,9 +35,15 @@ public final class FeatureExtractor {
 
   /**
    * Loads the tokenizer vocabulary (a few hundred milliseconds, once per process) so that the first
-   * request needing a prompt-token estimate does not pay for it. Optional; call at start-up.
+   * request needing a prompt-token estimate does not pay for it (a rules-only policy decides on the
+   * event loop). Call at start-up, off the event loops.
    */
   public static void warmUp() {
     PromptTokens.warmUp();
+  }
+
+  /** Whether the tokenizer vocabulary is in memory ({@link #warmUp()} or a first estimate). */
+  public static boolean warm() {
+    return PromptTokens.loaded();
   }
 }

@@ -22,10 +22,16 @@ final class PromptTokens {
   static final int PER_MESSAGE = 4;
   static final int PER_REQUEST = 3;
 
+  private static volatile boolean loaded;
+
   /** Loaded on first use: reading the 1.7 MB vocabulary takes a moment. */
   private static final class Holder {
     static final Encoding ENCODING =
         Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
+
+    static {
+      loaded = true;
+    }
   }
 
   private PromptTokens() {}
@@ -33,6 +39,10 @@ final class PromptTokens {
   /** Loads the vocabulary now rather than on the first request that needs it. */
   static void warmUp() {
     Holder.ENCODING.countTokensOrdinary("warm up");
+  }
+
+  static boolean loaded() {
+    return loaded;
   }
 
   static int estimate(MessageScan scan) {

@@ -17,18 +17,40 @@ public final class TokenEstimator {
   /** Per-message framing overhead of chat formats (role markers), as OpenAI documents it (~3-4). */
   private static final int PER_MESSAGE = 4;
 
-  private static final Encoding ENCODING = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
+  private static volatile boolean loaded;
+
+  /**
+   * The vocabulary, read on first use: about half a second of one core. {@link #warmUp()} reads it at
+   * start-up, so that the first stream ending without usage (on an event loop) does not pay for it.
+   */
+  private static final class Holder {
+    static final Encoding ENCODING = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
+
+    static {
+      loaded = true;
+    }
+  }
 
   private TokenEstimator() {}
+
+  /** Reads the vocabulary now (blocking; call it at start-up, off the event loops). */
+  public static void warmUp() {
+    Holder.ENCODING.countTokensOrdinary("warm up");
+  }
+
+  /** Whether the vocabulary is in memory (start-up's {@link #warmUp()} or a first use). */
+  public static boolean loaded() {
+    return loaded;
+  }
 
   public static long count(String text) {
     if (text == null || text.isEmpty()) {
       return 0;
     }
     if (text.length() <= MAX_CHARS) {
-      return ENCODING.countTokensOrdinary(text);
+      return Holder.ENCODING.countTokensOrdinary(text);
     }
-    long prefix = ENCODING.countTokensOrdinary(text.substring(0, MAX_CHARS));
+    long prefix = Holder.ENCODING.countTokensOrdinary(text.substring(0, MAX_CHARS));
     return Math.round(prefix * ((double) text.length() / MAX_CHARS));
   }
 
