@@ -11,8 +11,8 @@ import java.util.function.Function;
  * <p>Nothing is computed here: features are read lazily when a rule needs them. The prompt-token
  * estimate uses jtokkit's {@code cl100k_base} encoding over the text of every message (content-part
  * arrays contribute their text parts), plus OpenAI's chat framing overhead; prompts longer than
- * {@value PromptTokens#MAX_COUNTED_CHARS} characters are estimated from the token count of that
- * prefix, scaled to the full length, so one request never tokenizes more than that.
+ * {@value TokenCount#EXACT_CHARS} characters are estimated from windows spread over them
+ * ({@link TokenCount}), so one request never tokenizes more than that.
  */
 public final class FeatureExtractor {
 

@@ -12,13 +12,12 @@ import com.knuddels.jtokkit.api.EncodingType;
  *
  * <p>Each message's text is counted as ordinary text (special-token strings are not special), plus,
  * for chat requests, {@value #PER_MESSAGE} tokens per message and {@value #PER_REQUEST} per request,
- * OpenAI's published approximation of the chat framing. The work is capped: only the first
- * {@value #MAX_COUNTED_CHARS} characters are tokenized, and a longer prompt is estimated by scaling
- * the count of that prefix to the full length.
+ * OpenAI's published approximation of the chat framing. The work is bounded ({@link TokenCount}):
+ * up to {@value TokenCount#EXACT_CHARS} characters of text are counted exactly, a longer prompt is
+ * estimated from windows spread over it.
  */
 final class PromptTokens {
 
-  static final int MAX_COUNTED_CHARS = 200_000;
   static final int PER_MESSAGE = 4;
   static final int PER_REQUEST = 3;
 
@@ -46,24 +45,7 @@ final class PromptTokens {
   }
 
   static int estimate(MessageScan scan) {
-    long total = 0;
-    for (String t : scan.texts) {
-      total += t.length();
-    }
-    long counted = 0;
-    long tokens = 0;
-    for (String t : scan.texts) {
-      long budget = MAX_COUNTED_CHARS - counted;
-      if (budget <= 0) {
-        break;
-      }
-      String part = t.length() <= budget ? t : prefix(t, (int) budget);
-      tokens += Holder.ENCODING.countTokensOrdinary(part);
-      counted += part.length();
-    }
-    if (counted > 0 && counted < total) {
-      tokens = Math.round((double) tokens * total / counted);
-    }
+    long tokens = TokenCount.count(Holder.ENCODING, java.util.Arrays.asList(scan.texts));
     return (int) Math.min(Integer.MAX_VALUE, tokens + overhead(scan));
   }
 
@@ -76,7 +58,7 @@ final class PromptTokens {
     long chars = 0;
     for (String t : scan.texts) {
       chars += t.length();
-      if (chars > MAX_COUNTED_CHARS) {
+      if (chars > TokenCount.EXACT_CHARS) {
         return Long.MAX_VALUE;
       }
       bytes += utf8Length(t);
@@ -86,11 +68,6 @@ final class PromptTokens {
 
   private static long overhead(MessageScan scan) {
     return scan.chat ? (long) PER_MESSAGE * scan.texts.length + PER_REQUEST : 0;
-  }
-
-  private static String prefix(String t, int length) {
-    int end = Character.isHighSurrogate(t.charAt(length - 1)) ? length - 1 : length;
-    return t.substring(0, end);
   }
 
   private static long utf8Length(String s) {

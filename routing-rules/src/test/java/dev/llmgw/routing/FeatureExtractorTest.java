@@ -106,13 +106,13 @@ class FeatureExtractorTest {
   }
 
   @Test
-  void longPromptsAreEstimatedFromACappedPrefix() throws Exception {
+  void longPromptsAreEstimatedFromBoundedWork() throws Exception {
     String sentence = "The committee reviewed the quarterly figures and approved the budget. ";
-    String text = sentence.repeat(PromptTokens.MAX_COUNTED_CHARS * 3 / sentence.length());
+    String text = sentence.repeat(TokenCount.EXACT_CHARS * 3 / sentence.length());
     RequestFeatures f = of("{\"prompt\":" + EvalSet.JSON.writeValueAsString(text) + "}");
     int exact = com.knuddels.jtokkit.Encodings.newDefaultEncodingRegistry()
         .getEncoding(com.knuddels.jtokkit.api.EncodingType.CL100K_BASE).countTokensOrdinary(text);
-    assertThat(text.length()).isGreaterThan(PromptTokens.MAX_COUNTED_CHARS);
+    assertThat(text.length()).isGreaterThan(TokenCount.EXACT_CHARS);
     assertThat((double) f.promptTokens()).isCloseTo(exact, org.assertj.core.data.Percentage
         .withPercentage(2));
   }

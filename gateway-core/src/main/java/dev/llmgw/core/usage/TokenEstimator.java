@@ -4,16 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
+import dev.llmgw.routing.TokenCount;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Counts tokens with a real tokenizer (jtokkit, {@code o200k_base}) where a backend reported no
  * usage — the result is marked estimated by the caller, and "missing" is never recorded as zero.
- * Work is capped: beyond {@link #MAX_CHARS} characters the count is extrapolated from the counted
- * prefix. Thread-safe.
+ * Work is bounded ({@link TokenCount}: this runs on an event loop): beyond
+ * {@value TokenCount#EXACT_CHARS} characters the count is estimated from windows spread over the
+ * text. Thread-safe.
  */
 public final class TokenEstimator {
-  /** Characters tokenized exactly; longer texts are extrapolated. */
-  public static final int MAX_CHARS = 200_000;
   /** Per-message framing overhead of chat formats (role markers), as OpenAI documents it (~3-4). */
   private static final int PER_MESSAGE = 4;
 
@@ -47,22 +49,18 @@ public final class TokenEstimator {
     if (text == null || text.isEmpty()) {
       return 0;
     }
-    if (text.length() <= MAX_CHARS) {
-      return Holder.ENCODING.countTokensOrdinary(text);
-    }
-    long prefix = Holder.ENCODING.countTokensOrdinary(text.substring(0, MAX_CHARS));
-    return Math.round(prefix * ((double) text.length() / MAX_CHARS));
+    return TokenCount.count(Holder.ENCODING, text);
   }
 
   /** Prompt tokens of a chat ({@code messages}) or completion ({@code prompt}) request body. */
   public static long promptTokens(JsonNode request) {
-    long total = 0;
     JsonNode messages = request.get("messages");
     if (messages != null && messages.isArray()) {
+      List<String> texts = new ArrayList<>(messages.size());
       for (JsonNode m : messages) {
-        total += PER_MESSAGE + count(text(m.get("content")));
+        texts.add(text(m.get("content")));
       }
-      return total + 3;
+      return (long) PER_MESSAGE * texts.size() + TokenCount.count(Holder.ENCODING, texts) + 3;
     }
     return count(text(request.get("prompt")));
   }
