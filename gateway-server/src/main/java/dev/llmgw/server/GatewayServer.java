@@ -95,6 +95,8 @@ public final class GatewayServer implements AutoCloseable {
   private Channel serverChannel;
   private ConfigReloader reloader;
   private AdminEndpoints admin;
+  /** The endpoints the gateway answers itself (set by start; its scrape thread stops with the server). */
+  private LocalEndpoints local;
 
   public GatewayServer(GatewayConfig config) {
     this(config, Transport.best(), 0);
@@ -260,7 +262,7 @@ public final class GatewayServer implements AutoCloseable {
     GatewayConfig config = snapshot.get().config();
     health.apply(config);
     EconomicsEndpoints economicsEndpoints = new EconomicsEndpoints(economics, Clock.systemUTC());
-    LocalEndpoints local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards,
+    local = new LocalEndpoints(System.currentTimeMillis() / 1000, draining::get, guards,
         prometheus::scrape)
         .withState(state, state.kind().equals("redis") && !snapshot.get().config().state().failOpen())
         .withModelFailures(inProcess::failure);
@@ -357,6 +359,9 @@ public final class GatewayServer implements AutoCloseable {
     }
     if (admin != null) {
       admin.close();
+    }
+    if (local != null) {
+      local.close();
     }
     pools.close();
     inProcess.close(Duration.ofMillis(Math.max(0, (deadline - System.nanoTime()) / 1_000_000)));

@@ -231,6 +231,13 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
             ctx.executor().execute(() -> onAdminDone(json, failure, request)));
         return;
       }
+      if (local.isMetrics(path)) {
+        // a scrape is milliseconds of CPU, more with many series: its own thread, answered here after
+        awaiting = request;
+        local.scrape(req.method(), path, req.headers().get(HttpHeaderNames.ACCEPT)).whenComplete((scrape, failure) ->
+            ctx.executor().execute(() -> onScraped(scrape, failure, request)));
+        return;
+      }
       if (!local.handle(ctx, req, snapshot, request, caller)) {
         respond(GatewayError.unknownPath(log.log().method(), path), request);
         return;
@@ -471,6 +478,21 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
 
   /** An admin answer is ready (on this channel's event loop). */
   private void onAdminDone(byte[] json, Throwable failure, RequestContext request) {
+    onAnswered(failure, request, () -> ClientResponses.writeJson(ctx, HttpResponseStatus.OK, json,
+        request.requestId(), request.keepAlive(), request.log()));
+  }
+
+  private void onScraped(LocalEndpoints.Scrape scrape, Throwable failure, RequestContext request) {
+    onAnswered(failure, request, () -> {
+      FullHttpResponse r = ClientResponses.response(HttpResponseStatus.OK, Unpooled.wrappedBuffer(scrape.body()),
+          request.requestId(), request.keepAlive());
+      r.headers().set(HttpHeaderNames.CONTENT_TYPE, scrape.contentType());
+      ClientResponses.write(ctx, r, request.keepAlive(), request.log());
+    });
+  }
+
+  /** On the event loop: the answer computed elsewhere ({@code writeOk} writes it), or its failure. */
+  private void onAnswered(Throwable failure, RequestContext request, Runnable writeOk) {
     awaiting = null;
     if (!ctx.channel().isActive()) {
       request.log().end(Outcome.CLIENT_GONE);
@@ -478,14 +500,13 @@ public final class ClientRequestHandler extends ChannelInboundHandlerAdapter {
     }
     Throwable cause = failure == null ? null : unwrap(failure);
     if (cause == null) {
-      ClientResponses.writeJson(ctx, HttpResponseStatus.OK, json, request.requestId(), request.keepAlive(),
-          request.log());
+      writeOk.run();
       request.log().end(Outcome.SERVED);
     } else if (cause instanceof GatewayException e) {
       respond(e.error(), request);
     } else {
-      LOG.error("rid={} admin endpoint {} failed", request.requestId(), request.log().log().path(), cause);
-      respond(GatewayError.internal("admin endpoint failed"), request);
+      LOG.error("rid={} endpoint {} failed", request.requestId(), request.log().log().path(), cause);
+      respond(GatewayError.internal("endpoint failed"), request);
     }
     drainQueue();
   }
