@@ -97,6 +97,8 @@ public final class GatewayServer implements AutoCloseable {
   private AdminEndpoints admin;
   /** The endpoints the gateway answers itself (set by start; its scrape thread stops with the server). */
   private LocalEndpoints local;
+  /** Heartbeats on the event loops (set by start): lag histogram, stall counter and the stalled loop's stack. */
+  private EventLoopWatchdog watchdog;
 
   public GatewayServer(GatewayConfig config) {
     this(config, Transport.best(), 0);
@@ -283,6 +285,7 @@ public final class GatewayServer implements AutoCloseable {
             new ExchangeServices(pools, guards, events, accessControl, classifier, sinks, cache, hint, tracing), local,
             admin, inFlight, connections));
     vocabularies.join();
+    watchdog = new EventLoopWatchdog(group, prometheus);
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());
@@ -366,6 +369,9 @@ public final class GatewayServer implements AutoCloseable {
     pools.close();
     inProcess.close(Duration.ofMillis(Math.max(0, (deadline - System.nanoTime()) / 1_000_000)));
     classifier.close();
+    if (watchdog != null) {
+      watchdog.close(); // before the loops stop: a stopped loop is not a stalled one
+    }
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     state.close(); // after the loops: every settlement of a finished request is in
     tracing.close(); // after the loops too: the spans of the last requests are exported
