@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * ({@code gateway_event_loop_lag_seconds{loop}}: a loop that only does its I/O runs it within a
  * millisecond). A monitor thread that finds a loop's heartbeat overdue by more than {@code stall} counts a
  * stall ({@code gateway_event_loop_stalls_total{loop}}) and logs, once per stall, what the loop thread is
- * doing: its stack, which names the blocking call. A stop-the-world GC pause delays every heartbeat too;
- * {@code jvm_gc_pause_seconds} tells the two apart.
+ * doing: its stack, which names a blocking call. A stop-the-world GC pause delays every heartbeat too
+ * ({@code jvm_gc_pause_seconds} tells it apart), and so does a loop with more work than it can do (one
+ * batch of I/O events taking that long: the stack then shows ordinary request handling).
  *
  * <p>The heartbeat costs one scheduled task per loop per interval; nothing is added to the request path.
  */
@@ -61,7 +62,7 @@ public final class EventLoopWatchdog implements AutoCloseable {
               Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1))
           .register(registry);
       this.stalls = Counter.builder("gateway.event_loop.stalls")
-          .description("Times an event loop missed its heartbeat by more than 500 ms (a blocking call or a GC pause)")
+          .description("Times an event loop missed its heartbeat by more than 500 ms (a blocking call, a GC pause, overload)")
           .tag("loop", name)
           .register(registry);
     }
@@ -110,8 +111,8 @@ public final class EventLoopWatchdog implements AutoCloseable {
         } else if (!b.reported && b.thread != null && !closed) {
           b.reported = true;
           b.stalls.increment();
-          LOG.warn("event loop {} ({}) has not run for {} ms: a blocking call or a GC pause holds every "
-              + "connection on it. It is at:{}", b.name, b.thread.getName(),
+          LOG.warn("event loop {} ({}) has not run for {} ms: a blocking call, a GC pause or more work "
+              + "than it can do holds every connection on it. It is at:{}", b.name, b.thread.getName(),
               TimeUnit.NANOSECONDS.toMillis(overdue + intervalNanos), stack(b.thread));
         }
       }
