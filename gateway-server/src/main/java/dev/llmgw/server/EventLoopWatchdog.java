@@ -108,11 +108,12 @@ public final class EventLoopWatchdog implements AutoCloseable {
         long overdue = now - b.due;
         if (overdue <= stallNanos) {
           b.reported = false;
-        } else if (!b.reported && b.thread != null && !closed) {
+        } else if (!b.reported && !closed) {
           b.reported = true;
           b.stalls.increment();
           LOG.warn("event loop {} ({}) has not run for {} ms: a blocking call, a GC pause or more work "
-              + "than it can do holds every connection on it. It is at:{}", b.name, b.thread.getName(),
+              + "than it can do holds every connection on it. It is at:{}", b.name,
+              b.thread == null ? "its first heartbeat has not run" : b.thread.getName(),
               TimeUnit.NANOSECONDS.toMillis(overdue + intervalNanos), stack(b.thread));
         }
       }
@@ -120,6 +121,9 @@ public final class EventLoopWatchdog implements AutoCloseable {
   }
 
   private static String stack(Thread t) {
+    if (t == null) {
+      return " (unknown)";
+    }
     StringBuilder sb = new StringBuilder();
     StackTraceElement[] frames = t.getStackTrace();
     for (int i = 0; i < Math.min(FRAMES, frames.length); i++) {

@@ -285,8 +285,8 @@ public final class GatewayServer implements AutoCloseable {
             new ExchangeServices(pools, guards, events, accessControl, classifier, sinks, cache, hint, tracing), local,
             admin, inFlight, connections));
     vocabularies.join();
-    watchdog = new EventLoopWatchdog(group, prometheus);
     serverChannel = b.bind(config.listener().host(), config.listener().port()).sync().channel();
+    watchdog = new EventLoopWatchdog(group, prometheus); // once bound: a failed start leaves no thread behind
     LOG.info("gateway listening on http://{}:{} ({} transport, {} models)", config.listener().host(), port(),
         transport.name(), config.servableModels().size());
     // no local model up (no server answering, no model file loaded): one line saying how to give it one
