@@ -459,8 +459,30 @@ ticks_pct() { # TICKS NS CPUS DECIMALS -> CPU ticks used over NS nanoseconds, as
     'BEGIN {printf "%." p "f", (ns > 0) ? 100 * d / hz / (ns / 1e9) / n : 0}'
 }
 
+loop_lag() { # -> "heartbeats le_5ms le_10ms le_50ms" over the gateway's event loops (its watchdog's histogram,
+  # gateway_event_loop_lag_seconds); empty for a gateway without one
+  curl -s -m 5 "http://$HOST:$GW_PORT/metrics" 2>/dev/null | awk '
+    /^gateway_event_loop_lag_seconds_count/ {n += $2}
+    /^gateway_event_loop_lag_seconds_bucket/ && /le="0.005"/ {a += $2}
+    /^gateway_event_loop_lag_seconds_bucket/ && /le="0.01"/ {b += $2}
+    /^gateway_event_loop_lag_seconds_bucket/ && /le="0.05"/ {c += $2}
+    END {if (n > 0) print n, a, b, c}'
+}
+
+lag_note() { # TAG BEFORE AFTER -> "  loop late >5ms X% ..." for the log line (and a line in loop-lag.txt), or nothing
+  [[ -n "$2" && -n "$3" ]] || return 0
+  local note
+  note=$(echo "$2 $3" | awk '{n = $5 - $1; if (n <= 0) exit
+    printf "loop late >5ms %.1f%% >10ms %.1f%% >50ms %.1f%% of %d heartbeats", 100 * (n - ($6 - $2)) / n,
+      100 * (n - ($7 - $3)) / n, 100 * (n - ($8 - $4)) / n, n}')
+  [[ -n "$note" ]] || return 0
+  printf '%s\t%s\n' "$1" "$note" >>"$OUT/loop-lag.txt"
+  printf '  %s' "$note"
+}
+
 measure_sse_once() { # TAG TARGET CONC -> M_* globals (the warm-up is the first WARMUP s of the same run)
-  local tag=$1 t=$2 c=$3 f0 f1 t0 t1 j0 j1 line
+  local tag=$1 t=$2 c=$3 f0 f1 t0 t1 j0 j1 line lag0="" lag1=""
+  [[ "$t" != gateway ]] || lag0=$(loop_lag)
   f0=$(foreign_ticks)
   j0=$(jit_ticks "${SSE_SERVER_PID[$t]}")
   t0=$(now_ns)
@@ -468,6 +490,7 @@ measure_sse_once() { # TAG TARGET CONC -> M_* globals (the warm-up is the first 
   t1=$(now_ns)
   j1=$(jit_ticks "${SSE_SERVER_PID[$t]}")
   f1=$(foreign_ticks)
+  [[ "$t" != gateway ]] || lag1=$(loop_lag)
   M_jit=$(ticks_pct $((j1 - j0)) $((t1 - t0)) 1 1)
   M_foreign=$(ticks_pct $((f1 - f0)) $((t1 - t0)) "$(nproc)" 0)
   line=$(grep '^RESULT' "$OUT/sse-$tag.txt" || true)
@@ -491,13 +514,15 @@ measure_sse_once() { # TAG TARGET CONC -> M_* globals (the warm-up is the first 
   M_log=$(printf '%-8s c=%-4s %7.1f streams/s  first byte p50 %6.2f ms  p99 %6.2f ms  total p50 %6.1f ms  errors %s/%s/%s  cpu %s us/stream %s us/event  other processes %s%% cpu  jit %s%% of a core' \
     "$t" "$c" "$S_rps" "$(awk -v v="$S_fb_p50_us" 'BEGIN{print v/1000}')" "$(awk -v v="$S_fb_p99_us" 'BEGIN{print v/1000}')" \
     "$(awk -v v="$S_total_p50_us" 'BEGIN{print v/1000}')" "$S_status_err" "$S_done_err" "$S_socket_err" "$M_cpu" "$per_event" "$M_foreign" "$M_jit")
+  M_log+=$(lag_note "$tag" "$lag0" "$lag1")
 }
 
 measure_once() { # TAG TARGET CONC BODY [RATE] -> M_* globals
   local tag=$1 t=$2 c=$3 body=$4 rate=${5:-}
   M_done=0
   wrk_run "$OUT/wrk-$tag-warmup.txt" "${URL[$t]}" "$c" "$WARMUP" "$body" "$rate"
-  local pid=${SERVER_PID[$t]} cpu0 cpu1 f0 f1 t0 t1 j0 j1 line
+  local pid=${SERVER_PID[$t]} cpu0 cpu1 f0 f1 t0 t1 j0 j1 line lag0="" lag1=""
+  [[ "$t" != gateway ]] || lag0=$(loop_lag)
   cpu0=$(cpu_ticks "$pid")
   j0=$(jit_ticks "$pid")
   f0=$(foreign_ticks)
@@ -507,6 +532,7 @@ measure_once() { # TAG TARGET CONC BODY [RATE] -> M_* globals
   f1=$(foreign_ticks)
   j1=$(jit_ticks "$pid")
   cpu1=$(cpu_ticks "$pid")
+  [[ "$t" != gateway ]] || lag1=$(loop_lag)
   M_jit=$(ticks_pct $((j1 - j0)) $((t1 - t0)) 1 1)
   M_foreign=$(ticks_pct $((f1 - f0)) $((t1 - t0)) "$(nproc)" 0)
   line=$(grep '^RESULT' "$OUT/wrk-$tag.txt" || true)
@@ -526,6 +552,7 @@ measure_once() { # TAG TARGET CONC BODY [RATE] -> M_* globals
   M_log=$(printf '%-8s c=%-4s %9.0f req/s  p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f ms  errors %s/%s  cpu %s us/req  other processes %s%% cpu  jit %s%% of a core' \
     "$t" "$c" "$W_rps" "$(awk -v v="$W_p50_us" 'BEGIN{print v/1000}')" "$(awk -v v="$W_p90_us" 'BEGIN{print v/1000}')" \
     "$(awk -v v="$W_p99_us" 'BEGIN{print v/1000}')" "$W_status_err" "$M_sock" "$M_cpu" "$M_foreign" "$M_jit")
+  M_log+=$(lag_note "$tag" "$lag0" "$lag1")
 }
 
 RETRY_SPENT=0
