@@ -325,15 +325,26 @@ class ProxyIT {
     sse.append("data: [DONE]\n\n");
     wm.stubFor(post("/v1/chat/completions").willReturn(aResponse().withStatus(200)
         .withHeader("Content-Type", "text/event-stream").withBody(sse.toString()).withChunkedDribbleDelay(5, 50)));
-    List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
-    for (int i = 0; i < 64; i++) {
-      all.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.port() + "/v1/chat/completions"))
-          .POST(HttpRequest.BodyPublishers.ofString(CHAT_STREAM)).build(), HttpResponse.BodyHandlers.ofString()));
-    }
-    for (CompletableFuture<HttpResponse<String>> f : all) {
-      HttpResponse<String> r = f.get(20, TimeUnit.SECONDS);
-      assertThat(r.statusCode()).isEqualTo(200);
-      assertThat(r.body()).isEqualTo(sse.toString());
+    // what is tested is that every stream arrives whole, not the timeouts: the shared gateway's 800 ms
+    // first-byte timeout left too little room for 64 streams under paranoid leak detection on a slow CI
+    // machine (they take ~0.5 s here, 2.6 s once there, and some met the timeout)
+    Timeouts roomy = new Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(10),
+        Duration.ofSeconds(30));
+    GatewayServer g = new GatewayServer(TestConfigs.oneBackend("http://127.0.0.1:" + wm.port() + "/v1", roomy,
+        Limits.defaults()), Transport.best(), 2).start();
+    try {
+      List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+      for (int i = 0; i < 64; i++) {
+        all.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.port() + "/v1/chat/completions"))
+            .POST(HttpRequest.BodyPublishers.ofString(CHAT_STREAM)).build(), HttpResponse.BodyHandlers.ofString()));
+      }
+      for (CompletableFuture<HttpResponse<String>> f : all) {
+        HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(sse.toString());
+      }
+    } finally {
+      g.stop(Duration.ofMillis(200));
     }
   }
 
