@@ -32,8 +32,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import dev.llmgw.core.exchange.ExchangeServices;
 import dev.llmgw.core.route.TierClassifier;
-import dev.llmgw.core.usage.TokenEstimator;
-import dev.llmgw.routing.FeatureExtractor;
+import dev.llmgw.routing.Vocabulary;
 import dev.llmgw.core.resilience.BackendGuards;
 import dev.llmgw.core.resilience.HealthChecker;
 import dev.llmgw.core.resilience.LocalModelHint;
@@ -113,10 +112,7 @@ public final class GatewayServer implements AutoCloseable {
   private final Thread vocabularies = startVocabularies();
 
   private static Thread startVocabularies() {
-    Thread t = new Thread(() -> {
-      TokenEstimator.warmUp();
-      FeatureExtractor.warmUp();
-    }, "gateway-vocabularies");
+    Thread t = new Thread(Vocabulary::warmUp, "gateway-vocabularies");
     t.setDaemon(true);
     t.start();
     return t;

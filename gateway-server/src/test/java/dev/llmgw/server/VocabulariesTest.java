@@ -3,8 +3,7 @@ package dev.llmgw.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.llmgw.core.upstream.Transport;
-import dev.llmgw.core.usage.TokenEstimator;
-import dev.llmgw.routing.FeatureExtractor;
+import dev.llmgw.routing.Vocabulary;
 import dev.llmgw.testkit.TestConfigs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -22,9 +21,9 @@ class VocabulariesTest {
 
   /** Run in a child JVM: prints whether each vocabulary is loaded before construction and after start. */
   public static void main(String[] args) throws Exception {
-    String before = TokenEstimator.loaded() + " " + FeatureExtractor.warm();
+    String before = Vocabulary.O200K.loaded() + " " + Vocabulary.CL100K.loaded();
     GatewayServer gw = new GatewayServer(TestConfigs.oneBackend("http://127.0.0.1:9/v1"), Transport.nio(), 1).start();
-    String after = TokenEstimator.loaded() + " " + FeatureExtractor.warm();
+    String after = Vocabulary.O200K.loaded() + " " + Vocabulary.CL100K.loaded();
     gw.stop(Duration.ZERO);
     System.out.println("before=" + before + " after=" + after);
   }

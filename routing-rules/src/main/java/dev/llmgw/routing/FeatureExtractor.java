@@ -39,11 +39,6 @@ public final class FeatureExtractor {
    * event loop). Call at start-up, off the event loops.
    */
   public static void warmUp() {
-    PromptTokens.warmUp();
-  }
-
-  /** Whether the tokenizer vocabulary is in memory ({@link #warmUp()} or a first estimate). */
-  public static boolean warm() {
-    return PromptTokens.loaded();
+    Vocabulary.CL100K.encoding().countTokensOrdinary("warm up");
   }
 }

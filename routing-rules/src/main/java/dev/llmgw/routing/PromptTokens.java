@@ -1,9 +1,5 @@
 package dev.llmgw.routing;
 
-import com.knuddels.jtokkit.Encodings;
-import com.knuddels.jtokkit.api.Encoding;
-import com.knuddels.jtokkit.api.EncodingType;
-
 /**
  * Prompt-token estimates with jtokkit's {@code cl100k_base} encoding (GPT-4's). For English its
  * counts are within a few percent of GPT-4o's {@code o200k_base} (o200k is denser for other
@@ -21,31 +17,10 @@ final class PromptTokens {
   static final int PER_MESSAGE = 4;
   static final int PER_REQUEST = 3;
 
-  private static volatile boolean loaded;
-
-  /** Loaded on first use: reading the 1.7 MB vocabulary takes a moment. */
-  private static final class Holder {
-    static final Encoding ENCODING =
-        Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
-
-    static {
-      loaded = true;
-    }
-  }
-
   private PromptTokens() {}
 
-  /** Loads the vocabulary now rather than on the first request that needs it. */
-  static void warmUp() {
-    Holder.ENCODING.countTokensOrdinary("warm up");
-  }
-
-  static boolean loaded() {
-    return loaded;
-  }
-
   static int estimate(MessageScan scan) {
-    long tokens = TokenCount.count(Holder.ENCODING, java.util.Arrays.asList(scan.texts));
+    long tokens = TokenCount.count(Vocabulary.CL100K.encoding(), java.util.Arrays.asList(scan.texts));
     return (int) Math.min(Integer.MAX_VALUE, tokens + overhead(scan));
   }
 

@@ -73,7 +73,10 @@ public final class TokenCount {
     return w;
   }
 
-  /** The first whitespace at or after {@code i} within {@value #SNAP} characters, else {@code i}. */
+  /**
+   * The first whitespace at or after {@code i} within {@value #SNAP} characters, else {@code i} (one
+   * further if it is the second half of a surrogate pair).
+   */
   private static int snapForward(String text, int i) {
     for (int j = i, limit = Math.min(text.length(), i + SNAP); j < limit; j++) {
       if (Character.isWhitespace(text.charAt(j))) {
@@ -83,7 +86,10 @@ public final class TokenCount {
     return Character.isLowSurrogate(text.charAt(i)) ? i + 1 : i;
   }
 
-  /** The last whitespace before {@code i} within {@value #SNAP} characters, else {@code i}. */
+  /**
+   * The last whitespace before {@code i} within {@value #SNAP} characters, else {@code i} (one back if
+   * that would end the window on the first half of a surrogate pair).
+   */
   private static int snapBack(String text, int i) {
     for (int j = i - 1, limit = Math.max(0, i - SNAP); j >= limit; j--) {
       if (Character.isWhitespace(text.charAt(j))) {

@@ -1,16 +1,15 @@
 package dev.llmgw.core.usage;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.knuddels.jtokkit.Encodings;
-import com.knuddels.jtokkit.api.Encoding;
-import com.knuddels.jtokkit.api.EncodingType;
 import dev.llmgw.routing.TokenCount;
+import dev.llmgw.routing.Vocabulary;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Counts tokens with a real tokenizer (jtokkit, {@code o200k_base}) where a backend reported no
  * usage — the result is marked estimated by the caller, and "missing" is never recorded as zero.
+ * The vocabulary is {@link Vocabulary#O200K} (read at start-up by the server).
  * Work is bounded ({@link TokenCount}: this runs on an event loop): beyond
  * {@value TokenCount#EXACT_CHARS} characters the count is estimated from windows spread over the
  * text. Thread-safe.
@@ -19,37 +18,13 @@ public final class TokenEstimator {
   /** Per-message framing overhead of chat formats (role markers), as OpenAI documents it (~3-4). */
   private static final int PER_MESSAGE = 4;
 
-  private static volatile boolean loaded;
-
-  /**
-   * The vocabulary, read on first use: about half a second of one core. {@link #warmUp()} reads it at
-   * start-up, so that the first stream ending without usage (on an event loop) does not pay for it.
-   */
-  private static final class Holder {
-    static final Encoding ENCODING = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
-
-    static {
-      loaded = true;
-    }
-  }
-
   private TokenEstimator() {}
-
-  /** Reads the vocabulary now (blocking; call it at start-up, off the event loops). */
-  public static void warmUp() {
-    Holder.ENCODING.countTokensOrdinary("warm up");
-  }
-
-  /** Whether the vocabulary is in memory (start-up's {@link #warmUp()} or a first use). */
-  public static boolean loaded() {
-    return loaded;
-  }
 
   public static long count(String text) {
     if (text == null || text.isEmpty()) {
       return 0;
     }
-    return TokenCount.count(Holder.ENCODING, text);
+    return TokenCount.count(Vocabulary.O200K.encoding(), text);
   }
 
   /** Prompt tokens of a chat ({@code messages}) or completion ({@code prompt}) request body. */
@@ -60,7 +35,7 @@ public final class TokenEstimator {
       for (JsonNode m : messages) {
         texts.add(text(m.get("content")));
       }
-      return (long) PER_MESSAGE * texts.size() + TokenCount.count(Holder.ENCODING, texts) + 3;
+      return (long) PER_MESSAGE * texts.size() + TokenCount.count(Vocabulary.O200K.encoding(), texts) + 3;
     }
     return count(text(request.get("prompt")));
   }
