@@ -3,6 +3,7 @@ package dev.llmgw.server;
 import dev.llmgw.core.GatewaySnapshot;
 import dev.llmgw.core.config.Limits;
 import dev.llmgw.core.exchange.ExchangeServices;
+import dev.llmgw.core.http.WriteCoalescer;
 import dev.llmgw.core.config.Access;
 import dev.llmgw.server.http.AdminEndpoints;
 import dev.llmgw.server.http.RequestReceiveTimeoutHandler;
@@ -22,7 +23,8 @@ import java.util.function.Supplier;
  * The only place that knows the client pipeline's order:
  *
  * <pre>
- *   receive-timeout ─▶ http (HttpServerCodec, capped line/headers) ─▶ heads ─▶ aggregate (capped body, 413)
+ *   receive-timeout ─▶ coalesce (outbound: small writes copied into one per flush)
+ *     ─▶ http (HttpServerCodec, capped line/headers) ─▶ heads ─▶ aggregate (capped body, 413)
  *     ─▶ receive-done ─▶ gateway
  * </pre>
  *
@@ -64,6 +66,7 @@ final class GatewayChannelInitializer extends ChannelInitializer<Channel> {
     RequestReceiveTimeoutHandler[] receive = RequestReceiveTimeoutHandler.pair(conn.requestReceiveTimeout(),
         services.sinks());
     p.addLast("receive-timeout", receive[0]);
+    p.addLast("coalesce", new WriteCoalescer());
     addHttpCodec(p, limits);
     p.addLast("heads", heads);
     p.addLast("aggregate", new ClientRequestAggregator(limits.maxRequestBytes(), services.sinks()));
