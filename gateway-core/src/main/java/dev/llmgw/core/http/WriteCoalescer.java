@@ -25,7 +25,8 @@ public final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
   static final int MAX_PIECE = 2048;
   /** Gathered bytes beyond this are written on without waiting for the flush. */
   static final int MAX_GATHERED = 16 * 1024;
-  private static final int INITIAL = 1024;
+  /** A flush's worth of small writes without growing (a response head and a ~1 KB body, a batch of events). */
+  private static final int INITIAL = 4096;
 
   private ByteBuf gathered;
 
