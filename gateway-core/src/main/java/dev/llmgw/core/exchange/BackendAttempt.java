@@ -12,7 +12,6 @@ import dev.llmgw.core.upstream.ConnectionSource;
 import dev.llmgw.core.upstream.UpstreamRequests;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.http.HttpContent;
@@ -152,12 +151,9 @@ final class BackendAttempt implements BackendRelayHandler.BackendListener, Watch
     if (trace.recording()) {
       trace.inject(upstream.headers()::add); // the attempt's own traceparent, never the client's headers
     }
-    ch.writeAndFlush(upstream)
-        .addListener((ChannelFutureListener) wf -> {
-          if (!wf.isSuccess() && wf.channel() == channel) {
-            onBackendError(wf.cause());
-          }
-        });
+    // the void promise: no promise, listener or promise combiner per request; a failed write reaches
+    // the connection's exceptionCaught, i.e. BackendRelayHandler, which tells this attempt (onBackendError)
+    ch.writeAndFlush(upstream, ch.voidPromise());
     lastReadNanos = watchdog.nanoTime();
     sentNanos = lastReadNanos; // the watchdog measures the first-byte deadline from here
   }

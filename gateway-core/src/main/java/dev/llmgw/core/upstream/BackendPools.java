@@ -8,6 +8,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.pool.ChannelPool;
+import dev.llmgw.core.http.WriteCoalescer;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -166,6 +167,7 @@ public final class BackendPools implements ConnectionSource, AutoCloseable {
       if (backend.tls()) {
         p.addLast("tls", ssl.newHandler(ch.alloc(), backend.host(), backend.port()));
       }
+      p.addLast("coalesce", new WriteCoalescer()); // the request's head and a small body: one buffer
       p.addLast("http", new HttpClientCodec(MAX_RESPONSE_LINE_BYTES, MAX_RESPONSE_HEADER_BYTES,
           16 * 1024, true));
       // requests ask for identity; a backend that compresses anyway gets a decompressor on its

@@ -22,6 +22,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -159,6 +164,32 @@ class BackendAttemptTest {
     assertThat(recorder.body.toString()).contains("hello from remote");
     assertThat(attempt.isDone()).isTrue();
     assertThat(fresh.isOpen()).isTrue();
+    assertThat(pool.balanced()).isTrue();
+    releaseBody();
+    fx.assertAllReleased();
+  }
+
+  @Test
+  void aRequestTheConnectionCannotWriteFailsTheAttempt() {
+    // the request goes out with the void promise: a failed write must still reach the attempt
+    EmbeddedChannel broken = FakeConnections.newConnection();
+    broken.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+      @Override
+      public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        ReferenceCountUtil.release(msg);
+        promise.setFailure(new IOException("Broken pipe"));
+      }
+    });
+    pool.idle(broken);
+    BackendAttempt attempt = attempt();
+    attempt.start();
+
+    assertThat(pool.acquired()).containsExactly(broken);
+    assertThat(recorder.calls).hasSize(1);
+    assertThat(recorder.calls.get(0)).startsWith("failure ");
+    assertThat(recorder.failure.clientError().status()).isEqualTo(502);
+    assertThat(attempt.isDone()).isTrue();
+    assertThat(broken.isOpen()).as("a connection that failed a write is not reused").isFalse();
     assertThat(pool.balanced()).isTrue();
     releaseBody();
     fx.assertAllReleased();
