@@ -17,8 +17,11 @@ import io.netty.channel.ChannelPromise;
  * than {@link #MAX_PIECE}, any other message and any write with a real promise first writes what was
  * gathered, so the order on the wire never changes. Gathered bytes are written on at the next flush,
  * or once they pass {@link #MAX_GATHERED} (so the channel's writability still sees them soon); at a
- * close they are released, as Netty drops unflushed writes there (without an exception for each). Sits between the socket and the HTTP codec; one per channel, on its event loop.
- * Owns every buffer it is given: copied and released, or passed on.
+ * close they are released, as Netty drops unflushed writes there (without an exception for each).
+ *
+ * <p>Sits just below the HTTP codec: on client channels next to the socket, on backend channels above
+ * TLS where there is TLS. One per channel, on its event loop. Owns every buffer it is given: copied
+ * and released, or passed on.
  */
 public final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
   /** Buffers up to this size are copied; larger ones are passed on as they are. */

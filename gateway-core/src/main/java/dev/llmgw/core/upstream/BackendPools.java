@@ -1,6 +1,7 @@
 package dev.llmgw.core.upstream;
 
 import dev.llmgw.core.config.BackendSpec;
+import dev.llmgw.core.http.WriteCoalescer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -8,7 +9,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.pool.ChannelPool;
-import dev.llmgw.core.http.WriteCoalescer;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
