@@ -26,10 +26,7 @@ import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Operator endpoints, answered off the event loops on one bounded admin thread (they read files,
@@ -54,12 +51,7 @@ public final class AdminEndpoints implements AutoCloseable {
   /** Resolves a named key for explain (null: explain as anonymous only). */
   private dev.llmgw.core.access.AccessControl access;
   private final BackendGuards guards;
-  private final ExecutorService worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
-      new LinkedBlockingQueue<>(64), r -> {
-        Thread t = new Thread(r, "gateway-admin");
-        t.setDaemon(true);
-        return t;
-      });
+  private final ExecutorService worker = BoundedWorkers.of("gateway-admin", 1, 64);
 
   public AdminEndpoints(ConfigReloader reloader, EconomicsEndpoints economics, BackendGuards guards) {
     this(reloader, economics, guards, null);
@@ -75,12 +67,7 @@ public final class AdminEndpoints implements AutoCloseable {
   }
 
   /** Workflow reads and outcomes: their own threads, so a slow shared store never queues the admin work. */
-  private final ExecutorService ledgerWorker = new ThreadPoolExecutor(2, 2, 0, TimeUnit.SECONDS,
-      new LinkedBlockingQueue<>(1024), r -> {
-        Thread t = new Thread(r, "gateway-ledger");
-        t.setDaemon(true);
-        return t;
-      });
+  private final ExecutorService ledgerWorker = BoundedWorkers.of("gateway-ledger", 2, 1024);
 
   /** Lets {@code POST /admin/explain?key=NAME} explain as that key, with its live budget state. */
   public AdminEndpoints withAccess(dev.llmgw.core.access.AccessControl access) {

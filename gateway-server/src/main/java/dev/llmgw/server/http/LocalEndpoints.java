@@ -85,12 +85,8 @@ public final class LocalEndpoints {
   /** At most this many scrapes wait behind the one running; more are answered 503. */
   public static final int SCRAPES_WAITING = 4;
 
-  private final java.util.concurrent.ExecutorService scraper = new java.util.concurrent.ThreadPoolExecutor(1, 1,
-      0, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(SCRAPES_WAITING), r -> {
-        Thread t = new Thread(r, "gateway-metrics");
-        t.setDaemon(true);
-        return t;
-      });
+  private final java.util.concurrent.ExecutorService scraper =
+      BoundedWorkers.of("gateway-metrics", 1, SCRAPES_WAITING);
 
   /** The exposition and its content type. */
   public record Scrape(byte[] body, String contentType) {}
