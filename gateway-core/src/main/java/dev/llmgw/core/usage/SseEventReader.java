@@ -162,9 +162,15 @@ final class SseEventReader implements SseFramer.Lines {
     return sawDone;
   }
 
-  /** The stream is over: the parser goes; usage and text stay readable. */
+  /** The stream is over: the parser goes; usage and text stay readable (until {@link #release}). */
   void close() {
     closed = true;
     parser.close();
+  }
+
+  /** Closes, and gives back the held lines' buffer: the text is no longer asked for. Idempotent. */
+  void release() {
+    close();
+    held.release();
   }
 }

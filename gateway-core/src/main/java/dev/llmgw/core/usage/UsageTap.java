@@ -65,7 +65,10 @@ public interface UsageTap {
    */
   void onEnd(List<ByteBuf> out);
 
-  /** Frees anything held; call on every abnormal end. Idempotent. */
+  /**
+   * Frees anything held, the held text included: call at every end, normal or not, once the text is
+   * read (if it is wanted: {@link #generatedText()} is "" afterwards; the usage stays). Idempotent.
+   */
   void release();
 
   /** The usage the backend reported (not estimated), or null if none has passed. */

@@ -141,9 +141,54 @@ final class Chunks {
       tap.onEnd(out);
       buffers += drainTo(out, client);
     }
-    tap.release(); // harmless after onEnd
+    OPEN.add(tap); // released by releaseAll(), after the test has read its text
     assertAllReleased(inputs);
     return new Result(client.toByteArray(), buffers, inputs);
+  }
+
+  private static final List<UsageTap> OPEN = new ArrayList<>();
+
+  /**
+   * Runs {@code body} on a thread like an event loop's (Netty's {@code Recycler} pools only on
+   * {@link io.netty.util.concurrent.FastThreadLocalThread}s), rethrowing what it threw.
+   */
+  static void onEventLoopLikeThread(Runnable body) {
+    Throwable[] thrown = {null};
+    Thread t = new io.netty.util.concurrent.FastThreadLocalThread(() -> {
+      try {
+        body.run();
+      } catch (Throwable e) {
+        thrown[0] = e;
+      }
+    });
+    t.start();
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    if (thrown[0] instanceof RuntimeException r) {
+      throw r;
+    }
+    if (thrown[0] instanceof Error e) {
+      throw e;
+    }
+    if (thrown[0] != null) {
+      throw new AssertionError(thrown[0]);
+    }
+  }
+
+  /** Has {@link #releaseAll} release {@code tap} too. */
+  static UsageTap track(UsageTap tap) {
+    OPEN.add(tap);
+    return tap;
+  }
+
+  /** Releases the taps {@link #run} fed (a tap's generated text is readable until it is released). */
+  static void releaseAll() {
+    OPEN.forEach(UsageTap::release);
+    OPEN.clear();
   }
 
   /** Copies each forwarded buffer out as a client would receive it, and releases it. */

@@ -7,7 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The small pieces under {@link SseEventReader}: {@link DataLineCheck}, {@link HeldLines}, {@link DataLineParser}. */
@@ -57,6 +60,50 @@ class DataLinePiecesTest {
     assertThat(held.length()).isZero();
     held.drainTo((b, from, to) -> lines.add("again"));
     assertThat(lines).hasSize(3);
+  }
+
+  private static byte[] arrayOf(HeldLines held) {
+    byte[][] seen = {null};
+    held.drainTo((b, from, to) -> seen[0] = b);
+    return seen[0];
+  }
+
+  @Test
+  void heldLinesReuseTheirFirstArrayOnceGivenBack() {
+    Chunks.onEventLoopLikeThread(DataLinePiecesTest::reuse);
+  }
+
+  private static void reuse() {
+    byte[] a = utf8("{\"x\":1}");
+    Set<byte[]> arrays = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (int i = 0; i < 200; i++) { // streams one after another, half drained and half released
+      HeldLines held = new HeldLines(SseEventReader.HOLD_CAP);
+      held.add(a, 0, a.length);
+      if (i % 2 == 0) {
+        arrays.add(arrayOf(held));
+      } else {
+        held.release();
+        held.release(); // idempotent
+        assertThat(held.length()).isZero();
+        HeldLines next = new HeldLines(SseEventReader.HOLD_CAP);
+        next.add(a, 0, a.length);
+        arrays.add(arrayOf(next));
+      }
+    }
+    assertThat(arrays).as("arrays used by 300 streams in turn").hasSizeLessThan(3);
+
+    // a stream past the pooled size moves to its own array and gives the pooled one back
+    HeldLines big = new HeldLines(SseEventReader.HOLD_CAP);
+    byte[] line = utf8("y".repeat(999));
+    for (int i = 0; i < 12; i++) {
+      big.add(line, 0, line.length);
+    }
+    byte[] own = arrayOf(big);
+    assertThat(own.length).isGreaterThan(HeldLines.BLOCK);
+    assertThat(arrays).doesNotContain(own);
+    HeldLines after = new HeldLines(SseEventReader.HOLD_CAP);
+    after.add(a, 0, a.length);
+    assertThat(arrays).contains(arrayOf(after));
   }
 
   @Test

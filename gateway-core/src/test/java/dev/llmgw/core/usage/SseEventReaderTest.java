@@ -3,16 +3,31 @@ package dev.llmgw.core.usage;
 import static dev.llmgw.core.usage.Chunks.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** {@link SseEventReader} on its own, fed lines as the framer hands them on (no line ends, no buffers). */
 class SseEventReaderTest {
+  private final List<SseEventReader> readers = new ArrayList<>();
   private static final String USAGE_ONLY = "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,"
       + "\"completion_tokens\":3,\"total_tokens\":13,\"prompt_tokens_details\":{\"cached_tokens\":2}}}";
 
   private static String content(String text) {
     return "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + text + "\"}}],\"usage\":null}";
+  }
+
+  /** A reader given back after the test (its held lines are in a pooled buffer). */
+  private SseEventReader reader() {
+    SseEventReader r = new SseEventReader();
+    readers.add(r);
+    return r;
+  }
+
+  @AfterEach
+  void release() {
+    readers.forEach(SseEventReader::release);
   }
 
   private static void line(SseEventReader r, String line) {
@@ -30,7 +45,7 @@ class SseEventReaderTest {
 
   @Test
   void theUsageOnlyEventIsTheOneToDrop() {
-    SseEventReader r = new SseEventReader();
+    SseEventReader r = reader();
     assertThat(event(r, content("hi"))).isFalse();
     assertThat(event(r, ": comment", "event: message", "id: 1", USAGE_ONLY)).isTrue(); // other fields travel along
     assertThat(r.usage()).isEqualTo(new TokenUsage(10, 3, 2, false));
@@ -50,10 +65,10 @@ class SseEventReaderTest {
         List.of("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,}"), // not JSON
         List.of("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4}} {}"), // not one value
         List.of(": {\"choices\":[],\"usage\":{\"prompt_tokens\":4}}"))) { // a comment
-      SseEventReader r = new SseEventReader();
+      SseEventReader r = reader();
       assertThat(event(r, lines.toArray(String[]::new))).as("%s", lines).isFalse();
     }
-    SseEventReader r = new SseEventReader();
+    SseEventReader r = reader();
     line(r, USAGE_ONLY);
     r.lineTooLong(); // a line too long to read, in the same event
     assertThat(r.endEvent()).isFalse();
@@ -62,16 +77,16 @@ class SseEventReaderTest {
 
   @Test
   void dataLineForms() {
-    SseEventReader r = new SseEventReader();
+    SseEventReader r = reader();
     assertThat(event(r, "data:" + USAGE_ONLY.substring(6))).isTrue(); // no space after the colon
     assertThat(event(r, "data:  \t" + USAGE_ONLY.substring(6) + "  ")).isTrue(); // whitespace around the value
     for (String notDone : List.of("data: [DONE]x", "data: \"[DONE]\"", ": [DONE]", "data:[DONE ]")) {
-      SseEventReader n = new SseEventReader();
+      SseEventReader n = reader();
       event(n, notDone);
       assertThat(n.sawDone()).as(notDone).isFalse();
     }
     for (String done : List.of("data: [DONE]", "data:[DONE]", "data: [DONE]  ")) {
-      SseEventReader d = new SseEventReader();
+      SseEventReader d = reader();
       event(d, done);
       assertThat(d.sawDone()).as(done).isTrue();
     }
@@ -79,7 +94,7 @@ class SseEventReaderTest {
 
   @Test
   void theLastUsageWins() {
-    SseEventReader r = new SseEventReader();
+    SseEventReader r = reader();
     event(r, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":1}}");
     event(r, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"b\"}}],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":2}}");
     event(r, "data: {\"choices\":[],\"usage\":null}");
@@ -89,7 +104,7 @@ class SseEventReaderTest {
 
   @Test
   void textLinesAreHeldUntilTheTextIsAskedFor() {
-    SseEventReader r = new SseEventReader();
+    SseEventReader r = reader();
     event(r, content("one "));
     event(r, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"two \"}}],\"usage\":{\"prompt_tokens\":1}}");
     event(r, content("three"));
@@ -102,7 +117,7 @@ class SseEventReaderTest {
 
   @Test
   void pastTheHoldingCapTextIsParsedAsItPassesInOrder() {
-    SseEventReader r = new SseEventReader();
+    SseEventReader r = reader();
     StringBuilder expected = new StringBuilder();
     int lineBytes = utf8(content("w000 ")).length;
     int events = 2 * SseEventReader.HOLD_CAP / lineBytes; // twice what is held
@@ -116,7 +131,7 @@ class SseEventReaderTest {
 
   @Test
   void textPastTheCapIsNotKeptAndMarksItTruncated() {
-    SseEventReader r = new SseEventReader();
+    SseEventReader r = reader();
     String piece = "0123456789abcdef".repeat(64); // 1 KiB
     for (int i = 0; i < 70; i++) {
       event(r, content(piece));
@@ -129,7 +144,7 @@ class SseEventReaderTest {
 
   @Test
   void heldTextIsReadableAfterClose() {
-    SseEventReader r = new SseEventReader();
+    SseEventReader r = reader();
     event(r, content("kept"));
     r.close();
     assertThat(r.generatedText()).isEqualTo("kept");
@@ -137,8 +152,17 @@ class SseEventReaderTest {
   }
 
   @Test
+  void releaseForgetsTheHeldText() {
+    SseEventReader r = reader();
+    event(r, content("gone"));
+    r.release();
+    r.release();
+    assertThat(r.generatedText()).isEmpty();
+  }
+
+  @Test
   void aMalformedLineDoesNotDisturbTheNextOnes() {
-    SseEventReader r = new SseEventReader();
+    SseEventReader r = reader();
     event(r, "data: {\"choices\":[{\"delta\":{\"content\":\"bad\"}}],\"oops\":}");
     event(r, "data: {\"choices\":[{\"delta\":{\"content\":\"half\"}}");
     assertThat(event(r, USAGE_ONLY)).isTrue();

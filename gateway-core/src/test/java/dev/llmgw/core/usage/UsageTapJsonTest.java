@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -20,6 +21,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  * one is pretty-printed as OpenAI sends it.
  */
 class UsageTapJsonTest {
+  @AfterEach
+  void releaseTaps() {
+    Chunks.releaseAll();
+  }
+
 
   private static final String OPENAI_TEXT =
       "Sure\u2014here is the JSON you asked for: {\"usage\":{\"prompt_tokens\":1}}. Enjoy your caf\u00e9 \u2615"

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -21,6 +22,16 @@ import org.junit.jupiter.params.provider.ValueSource;
  * expected results come from {@link SseOracle}, which reads the whole stream at once.
  */
 class UsageTapSseTest {
+  @AfterEach
+  void releaseTaps() {
+    Chunks.releaseAll();
+  }
+
+  /** An event-stream tap released after the test (its held text lines are in a pooled buffer). */
+  private static UsageTap sse(boolean strip, int maxEventBytes) {
+    return Chunks.track(UsageTap.forEventStream(strip, maxEventBytes));
+  }
+
   private static final int MAX_EVENT = 64 * 1024;
   private static final String OPENAI = "openai-chat-stream.sse";
   private static final String LLAMA_CHAT = "llama-chat-stream.sse";
@@ -71,7 +82,7 @@ class UsageTapSseTest {
       String text = SseOracle.text(stream);
       Kind[] kinds = Kind.values();
       for (int[] cuts : Chunks.everySplit(input.length)) {
-        UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+        UsageTap tap = sse(true, MAX_EVENT);
         Kind kind = kinds[(cuts.length == 0 ? 0 : cuts[0]) % kinds.length];
         Result r = Chunks.run(tap, input, cuts, kind);
         String where = name + (stream.contains("\r\n") ? " (CRLF)" : "") + " cut at " + java.util.Arrays.toString(cuts);
@@ -90,7 +101,7 @@ class UsageTapSseTest {
       byte[] input = utf8(stream);
       String text = SseOracle.text(stream);
       for (int[] cuts : Chunks.everySplit(input.length)) {
-        UsageTap tap = UsageTap.forEventStream(false, MAX_EVENT);
+        UsageTap tap = sse(false, MAX_EVENT);
         Result r = Chunks.run(tap, input, cuts, Kind.OFFSET);
         assertThat(r.bytes()).isEqualTo(input);
         assertThat(r.buffers()).isEqualTo(cuts.length + 1);
@@ -111,7 +122,7 @@ class UsageTapSseTest {
       for (int i = 0; i < 150; i++) {
         boolean strip = random.nextBoolean();
         int[] cuts = Chunks.randomCuts(random, input.length, i % 2 == 0 ? 8 : 200);
-        UsageTap tap = UsageTap.forEventStream(strip, MAX_EVENT);
+        UsageTap tap = sse(strip, MAX_EVENT);
         Result r = Chunks.run(tap, input, cuts, random);
         assertThat(r.string()).as("cuts %s", java.util.Arrays.toString(cuts)).isEqualTo(strip ? expected : stream);
         assertThat(tap.usage()).isEqualTo(USAGE.get(name));
@@ -125,7 +136,7 @@ class UsageTapSseTest {
   void oneByteChunks(String name) {
     for (String stream : List.of(Chunks.text(name), crlf(Chunks.text(name)))) {
       byte[] input = utf8(stream);
-      UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+      UsageTap tap = sse(true, MAX_EVENT);
       Result r = Chunks.run(tap, input, Chunks.everyByte(input.length), Kind.DIRECT);
       assertThat(r.string()).isEqualTo(SseOracle.stripped(stream));
       assertThat(tap.usage()).isEqualTo(USAGE.get(name));
@@ -138,7 +149,7 @@ class UsageTapSseTest {
     // llama.cpp /v1/completions: usage (and timings) on the last chunk, which still has its choice
     String stream = Chunks.text(LLAMA_COMPLETIONS);
     assertThat(stream).contains("\"finish_reason\":\"length\"}],").contains("\"usage\":{\"completion_tokens\":6");
-    UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+    UsageTap tap = sse(true, MAX_EVENT);
     Result r = Chunks.run(tap, utf8(stream), new int[0], Kind.DIRECT);
     assertThat(r.string()).isEqualTo(stream);
     assertThat(tap.usage()).isEqualTo(new TokenUsage(3, 6, 1, false));
@@ -155,7 +166,7 @@ class UsageTapSseTest {
         + "\"index\":0,\"logprobs\":null,\"finish_reason\":\"length\"}],\"model\":\"gpt-3.5-turbo-instruct\",\"usage\":null}\n\n"
         + usageOnly + "data: [DONE]\n\n";
     for (int[] cuts : Chunks.everySplit(stream.length())) {
-      UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+      UsageTap tap = sse(true, MAX_EVENT);
       Result r = Chunks.run(tap, utf8(stream), cuts, Kind.HEAP);
       assertThat(r.string()).isEqualTo(stream.replace(usageOnly, ""));
       assertThat(tap.usage()).isEqualTo(new TokenUsage(5, 2, 0, false));
@@ -165,7 +176,7 @@ class UsageTapSseTest {
 
   @Test
   void theEventCapMustBePositive() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> UsageTap.forEventStream(true, 0))
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> sse(true, 0))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
@@ -173,7 +184,7 @@ class UsageTapSseTest {
   void aStreamWithoutUsage() {
     String stream = Chunks.text("llama-chat-stream-nousage.sse"); // real llama.cpp, no include_usage
     for (boolean strip : new boolean[] {true, false}) {
-      UsageTap tap = UsageTap.forEventStream(strip, MAX_EVENT);
+      UsageTap tap = sse(strip, MAX_EVENT);
       Result r = Chunks.run(tap, utf8(stream), new int[] {100, 1000, 3000}, Kind.HEAP);
       assertThat(r.string()).isEqualTo(stream);
       assertThat(tap.usage()).isNull();
@@ -187,7 +198,7 @@ class UsageTapSseTest {
   @Test
   void notStrippingForwardsTheChunksThemselves() {
     byte[] input = Chunks.resource(OPENAI);
-    UsageTap tap = UsageTap.forEventStream(false, MAX_EVENT);
+    UsageTap tap = sse(false, MAX_EVENT);
     List<ByteBuf> out = new ArrayList<>();
     for (int[] range : new int[][] {{0, 333}, {333, 2000}, {2000, input.length}}) {
       ByteBuf c = Chunks.chunk(input, range[0], range[1], Kind.DIRECT);
@@ -206,7 +217,7 @@ class UsageTapSseTest {
   void strippingForwardsWholeEventChunksThemselvesAndDropsTheUsageOne() {
     String stream = Chunks.text(OPENAI);
     List<String> events = SseOracle.events(stream);
-    UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+    UsageTap tap = sse(true, MAX_EVENT);
     List<ByteBuf> out = new ArrayList<>();
     int dropped = 0;
     for (String ev : events) {
@@ -231,7 +242,7 @@ class UsageTapSseTest {
   @Test
   void usageEventSharingAChunkWithOthersIsCutOut() {
     String stream = content("a") + USAGE_ONLY + "data: [DONE]\n\n";
-    UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+    UsageTap tap = sse(true, MAX_EVENT);
     Result r = Chunks.run(tap, utf8(stream), new int[0], Kind.OFFSET);
     assertThat(r.string()).isEqualTo(content("a") + "data: [DONE]\n\n");
     assertThat(r.buffers()).isEqualTo(2); // the run before and the run after
@@ -242,7 +253,7 @@ class UsageTapSseTest {
   void releaseMidStreamFreesTheHeldEvent() {
     byte[] input = utf8(content("hello") + USAGE_ONLY);
     int cut = content("hello").length() + 30; // inside the usage event
-    UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+    UsageTap tap = sse(true, MAX_EVENT);
     List<ByteBuf> out = new ArrayList<>();
     ByteBuf first = Chunks.chunk(input, 0, cut, Kind.DIRECT);
     tap.onChunk(first, out);
@@ -260,13 +271,13 @@ class UsageTapSseTest {
     tap.onEnd(out);
     assertThat(out).isEmpty();
     tap.release(); // idempotent
-    assertThat(tap.generatedText()).isEqualTo("hello");
+    assertThat(tap.generatedText()).as("released with the held lines").isEmpty();
   }
 
   @Test
   void releaseFreesAnEventCopiedFromSeveralChunks() {
     byte[] input = utf8(USAGE_ONLY);
-    UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+    UsageTap tap = sse(true, MAX_EVENT);
     List<ByteBuf> out = new ArrayList<>();
     List<ByteBuf> inputs = new ArrayList<>();
     for (int[] range : new int[][] {{0, 10}, {10, 20}, {20, 30}}) {
@@ -282,7 +293,7 @@ class UsageTapSseTest {
   @Test
   void releaseWhenNotStrippingHoldsNothing() {
     byte[] input = Chunks.resource(OPENAI);
-    UsageTap tap = UsageTap.forEventStream(false, MAX_EVENT);
+    UsageTap tap = sse(false, MAX_EVENT);
     List<ByteBuf> out = new ArrayList<>();
     ByteBuf c = Chunks.chunk(input, 0, 700, Kind.DIRECT);
     tap.onChunk(c, out);
@@ -297,7 +308,7 @@ class UsageTapSseTest {
     String stream = content("x") + USAGE_ONLY.strip(); // the stream ends without the blank line
     for (boolean strip : new boolean[] {true, false}) {
       for (int[] cuts : Chunks.everySplit(stream.length())) {
-        UsageTap tap = UsageTap.forEventStream(strip, MAX_EVENT);
+        UsageTap tap = sse(strip, MAX_EVENT);
         Result r = Chunks.run(tap, utf8(stream), cuts, Kind.COMPOSITE);
         assertThat(r.string()).isEqualTo(stream);
         assertThat(tap.usage()).isEqualTo(new TokenUsage(10, 3, 2, false));
@@ -313,7 +324,7 @@ class UsageTapSseTest {
     byte[] input = Chunks.resource(OPENAI); // every event is ~400 bytes
     for (int size : new int[] {1, 7, 50, 99}) {
       int[] cuts = java.util.stream.IntStream.iterate(size, i -> i < input.length, i -> i + size).toArray();
-      UsageTap tap = UsageTap.forEventStream(true, 100);
+      UsageTap tap = sse(true, 100);
       Result r = Chunks.run(tap, input, cuts, Kind.DIRECT);
       // the usage event is above the cap too: too long to be read, so never stripped
       assertThat(r.bytes()).as("chunks of %d", size).isEqualTo(input);
@@ -327,7 +338,7 @@ class UsageTapSseTest {
     String stream = content("a") + USAGE_ONLY + big + content("b") + USAGE_ONLY + "data: [DONE]\n\n";
     byte[] input = utf8(stream);
     int midBig = stream.indexOf(big) + 400; // 400 bytes of an unfinished event: above the cap
-    UsageTap tap = UsageTap.forEventStream(true, 300);
+    UsageTap tap = sse(true, 300);
     Result r = Chunks.run(tap, input, new int[] {midBig}, Kind.DIRECT);
     // the big event is forwarded as it comes; the usage-only event after it is still stripped (issue 18.5:
     // it used to leak to a client that never asked for usage)
@@ -339,7 +350,7 @@ class UsageTapSseTest {
   void anEventAboveTheCapInOneChunkIsNotHeldSoStrippingGoesOn() {
     String big = content("z".repeat(5000));
     String stream = big + USAGE_ONLY + "data: [DONE]\n\n";
-    UsageTap tap = UsageTap.forEventStream(true, 1000);
+    UsageTap tap = sse(true, 1000);
     Result r = Chunks.run(tap, utf8(stream), new int[] {big.length() + 5}, Kind.HEAP);
     assertThat(r.string()).isEqualTo(big + "data: [DONE]\n\n");
     assertThat(tap.usage()).isEqualTo(new TokenUsage(10, 3, 2, false));
@@ -354,14 +365,14 @@ class UsageTapSseTest {
     assertThat(padded.length()).isGreaterThan(300);
     int[] cuts = {content("a").length() + 301, content("a").length() + padded.length() - 5};
     for (Kind kind : Kind.values()) {
-      UsageTap tap = UsageTap.forEventStream(true, 300);
+      UsageTap tap = sse(true, 300);
       Result r = Chunks.run(tap, utf8(stream), cuts, kind);
       assertThat(r.string()).as(kind.name()).isEqualTo(stream);
       assertThat(tap.usage()).isEqualTo(new TokenUsage(10, 3, 2, false));
       assertThat(tap.sawDone()).isTrue();
     }
     // the same event under the cap is stripped
-    UsageTap tap = UsageTap.forEventStream(true, 1000);
+    UsageTap tap = sse(true, 1000);
     assertThat(Chunks.run(tap, utf8(stream), cuts, Kind.DIRECT).string()).isEqualTo(content("a") + "data: [DONE]\n\n");
   }
 
@@ -371,7 +382,7 @@ class UsageTapSseTest {
     String stream = USAGE_ONLY + content("k");
     int cap = content("k").length() + 5;
     assertThat(USAGE_ONLY.length()).isGreaterThan(cap);
-    UsageTap tap = UsageTap.forEventStream(false, cap);
+    UsageTap tap = sse(false, cap);
     Result r = Chunks.run(tap, utf8(stream), new int[] {20}, Kind.DIRECT);
     assertThat(r.string()).isEqualTo(stream);
     assertThat(tap.usage()).isNull();
@@ -385,14 +396,14 @@ class UsageTapSseTest {
     for (String done : List.of("data: [DONE]\n\n", "data:[DONE]\n\n", "data: [DONE]\r\n\r\n", "data: [DONE]")) {
       String stream = content("a") + done;
       for (int[] cuts : Chunks.everySplit(stream.length())) {
-        UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+        UsageTap tap = sse(true, MAX_EVENT);
         Result r = Chunks.run(tap, utf8(stream), cuts, Kind.DIRECT);
         assertThat(r.string()).isEqualTo(stream);
         assertThat(tap.sawDone()).as(done).isTrue();
       }
     }
     for (String notDone : List.of("", "data: {\"x\":\"[DONE]\"}\n\n", "data: [DONE]x\n\n", ": [DONE]\n\n")) {
-      UsageTap tap = UsageTap.forEventStream(false, MAX_EVENT);
+      UsageTap tap = sse(false, MAX_EVENT);
       Chunks.run(tap, utf8(content("a") + notDone), new int[0], Kind.DIRECT);
       assertThat(tap.sawDone()).as(notDone).isFalse();
     }
@@ -403,7 +414,7 @@ class UsageTapSseTest {
     String usageEvent = "event: message\r\nid: 7\r\n" + USAGE_ONLY.replace("\n", "\r\n");
     String stream = ": keep-alive\n\n" + content("a") + ": ping\n\n" + usageEvent + "retry: 10\n\ndata: [DONE]\n\n";
     for (int[] cuts : Chunks.everySplit(stream.length())) {
-      UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+      UsageTap tap = sse(true, MAX_EVENT);
       Result r = Chunks.run(tap, utf8(stream), cuts, Kind.HEAP);
       assertThat(r.string()).isEqualTo(": keep-alive\n\n" + content("a") + ": ping\n\nretry: 10\n\ndata: [DONE]\n\n");
       assertThat(tap.usage()).isEqualTo(new TokenUsage(10, 3, 2, false));
@@ -430,12 +441,12 @@ class UsageTapSseTest {
         "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,}\n\n");
     for (String ev : kept) {
       String stream = content("a") + ev + "data: [DONE]\n\n";
-      UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+      UsageTap tap = sse(true, MAX_EVENT);
       Result r = Chunks.run(tap, utf8(stream), new int[0], Kind.DIRECT);
       assertThat(r.string()).as(ev).isEqualTo(stream);
     }
     String spaced = "data:  { \"choices\" : [ ] , \"usage\" : { \"prompt_tokens\" : 4 , \"completion_tokens\" : 5 } }  \n\n";
-    UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+    UsageTap tap = sse(true, MAX_EVENT);
     Result r = Chunks.run(tap, utf8(content("a") + spaced), new int[0], Kind.DIRECT);
     assertThat(r.string()).isEqualTo(content("a"));
     assertThat(tap.usage()).isEqualTo(new TokenUsage(4, 5, 0, false));
@@ -445,7 +456,7 @@ class UsageTapSseTest {
   void aNestedUsageKeyIsNotTheUsage() {
     String stream = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"{\\\"usage\\\":{\\\"prompt_tokens\\\":9}}\"},"
         + "\"usage\":{\"prompt_tokens\":99,\"completion_tokens\":99}}],\"x\":{\"usage\":{\"prompt_tokens\":98}}}\n\n";
-    UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+    UsageTap tap = sse(true, MAX_EVENT);
     Result r = Chunks.run(tap, utf8(stream), new int[0], Kind.DIRECT);
     assertThat(r.string()).isEqualTo(stream);
     assertThat(tap.usage()).isNull();
@@ -461,7 +472,7 @@ class UsageTapSseTest {
         + "\"completion_tokens\":2,\"total_tokens\":9}}\n\n"
         + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":2,\"total_tokens\":9}}\n\n"
         + "data: [DONE]\n\n";
-    UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+    UsageTap tap = sse(true, MAX_EVENT);
     Result r = Chunks.run(tap, utf8(stream), new int[] {50, 150}, Kind.OFFSET);
     assertThat(r.string()).isEqualTo(SseOracle.stripped(stream)).doesNotContain("\"choices\":[]");
     assertThat(tap.usage()).isEqualTo(new TokenUsage(7, 2, 0, false));
@@ -476,7 +487,7 @@ class UsageTapSseTest {
         + "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}{\"choices\":[]}\n\n" // two values
         + content("b") + USAGE_ONLY + "data: [DONE]\n\n";
     for (int[] cuts : Chunks.everySplit(stream.length())) {
-      UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+      UsageTap tap = sse(true, MAX_EVENT);
       Result r = Chunks.run(tap, utf8(stream), cuts, Kind.DIRECT);
       assertThat(r.string()).isEqualTo(stream.replace(USAGE_ONLY, ""));
       assertThat(tap.usage()).isEqualTo(new TokenUsage(10, 3, 2, false));
@@ -492,7 +503,7 @@ class UsageTapSseTest {
         + "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]}}]}\n\n"
         + "data: {\"choices\":[{\"index\":0,\"text\":\" legacy\",\"logprobs\":null}],\"object\":\"text_completion\"}\n\n"
         + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"}}]}\n\n";
-    UsageTap tap = UsageTap.forEventStream(false, MAX_EVENT);
+    UsageTap tap = sse(false, MAX_EVENT);
     Chunks.run(tap, utf8(stream), new int[] {33}, Kind.DIRECT);
     assertThat(tap.generatedText()).isEqualTo("think {\"city\":\"Paris\"} legacy");
   }
@@ -505,7 +516,7 @@ class UsageTapSseTest {
       s.append(content(piece));
     }
     s.append(USAGE_ONLY).append("data: [DONE]\n\n");
-    UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+    UsageTap tap = sse(true, MAX_EVENT);
     Random random = new Random(7);
     Result r = Chunks.run(tap, utf8(s.toString()), Chunks.randomCuts(random, s.length(), 300), random);
     assertThat(r.string()).isEqualTo(s.toString().replace(USAGE_ONLY, ""));
@@ -528,7 +539,7 @@ class UsageTapSseTest {
       }
       for (String end : new String[] {"", llamaLast, USAGE_ONLY}) {
         String stream = s + end + "data: [DONE]\n\n";
-        UsageTap tap = UsageTap.forEventStream(false, MAX_EVENT);
+        UsageTap tap = sse(false, MAX_EVENT);
         Random random = new Random(events);
         Chunks.run(tap, utf8(stream), Chunks.randomCuts(random, stream.length(), 20), random);
         String where = events + " events, end " + end.length();
@@ -541,15 +552,18 @@ class UsageTapSseTest {
   }
 
   @Test
-  void heldTextIsStillReadableAfterARelease() {
-    UsageTap tap = UsageTap.forEventStream(true, MAX_EVENT);
+  void heldTextIsReadableUntilTheRelease() {
+    UsageTap tap = sse(true, MAX_EVENT);
     List<ByteBuf> out = new ArrayList<>();
     ByteBuf c = Chunks.chunk(utf8(content("hello") + content(" world") + "data: {\"choices\":[{\"delta\":"), 0,
         utf8(content("hello") + content(" world") + "data: {\"choices\":[{\"delta\":").length, Kind.DIRECT);
     tap.onChunk(c, out);
     out.forEach(ByteBuf::release);
-    tap.release(); // client gone mid-stream: charged for what passed
+    // client gone mid-stream: charged for what passed, read before the release (ResponseRelay.recordUsage)
     assertThat(tap.generatedText()).isEqualTo("hello world");
+    assertThat(tap.generatedText()).isEqualTo("hello world");
+    tap.release();
+    assertThat(tap.generatedText()).as("parsed before the release: kept").isEqualTo("hello world");
     assertThat(tap.usage()).isNull();
   }
 
@@ -557,7 +571,7 @@ class UsageTapSseTest {
   void theCapNeverSplitsASurrogatePair() {
     String pad = "p".repeat(64 * 1024 - 1);
     String stream = content(pad + "\uD83D\uDE00") + content("more");
-    UsageTap tap = UsageTap.forEventStream(false, 256 * 1024);
+    UsageTap tap = sse(false, 256 * 1024);
     Chunks.run(tap, utf8(stream), new int[0], Kind.DIRECT);
     assertThat(tap.generatedText()).isEqualTo(pad);
     assertThat(tap.generatedTextTruncated()).isTrue();
