@@ -10,8 +10,9 @@ import java.util.List;
  *
  * <p>Allocation per chunk in the steady state: none for a chunk forwarded itself — its lines are
  * copied into the framer's reused array and parsed, when worth it, by a reused parser. A parsed usage
- * yields one {@link TokenUsage}; held text lines go to one pooled buffer per stream (growing up to
- * {@link SseEventReader#HOLD_CAP}, given back at {@link #release}); a stripped or cut chunk costs a retained slice per forwarded run
+ * yields one {@link TokenUsage}; held text lines go to a recycled 8 KiB array (given back at
+ * {@link #release}; a stream holding more moves to an array of its own, up to
+ * {@link SseEventReader#HOLD_CAP}); a stripped or cut chunk costs a retained slice per forwarded run
  * (pooled), and only an event spanning three or more chunks is copied. {@code UsageTapAllocationTest}
  * measures it. Not thread-safe.
  */
