@@ -149,33 +149,15 @@ final class Chunks {
   private static final List<UsageTap> OPEN = new ArrayList<>();
 
   /**
-   * Runs {@code body} on a thread like an event loop's (Netty's {@code Recycler} pools only on
-   * {@link io.netty.util.concurrent.FastThreadLocalThread}s), rethrowing what it threw.
+   * Runs {@code body} on an event loop's thread (Netty's {@code Recycler} pools only on such threads),
+   * rethrowing what it threw.
    */
   static void onEventLoopLikeThread(Runnable body) {
-    Throwable[] thrown = {null};
-    Thread t = new io.netty.util.concurrent.FastThreadLocalThread(() -> {
-      try {
-        body.run();
-      } catch (Throwable e) {
-        thrown[0] = e;
-      }
-    });
-    t.start();
+    io.netty.channel.DefaultEventLoop loop = new io.netty.channel.DefaultEventLoop();
     try {
-      t.join();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-    if (thrown[0] instanceof RuntimeException r) {
-      throw r;
-    }
-    if (thrown[0] instanceof Error e) {
-      throw e;
-    }
-    if (thrown[0] != null) {
-      throw new AssertionError(thrown[0]);
+      loop.submit(body).syncUninterruptibly();
+    } finally {
+      loop.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
     }
   }
 
