@@ -299,7 +299,10 @@ public final class TierClassifier implements AutoCloseable {
     Classifier c = policy.classifier();
     String text = String.join("\n---\n", f.segments());
     String key = sha256(c.judgeModel() + "\n" + c.judgePrompt() + "\n" + text);
-    String cached = verdicts.getIfPresent(key);
+    // a cache of size 0 means none: Caffeine evicts after the fact (asynchronously), so a verdict put
+    // into a size-0 cache could still be served to the next request
+    boolean caching = s.judgeCacheSize() > 0;
+    String cached = caching ? verdicts.getIfPresent(key) : null;
     if (cached != null && policy.tiers().contains(cached)) {
       return CompletableFuture.completedFuture(cached);
     }
@@ -312,7 +315,9 @@ public final class TierClassifier implements AutoCloseable {
     return judge.judge(alias, backend, c.judgePrompt(), text, policy.tiers(), s.judgeTimeout())
         .orTimeout(s.judgeTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .thenApply(tier -> {
-          verdicts.put(key, tier);
+          if (caching) {
+            verdicts.put(key, tier);
+          }
           return tier;
         });
   }
