@@ -168,7 +168,7 @@ final class SseEventReader implements SseFramer.Lines {
     parser.close();
   }
 
-  /** Closes, and gives back the held lines' buffer: the text is no longer asked for. Idempotent. */
+  /** Closes, and gives back the held lines' pooled array: the text is no longer asked for. Idempotent. */
   void release() {
     close();
     held.release();

@@ -26,7 +26,6 @@ class UsageTapJsonTest {
     Chunks.releaseAll();
   }
 
-
   private static final String OPENAI_TEXT =
       "Sure\u2014here is the JSON you asked for: {\"usage\":{\"prompt_tokens\":1}}. Enjoy your caf\u00e9 \u2615"
           + "\uD83D\uDE00 and good luck!";
